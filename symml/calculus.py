@@ -1,0 +1,263 @@
+"""Exact calculus: derivatives, gradients, Jacobians, Hessians, Taylor series, integrals.
+
+Every function accepts language text or SymPy objects, and names or Symbols for variables
+(a vector name such as ``"w"`` stands for all its components). Differentiation goes through
+one internal function, :func:`_d`, so its engine can change without touching callers.
+
+>>> import symml as sm
+>>> sm.grad("x^2*y + y^3", ["x", "y"]).T
+Matrix([[2*x*y, x**2 + 3*y**2]])
+>>> sm.taylor("exp(x)*cos(y)", {"x": 0, "y": 0}, 2)
+x**2/2 + x - y**2/2 + 1
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping
+
+import sympy
+
+from ._convert import as_expr, as_symbol, as_symbols
+from ._limits import time_limit
+from .errors import ArgumentError, DerivationError, ShapeError
+from .functions import CUSTOM_FUNCTIONS
+
+__all__ = ["diff", "grad", "jacobian", "hessian", "taylor", "integrate", "simplify"]
+
+
+def _d(expr, var):
+    """The one place symml differentiates: d expr / d var (exact, SymPy engine)."""
+    return sympy.diff(expr, var)
+
+
+def _scalar(f, what):
+    if isinstance(f, sympy.MatrixBase):
+        if f.shape == (1, 1):
+            return f[0, 0]
+        raise ShapeError(f"{what} needs a scalar expression, got a {f.shape[0]}x{f.shape[1]} matrix")
+    if isinstance(f, sympy.core.relational.Relational):
+        raise ArgumentError(f"{what} needs an expression, got the relation {f}")
+    return f
+
+
+def diff(f, *vars):
+    """Derivative of ``f``: ``diff(f, x)``, ``diff(f, x, x)`` or ``diff(f, x, 2)`` (second),
+    ``diff(f, x, y)`` (mixed). A matrix ``f`` is differentiated entry by entry.
+
+    >>> import symml as sm
+    >>> sm.diff("x^2*sin(x)", "x")
+    x**2*cos(x) + 2*x*sin(x)
+    >>> sm.diff("sigmoid(x)", "x", 2)
+    -(1 - sigmoid(x))*sigmoid(x)**2 + (1 - sigmoid(x))**2*sigmoid(x)
+    """
+    f = as_expr(f)
+    if not vars:
+        raise ArgumentError("diff needs at least one variable: diff(f, 'x')")
+    seq: list = []
+    for v in vars:
+        if isinstance(v, bool):
+            raise ArgumentError(f"invalid variable {v!r}")
+        if isinstance(v, int) or isinstance(v, sympy.Integer):
+            n = int(v)
+            if not seq:
+                raise ArgumentError("the order must follow a variable: diff(f, 'x', 2)")
+            if n < 0 or n > 100:
+                raise ArgumentError(f"derivative order must be between 0 and 100, got {n}")
+            seq.extend([seq[-1]] * (n - 1))
+            if n == 0:
+                seq.pop()
+            continue
+        seq.extend(as_symbols(v, [f]))
+    out = f
+    for v in seq:
+        out = out.applyfunc(lambda e, v=v: _d(e, v)) if isinstance(out, sympy.MatrixBase) else _d(out, v)
+    return out
+
+
+def grad(f, vars) -> sympy.Matrix:
+    """Gradient of a scalar ``f`` as a column Matrix, in the order of ``vars``.
+
+    >>> import symml as sm
+    >>> sm.grad("log(1 + exp(w1*x1 + w2*x2))", "w1 w2").T
+    Matrix([[x1*exp(w1*x1 + w2*x2)/(exp(w1*x1 + w2*x2) + 1), x2*exp(w1*x1 + w2*x2)/(exp(w1*x1 + w2*x2) + 1)]])
+    """
+    f = _scalar(as_expr(f), "grad")
+    vs = as_symbols(vars, [f])
+    return sympy.ImmutableMatrix([_d(f, v) for v in vs])
+
+
+def jacobian(F, vars) -> sympy.Matrix:
+    """Jacobian of a vector ``F`` (rows: entries of F; columns: variables).
+
+    >>> import symml as sm
+    >>> sm.jacobian(["x*y", "x + y"], ["x", "y"])
+    Matrix([
+    [y, x],
+    [1, 1]])
+    """
+    F = as_expr(F)
+    if not isinstance(F, sympy.MatrixBase):
+        F = sympy.ImmutableMatrix([_scalar(F, "jacobian")])
+    if F.shape[1] != 1 and F.shape[0] != 1:
+        raise ShapeError(f"jacobian needs a vector, got a {F.shape[0]}x{F.shape[1]} matrix")
+    entries = list(F)
+    vs = as_symbols(vars, entries)
+    return sympy.ImmutableMatrix(len(entries), len(vs), lambda i, j: _d(entries[i], vs[j]))
+
+
+def hessian(f, vars) -> sympy.Matrix:
+    """Hessian of a scalar ``f``: the Jacobian of its gradient, each symmetric entry
+    derived once.
+
+    >>> import symml as sm
+    >>> sm.hessian("x^2*y + y^3", ["x", "y"])
+    Matrix([
+    [2*y,   2*x],
+    [2*x, 6*y]])
+    """
+    f = _scalar(as_expr(f), "hessian")
+    vs = as_symbols(vars, [f])
+    g = [_d(f, v) for v in vs]
+    n = len(vs)
+    H = [[None] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(i, n):
+            H[i][j] = H[j][i] = _d(g[i], vs[j])
+    return sympy.ImmutableMatrix(H)
+
+
+def _point(at, f):
+    if not isinstance(at, Mapping) or not at:
+        raise ArgumentError("taylor needs the expansion point as a mapping, e.g. {'x': 0, 'y': 0}")
+    point = {}
+    for k, v in at.items():
+        sym = as_symbol(k, [f])
+        val = as_expr(v)
+        if isinstance(val, sympy.MatrixBase) or val.free_symbols & {sym}:
+            raise ArgumentError(f"expansion point of {sym} must be a scalar not involving {sym}")
+        point[sym] = val
+    return point
+
+
+def taylor(f, at, order: int):
+    """Taylor polynomial of ``f`` about the point ``at``, terms of total degree <= ``order``.
+
+    Multivariate expansions include the mixed partials. There is no O() term.
+
+    >>> import symml as sm
+    >>> sm.taylor("sin(x)", {"x": 0}, 5)
+    x**5/120 - x**3/6 + x
+    >>> sm.taylor("log(x)", {"x": 1}, 2)
+    x - (x - 1)**2/2 - 1
+    """
+    f = _scalar(as_expr(f), "taylor")
+    point = _point(at, f)
+    if isinstance(order, bool) or not isinstance(order, (int, sympy.Integer)) or not 0 <= int(order) <= 30:
+        raise ArgumentError(f"taylor order must be a whole number from 0 to 30, got {order!r}")
+    order = int(order)
+    vs = list(point)
+    terms = []
+    for alpha, value in _taylor_coefficients(f, point, order):
+        mono = sympy.Mul(*[(v - point[v]) ** k for v, k in zip(vs, alpha)])
+        denom = math.prod(math.factorial(k) for k in alpha)
+        terms.append(value / denom * mono)
+    return sympy.Add(*terms)
+
+
+def _taylor_coefficients(f, point, order):
+    """Yield (multi-index, value of the partial derivative at the point), by total degree.
+
+    Each partial is derived from a lower one (memoized), so shared work is done once.
+    """
+    vs = list(point)
+    derivs = {(0,) * len(vs): f}
+    for total in range(order + 1):
+        for alpha in _multi_indices(len(vs), total):
+            if alpha not in derivs:
+                # derive from the parent with one less in the last nonzero slot
+                i = max(k for k, a in enumerate(alpha) if a)
+                parent = list(alpha)
+                parent[i] -= 1
+                derivs[alpha] = _d(derivs[tuple(parent)], vs[i])
+            value = derivs[alpha].subs(point)
+            if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+                raise DerivationError(
+                    f"f is not analytic at {point}: its derivative of multi-order {alpha} "
+                    f"is {value} there; choose another expansion point"
+                )
+            if value != 0:
+                yield alpha, value
+
+
+def _multi_indices(n, total):
+    """Multi-indices of length n summing to total, in graded lexicographic order."""
+    for combo in itertools.combinations_with_replacement(range(n), total):
+        alpha = [0] * n
+        for c in combo:
+            alpha[c] += 1
+        yield tuple(alpha)
+
+
+def _elementary(f):
+    """Rewrite symml's own functions (sigmoid, softplus, relu) into elementary ones."""
+    reps = {}
+    for cls in CUSTOM_FUNCTIONS.values():
+        for call in f.atoms(cls):
+            reps[call] = call.rewrite(sympy.exp)
+    return f.xreplace(reps) if reps else f
+
+
+def integrate(f, *limits, seconds: float | None = None):
+    """Integral of ``f``: ``integrate(f, "x")`` (indefinite, no constant) or
+    ``integrate(f, ("x", 0, 1))`` (definite); several limits integrate iteratively.
+
+    symml's sigmoid/softplus/relu are rewritten to elementary functions when SymPy needs
+    it. A result SymPy cannot find is returned as an unevaluated ``Integral``.
+
+    >>> import symml as sm
+    >>> sm.integrate("x*exp(x)", "x")
+    (x - 1)*exp(x)
+    >>> sm.integrate("x^2", ("x", 0, 1))
+    1/3
+    """
+    f = as_expr(f)
+    if not limits:
+        raise ArgumentError("integrate needs a variable: integrate(f, 'x') or integrate(f, ('x', 0, 1))")
+    lims = []
+    for lim in limits:
+        if isinstance(lim, (tuple, list)):
+            if len(lim) != 3:
+                raise ArgumentError(f"a definite limit is (variable, lower, upper), got {lim!r}")
+            v = as_symbol(lim[0], [f])
+            lims.append((v, as_expr(lim[1]), as_expr(lim[2])))
+        else:
+            lims.append(as_symbol(lim, [f]))
+    with time_limit(seconds, "integration"):
+        if isinstance(f, sympy.MatrixBase):
+            return f.applyfunc(lambda e: _integrate1(e, lims))
+        return _integrate1(f, lims)
+
+
+def _integrate1(f, lims):
+    result = sympy.integrate(f, *lims)
+    if result.has(sympy.Integral):
+        g = _elementary(f)
+        if g != f:
+            result = sympy.integrate(g, *lims)
+    return result
+
+
+def simplify(f, seconds: float | None = None):
+    """SymPy's simplify under a time limit (entry by entry for matrices).
+
+    >>> import symml as sm
+    >>> sm.calculus.simplify("sin(x)^2 + cos(x)^2")
+    1
+    """
+    f = as_expr(f)
+    with time_limit(seconds, "simplification"):
+        if isinstance(f, sympy.MatrixBase):
+            return f.applyfunc(sympy.simplify)
+        return sympy.simplify(f)

@@ -1,0 +1,165 @@
+"""The elementwise functions of ML formulas that SymPy lacks, as real SymPy Functions.
+
+``sigmoid``, ``softplus`` and ``relu`` stay named (they never expand into exponentials on
+their own), differentiate to their familiar forms, print by name, evaluate numerically, and
+rewrite to elementary functions on request (``.rewrite(sympy.exp)``).
+
+Kink conventions (followed exactly by compiled code):
+
+* ``relu'(0) = heaviside(0) = 0``: ``diff(relu(x), x)`` is ``Heaviside(x, 0)``.
+* ``abs'(0) = sign(0) = 0``: with real symbols ``diff(abs(x), x)`` is ``sign(x)``.
+
+>>> import sympy
+>>> x = sympy.Symbol("x", real=True)
+>>> sigmoid(x).diff(x)
+(1 - sigmoid(x))*sigmoid(x)
+>>> softplus(x).diff(x)
+sigmoid(x)
+>>> relu(x).diff(x)
+Heaviside(x, 0)
+>>> sigmoid(0), softplus(0), relu(-3)
+(1/2, log(2), 0)
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy import Function, Heaviside, S, exp, log
+
+__all__ = ["sigmoid", "softplus", "relu", "heaviside", "CUSTOM_FUNCTIONS"]
+
+
+class sigmoid(Function):  # noqa: N801 - named as written in formulas
+    r"""The logistic function :math:`\sigma(x) = 1/(1 + e^{-x})`."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_zero:
+            return S.Half
+        if x is S.Infinity:
+            return S.One
+        if x is S.NegativeInfinity:
+            return S.Zero
+        if x.is_Float:
+            return S.One / (1 + exp(-x))
+
+    def fdiff(self, argindex=1):
+        s = sigmoid(self.args[0])
+        return s * (1 - s)
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return 1 / (1 + exp(-x))
+
+    _eval_rewrite_as_tractable = _eval_rewrite_as_exp
+
+    def _eval_evalf(self, prec):
+        return (1 / (1 + exp(-self.args[0])))._eval_evalf(prec)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_positive(self):
+        if self.args[0].is_extended_real:
+            return True
+
+    def _eval_is_finite(self):
+        if self.args[0].is_extended_real:
+            return True
+
+    def _latex(self, printer, exp=None):
+        s = rf"\sigma\left({printer._print(self.args[0])}\right)"
+        return f"{s}^{{{exp}}}" if exp else s
+
+
+class softplus(Function):  # noqa: N801
+    r"""Softplus :math:`\log(1 + e^{x})`, whose derivative is the sigmoid."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_zero:
+            return log(2)
+        if x is S.Infinity:
+            return S.Infinity
+        if x is S.NegativeInfinity:
+            return S.Zero
+        if x.is_Float:
+            return log(1 + exp(x))
+
+    def fdiff(self, argindex=1):
+        return sigmoid(self.args[0])
+
+    def _eval_rewrite_as_log(self, x, **kwargs):
+        return log(1 + exp(x))
+
+    _eval_rewrite_as_exp = _eval_rewrite_as_log
+    _eval_rewrite_as_tractable = _eval_rewrite_as_log
+
+    def _eval_evalf(self, prec):
+        return log(1 + exp(self.args[0]))._eval_evalf(prec)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_positive(self):
+        if self.args[0].is_extended_real:
+            return True
+
+    def _latex(self, printer, exp=None):
+        s = rf"\operatorname{{softplus}}\left({printer._print(self.args[0])}\right)"
+        return f"{s}^{{{exp}}}" if exp else s
+
+
+class relu(Function):  # noqa: N801
+    r"""Rectified linear unit :math:`\max(0, x)`; derivative ``Heaviside(x, 0)`` (0 at the kink)."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_extended_nonnegative:
+            return x
+        if x.is_extended_nonpositive:
+            return S.Zero
+
+    def fdiff(self, argindex=1):
+        return Heaviside(self.args[0], 0)
+
+    def _eval_rewrite_as_Max(self, x, **kwargs):
+        return sympy.Max(0, x)
+
+    def _eval_rewrite_as_Heaviside(self, x, **kwargs):
+        return x * Heaviside(x, 0)
+
+    def _eval_rewrite_as_Piecewise(self, x, **kwargs):
+        return sympy.Piecewise((x, x > 0), (0, True))
+
+    _eval_rewrite_as_exp = _eval_rewrite_as_Piecewise
+
+    def _eval_evalf(self, prec):
+        x = self.args[0]._eval_evalf(prec)
+        if x is not None and x.is_number:
+            return sympy.Max(0, x)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_nonnegative(self):
+        if self.args[0].is_extended_real:
+            return True
+
+    def _latex(self, printer, exp=None):
+        s = rf"\operatorname{{relu}}\left({printer._print(self.args[0])}\right)"
+        return f"{s}^{{{exp}}}" if exp else s
+
+
+def heaviside(x):
+    """Heaviside step with symml's convention ``heaviside(0) = 0``."""
+    return Heaviside(x, 0)
+
+
+#: Name -> class of the functions symml adds to SymPy.
+CUSTOM_FUNCTIONS = {"sigmoid": sigmoid, "softplus": softplus, "relu": relu}

@@ -1,0 +1,220 @@
+"""Text -> lark parse tree, with lark's errors translated into :class:`symml.ParseError`.
+
+The grammar lives in ``grammar/symml.lark`` (shipped in the wheel as ``symml/grammar``); the
+LALR parser is built once and cached. Newlines inside brackets are dropped by a small
+post-lexer, so matrices and long calls may span lines.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from ..errors import LimitError, ParseError
+
+__all__ = ["parse_tree", "grammar_path", "MAX_SOURCE_CHARS", "MAX_DEPTH"]
+
+#: Longest source text accepted (characters). A 100,000-statement file fits.
+MAX_SOURCE_CHARS = 5_000_000
+#: Deepest nesting of operations accepted in one expression.
+MAX_DEPTH = 200
+
+_OPEN = {"LPAR", "LSQB"}
+_CLOSE = {"RPAR", "RSQB"}
+
+# Friendly names for the terminals lark reports as expected.
+_TERMINAL_NAMES = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "INT": "an integer",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "COMMA": "','",
+    "EQUAL": "'='",
+    "ADDOP": "'+' or '-'",
+    "MINUS": "'-'",
+    "PLUS": "'+'",
+    "MULOP": "'*', '/' or '@'",
+    "POWOP": "'^'",
+    "COMPARE": "a comparison (==, <=, >=)",
+    "TILDE": "'~'",
+    "_NL": "a new line",
+    "SEMICOLON": "';'",
+    "QUOTE": "\"'\" (transpose)",
+    "IN": "'in'",
+    "$END": "the end of the input",
+}
+
+
+def grammar_path() -> Path:
+    """Path of the grammar file: inside the installed package, or the source tree's grammar/."""
+    here = Path(__file__).resolve().parent.parent  # symml/
+    for candidate in (here / "grammar" / "symml.lark", here.parent / "grammar" / "symml.lark"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("symml grammar file symml.lark not found; reinstall symml")
+
+
+class _BracketNewlines:
+    """Post-lexer: newlines inside (...) or [...] are whitespace, not statement separators."""
+
+    always_accept = ("_NL",)
+
+    def process(self, stream):
+        depth = 0
+        for tok in stream:
+            if tok.type in _OPEN:
+                depth += 1
+            elif tok.type in _CLOSE:
+                depth = max(depth - 1, 0)
+            elif tok.type == "_NL" and depth:
+                continue
+            yield tok
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark(
+        grammar_path().read_text(encoding="utf-8"),
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        postlex=_BracketNewlines(),
+    )
+
+
+def parse_tree(source: str) -> Tree:
+    """Parse ``source`` (a whole program) into a lark tree, or raise ParseError."""
+    if not isinstance(source, str):
+        raise ParseError(f"expected source text (str), got {type(source).__name__}")
+    if len(source) > MAX_SOURCE_CHARS:
+        raise LimitError(
+            f"source text has {len(source):,} characters; the limit is {MAX_SOURCE_CHARS:,}. "
+            "Split it into smaller files."
+        )
+    text = source + "\n"
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as exc:
+        raise _translate(exc, source) from None
+    _check_depth(tree, source)
+    return tree
+
+
+def _check_depth(tree: Tree, source: str) -> None:
+    """Reject trees nested deeper than MAX_DEPTH (iteratively: no recursion)."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            line = getattr(node.meta, "line", 0) if isinstance(node, Tree) else 0
+            raise LimitError(
+                f"expression nested more than {MAX_DEPTH} levels deep"
+                + (f" (statement at line {line})" if line else "")
+                + "; split it into named parts with definitions (name = ...)."
+            )
+        for child in node.children:
+            if isinstance(child, Tree):
+                stack.append((child, depth + 1))
+
+
+def caret_snippet(source: str, line: int, column: int) -> str:
+    """The source line with a caret under ``column`` (both 1-based)."""
+    lines = source.splitlines() or [""]
+    if not 1 <= line <= len(lines):
+        return ""
+    text = lines[line - 1]
+    if len(text) > 200:  # keep very long lines readable around the column
+        start = max(column - 80, 0)
+        text = ("..." if start else "") + text[start : start + 160]
+        column = column - start + (3 if start else 0)
+    return f"    {text}\n    {' ' * (max(column, 1) - 1)}^"
+
+
+def _describe(tok: Token) -> str:
+    if tok.type == "$END":
+        return "the end of the input"
+    if tok.type == "_NL":
+        return "the end of the line"
+    return f"'{tok.value}'"
+
+
+def _expected(names) -> str:
+    shown = sorted({_TERMINAL_NAMES.get(n, f"'{n.lower()}'") for n in names if not n.startswith("__")})
+    if len(shown) > 6:
+        shown = shown[:6] + ["..."]
+    return ", ".join(shown)
+
+
+def _translate(exc: UnexpectedInput, source: str) -> ParseError:
+    line, column = getattr(exc, "line", 0) or 0, getattr(exc, "column", 0) or 0
+    if isinstance(exc, UnexpectedEOF) or line <= 0:
+        lines = source.splitlines() or [""]
+        line, column = len(lines), len(lines[-1]) + 1
+    snippet = caret_snippet(source, line, column)
+    if isinstance(exc, UnexpectedCharacters):
+        ch = source.splitlines()[line - 1][column - 1] if line else "?"
+        hint = {
+            '"': "symml has no strings; write names and numbers directly",
+            "'": "a quote (transpose) must follow a name or a closing bracket",
+            "=": "",
+            "!": "'!' is not an operator; use factorial(n), or != for 'not equal'",
+            "&": "use separate constraints instead of '&'",
+            "|": "use abs(x) for absolute values",
+            "{": "use [ ] for vectors and matrices",
+        }.get(ch, "")
+        msg = f"unexpected character {ch!r}"
+        if hint:
+            msg += f"; {hint}"
+        return ParseError(msg, line, column, snippet)
+    if isinstance(exc, UnexpectedToken):
+        tok = exc.token
+        prev = _previous_token(source, line, column)
+        if tok.type in ("NAME", "LPAR", "NUMBER") and prev is not None and prev[0] in "0123456789.)":
+            return ParseError(
+                f"unexpected {_describe(tok)} right after '{prev}': implicit multiplication is "
+                f"not supported; write '{prev}*{tok.value}' instead",
+                line,
+                column,
+                snippet,
+            )
+        if tok.type == "EQUAL":
+            return ParseError(
+                "unexpected '=': definitions are written 'name = expr' at the start of a "
+                "statement; write '==' for an equation",
+                line,
+                column,
+                snippet,
+            )
+        msg = f"unexpected {_describe(tok)}"
+        expected = _expected(exc.expected or ())
+        if expected:
+            msg += f"; expected {expected}"
+        return ParseError(msg, line, column, snippet)
+    return ParseError(str(exc).splitlines()[0], line, column, snippet)
+
+
+def _previous_token(source: str, line: int, column: int) -> str | None:
+    lines = source.splitlines()
+    if not 1 <= line <= len(lines):
+        return None
+    before = lines[line - 1][: column - 1].rstrip()
+    if not before:
+        return None
+    # the last "word" before the offending token
+    i = len(before)
+    while i > 0 and (before[i - 1].isalnum() or before[i - 1] in "._"):
+        i -= 1
+    return before[i:] or before[-1]
+
+
+def suggest(name: str, candidates) -> str:
+    """' — did you mean 'x'?' for the closest candidate, or ''."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f" — did you mean '{close[0]}'?" if close else ""

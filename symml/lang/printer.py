@@ -1,0 +1,127 @@
+"""SymPy -> symml language text (round-trippable) and LaTeX.
+
+>>> import sympy
+>>> x = sympy.Symbol("x", real=True)
+>>> to_text(x**2*sympy.exp(1) + sympy.Rational(1, 4)*x)
+'x^2*exp(1) + x/4'
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy.printing.precedence import precedence
+from sympy.printing.str import StrPrinter
+
+__all__ = ["to_text", "to_latex", "SymmlPrinter"]
+
+
+class SymmlPrinter(StrPrinter):
+    """Prints SymPy objects in the symml language: ``^`` for powers, ``exp(1)`` for e,
+    ``inf``, ``[a, b]`` vectors, ``w[0]`` components, ``==`` equations."""
+
+    printmethod = "_symmltext"
+
+    def _print_Pow(self, expr, rational=False):
+        PREC = precedence(expr)
+        if expr.exp is sympy.S.Half and not rational:
+            return f"sqrt({self._print(expr.base)})"
+        if expr.is_commutative:
+            if -expr.exp is sympy.S.Half and not rational:
+                return f"1/sqrt({self._print(expr.base)})"
+            if expr.exp is sympy.S.NegativeOne:
+                return f"1/{self.parenthesize(expr.base, PREC, strict=False)}"
+        e = self.parenthesize(expr.exp, PREC, strict=False)
+        if expr.exp.is_Rational and expr.exp.q != 1 or e.startswith("-"):
+            e = f"({self._print(expr.exp)})" if not e.startswith("(") else e
+        return f"{self.parenthesize(expr.base, PREC, strict=False)}^{e}"
+
+    def _print_Exp1(self, expr):
+        return "exp(1)"
+
+    def _print_Infinity(self, expr):
+        return "inf"
+
+    def _print_NegativeInfinity(self, expr):
+        return "-inf"
+
+    def _print_ImaginaryUnit(self, expr):  # not part of the language; shown plainly
+        return "I"
+
+    def _print_Abs(self, expr):
+        return f"abs({self._print(expr.args[0])})"
+
+    def _print_Heaviside(self, expr):
+        return f"heaviside({self._print(expr.args[0])})"
+
+    def _print_Max(self, expr):
+        return f"max({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_Min(self, expr):
+        return f"min({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_ceiling(self, expr):
+        return f"ceil({self._print(expr.args[0])})"
+
+    def _print_MatrixBase(self, expr):
+        if expr.shape[1] == 1:
+            return "[" + ", ".join(self._print(e) for e in expr) + "]"
+        rows = ["[" + ", ".join(self._print(e) for e in expr.row(i)) + "]" for i in range(expr.rows)]
+        return "[" + ", ".join(rows) + "]"
+
+    _print_ImmutableMatrix = _print_MatrixBase
+    _print_MutableDenseMatrix = _print_MatrixBase
+    _print_ImmutableDenseMatrix = _print_MatrixBase
+
+    def _print_Relational(self, expr):
+        op = {"==": "==", "<=": "<=", ">=": ">=", "<": "<", ">": ">", "!=": "!="}[expr.rel_op]
+        return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"
+
+    def _print_Derivative(self, expr):
+        parts = [self._print(expr.expr)]
+        for v, n in expr.variable_count:
+            parts.append(self._print(v))
+            if n != 1:
+                parts.append(str(n))
+        return f"diff({', '.join(parts)})"
+
+    def _print_Integral(self, expr):
+        parts = [self._print(expr.function)]
+        for lim in expr.limits:
+            parts.extend(self._print(x) for x in lim)
+        return f"integrate({', '.join(parts)})"
+
+    def _print_Dummy(self, expr):
+        return expr.name
+
+    def _print_Lambda(self, expr):
+        args = ", ".join(self._print(v) for v in expr.variables)
+        return f"({args}) -> {self._print(expr.expr)}"
+
+
+_PRINTER = SymmlPrinter({"order": None})
+
+
+def to_text(expr) -> str:
+    """Print a SymPy object (or a list/dict of them) in the symml language.
+
+    >>> import symml as sm
+    >>> sm.to_text(sm.expr("0.25*x^2 - 3"))
+    'x^2/4 - 3'
+    """
+    if isinstance(expr, dict):
+        return "{" + ", ".join(f"{to_text(k)}: {to_text(v)}" for k, v in expr.items()) + "}"
+    if isinstance(expr, (list, tuple)):
+        return "[" + ", ".join(to_text(e) for e in expr) + "]"
+    if isinstance(expr, (int, float)):
+        return repr(expr)
+    return _PRINTER.doprint(expr)
+
+
+def to_latex(expr, **settings) -> str:
+    """LaTeX for a SymPy object (Greek names as Greek, ``w[0]`` as ``w_{0}``).
+
+    >>> import symml as sm
+    >>> sm.lang.to_latex(sm.expr("sigmoid(alpha*x)"))
+    '\\\\sigma\\\\left(\\\\alpha x\\\\right)'
+    """
+    return sympy.latex(expr, **settings)

@@ -1,0 +1,901 @@
+"""Parse tree -> :class:`Program`: SymPy objects built directly, never through eval.
+
+Statements are processed in order (a definition is usable by later statements); each
+expression subtree is turned into SymPy by :class:`ExprTransformer` (non-recursive, so long
+inputs cannot overflow the stack).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import sympy
+from lark import Token, Transformer_NonRecursive, Tree, v_args
+
+from .. import functions as F
+from ..errors import (
+    ArgumentError,
+    LimitError,
+    ParseError,
+    ShapeError,
+    SymmlError,
+    UndefinedNameError,
+)
+from ..symbols import ElementSymbol, matrix, symbol, vector
+from .parser import caret_snippet, parse_tree, suggest
+from .program import DataDecl, EvaluationRequest, Model, Output, ParamDecl, Program, VarDecl
+
+__all__ = ["build_program", "build_expr", "FUNCTION_NAMES", "DISTRIBUTIONS"]
+
+#: Distributions allowed on the right of ``~``, with their number of arguments.
+DISTRIBUTIONS = {"Normal": 2, "Bernoulli": 1, "Poisson": 1, "Binomial": 2, "Exponential": 1}
+
+#: Largest result of exact integer arithmetic, in bits, before a LimitError.
+MAX_BITS = 100_000
+#: Largest integer argument of factorial / binomial / gamma evaluated exactly.
+MAX_FACTORIAL = 10_000
+#: Largest decimal exponent in a number literal.
+MAX_EXPONENT = 1000
+
+Matrix = sympy.ImmutableMatrix
+
+
+def _is_mat(v) -> bool:
+    return isinstance(v, sympy.MatrixBase)
+
+
+class _Keyword:
+    """``name = value`` inside a call's argument list."""
+
+    def __init__(self, key, value):
+        self.key, self.value = key, value
+
+
+class _Dist:
+    """``Normal(mu, s)``: valid only on the right of ``~``."""
+
+    def __init__(self, name, args):
+        self.name, self.args = name, args
+
+
+class _Located(SymmlError):
+    """Internal: an error raised inside a statement, before its position is attached."""
+
+
+# ---------------------------------------------------------------------------------------
+# elementwise functions and builtins
+
+
+def _log(x, base=None):
+    return sympy.log(x) if base is None else sympy.log(x, base)
+
+
+def _guard_int_arg(name):
+    def check(n):
+        if n.is_Integer and abs(int(n)) > MAX_FACTORIAL:
+            raise LimitError(
+                f"{name}({n}) is too large to evaluate exactly (limit {MAX_FACTORIAL}); "
+                f"use loggamma(n + 1) for the logarithm of a factorial"
+            )
+        return n
+
+    return check
+
+
+def _factorial(n):
+    return sympy.factorial(_guard_int_arg("factorial")(n))
+
+
+def _gamma(x):
+    return sympy.gamma(_guard_int_arg("gamma")(x))
+
+
+def _binomial(n, k):
+    _guard_int_arg("binomial")(n)
+    return sympy.binomial(n, k)
+
+
+# name -> (function, min args, max args); all apply elementwise to vectors and matrices.
+ELEMENTWISE = {
+    "exp": (sympy.exp, 1, 1),
+    "log": (_log, 1, 2),
+    "ln": (sympy.log, 1, 1),
+    "sqrt": (sympy.sqrt, 1, 1),
+    "abs": (sympy.Abs, 1, 1),
+    "sign": (sympy.sign, 1, 1),
+    "heaviside": (F.heaviside, 1, 1),
+    "sin": (sympy.sin, 1, 1),
+    "cos": (sympy.cos, 1, 1),
+    "tan": (sympy.tan, 1, 1),
+    "asin": (sympy.asin, 1, 1),
+    "acos": (sympy.acos, 1, 1),
+    "atan": (sympy.atan, 1, 1),
+    "atan2": (sympy.atan2, 2, 2),
+    "sinh": (sympy.sinh, 1, 1),
+    "cosh": (sympy.cosh, 1, 1),
+    "tanh": (sympy.tanh, 1, 1),
+    "asinh": (sympy.asinh, 1, 1),
+    "acosh": (sympy.acosh, 1, 1),
+    "atanh": (sympy.atanh, 1, 1),
+    "sigmoid": (F.sigmoid, 1, 1),
+    "softplus": (F.softplus, 1, 1),
+    "relu": (F.relu, 1, 1),
+    "erf": (sympy.erf, 1, 1),
+    "erfc": (sympy.erfc, 1, 1),
+    "gamma": (_gamma, 1, 1),
+    "loggamma": (sympy.loggamma, 1, 1),
+    "lgamma": (sympy.loggamma, 1, 1),
+    "factorial": (_factorial, 1, 1),
+    "binomial": (_binomial, 2, 2),
+    "floor": (sympy.floor, 1, 1),
+    "ceil": (sympy.ceiling, 1, 1),
+}
+
+_CALCULUS = {"diff", "grad", "jacobian", "hessian", "taylor", "integrate", "limit"}
+_ALGEBRA = {"simplify", "expand", "factor", "subs", "evaluate"}
+_VECTOR = {"dot", "norm", "sum", "mean", "transpose", "trace", "det", "inv", "outer", "min", "max"}
+
+#: Every function name the language knows.
+FUNCTION_NAMES = sorted(set(ELEMENTWISE) | _CALCULUS | _ALGEBRA | _VECTOR)
+
+_CONSTANTS = {"pi": sympy.pi, "inf": sympy.oo}
+
+
+def _apply(fn, *args):
+    """Apply an elementwise function; vectors and matrices map entry by entry."""
+    mats = [a for a in args if _is_mat(a)]
+    if not mats:
+        return fn(*args)
+    shape = mats[0].shape
+    for m in mats[1:]:
+        if m.shape != shape:
+            raise ShapeError(f"shapes {shape} and {m.shape} do not match")
+    rows, cols = shape
+
+    def entry(i, j):
+        return fn(*[a[i, j] if _is_mat(a) else a for a in args])
+
+    return Matrix(rows, cols, lambda i, j: entry(i, j))
+
+
+def _scalar(m):
+    """1x1 matrices become scalars."""
+    if _is_mat(m) and m.shape == (1, 1):
+        return m[0, 0]
+    return m
+
+
+def _check_pow(base, ex):
+    if base.is_Number and ex.is_Number and ex.is_Rational and not base.is_zero:
+        b = abs(base)
+        if b == 1:
+            return
+        bits = float(abs(ex)) * max(
+            abs(np.log2(float(b.p)) if b.p else 0), abs(np.log2(float(b.q)) if b.q else 0)
+        )
+        if bits > MAX_BITS:
+            raise LimitError(
+                f"{base}^{ex} has about {bits:,.0f} bits, too large to evaluate exactly "
+                f"(limit {MAX_BITS:,}); write it with log() or exp() instead"
+            )
+
+
+def _check_product(a, b):
+    for x in (a, b):
+        if isinstance(x, sympy.Integer) and x.p.bit_length() > MAX_BITS:
+            raise LimitError(f"a number with more than {MAX_BITS:,} bits is too large")
+
+
+def add(a, b, sign=1):
+    if _is_mat(a) or _is_mat(b):
+        if _is_mat(a) and _is_mat(b):
+            if a.shape != b.shape:
+                raise ShapeError(f"cannot add shapes {a.shape} and {b.shape}")
+            return Matrix(a + (b if sign > 0 else -b))
+        return _apply(lambda u, v: u + sign * v, a, b)
+    return a + b if sign > 0 else a - b
+
+
+def mul(a, b):
+    if _is_mat(a) and _is_mat(b):
+        if a.shape != b.shape:
+            raise ShapeError(
+                f"'*' multiplies entry by entry and needs equal shapes, got {a.shape} and "
+                f"{b.shape}; use '@' for the matrix product or dot(u, v) for the inner product"
+            )
+        return Matrix(a.multiply_elementwise(b))
+    if _is_mat(a) or _is_mat(b):
+        return _apply(lambda u, v: u * v, a, b)
+    _check_product(a, b)
+    return a * b
+
+
+def div(a, b):
+    if isinstance(b, sympy.Expr) and b.is_zero:
+        raise ArgumentError("division by zero")
+    if _is_mat(a) or _is_mat(b):
+        if _is_mat(a) and _is_mat(b) and a.shape != b.shape:
+            raise ShapeError(f"'/' divides entry by entry; shapes {a.shape} and {b.shape} differ")
+        return _apply(lambda u, v: u / v, a, b)
+    return a / b
+
+
+def matmul(a, b):
+    if not (_is_mat(a) and _is_mat(b)):
+        raise ShapeError("'@' is the matrix product of two vectors/matrices; use '*' for scalars")
+    if a.shape[1] == 1 and b.shape[1] == 1 and a.shape[0] == b.shape[0]:
+        return (a.T * b)[0, 0]  # two vectors: inner product (as NumPy's 1-D @)
+    if a.shape[1] != b.shape[0]:
+        raise ShapeError(
+            f"matrix product of shapes {a.shape} and {b.shape}: inner dimensions "
+            f"{a.shape[1]} and {b.shape[0]} differ (vectors are columns; transpose with ')"
+        )
+    return _scalar(Matrix(a * b))
+
+
+def power(a, b):
+    if _is_mat(b):
+        raise ShapeError("an exponent must be a scalar")
+    if _is_mat(a):
+        return _apply(lambda u: u**b, a)
+    _check_pow(a, b)
+    return a**b
+
+
+def _as_vec(v, what):
+    if not _is_mat(v):
+        raise ShapeError(f"{what} needs a vector, got the scalar {v}")
+    if v.shape[1] != 1 and v.shape[0] == 1:
+        v = v.T
+    if v.shape[1] != 1:
+        raise ShapeError(f"{what} needs a vector, got a {v.shape[0]}x{v.shape[1]} matrix")
+    return v
+
+
+def dot(u, v):
+    u, v = _as_vec(u, "dot"), _as_vec(v, "dot")
+    if u.shape != v.shape:
+        raise ShapeError(f"dot of vectors of lengths {u.shape[0]} and {v.shape[0]}")
+    return sympy.Add(*[a * b for a, b in zip(u, v)])
+
+
+def _norm(v):
+    if not _is_mat(v):
+        return sympy.Abs(v)
+    return sympy.sqrt(sympy.Add(*[e**2 for e in v]))
+
+
+def _sum(v):
+    return sympy.Add(*list(v)) if _is_mat(v) else v
+
+
+def _mean(v):
+    return sympy.Add(*list(v)) / len(v) if _is_mat(v) else v
+
+
+def _square(m, what):
+    if not _is_mat(m) or m.shape[0] != m.shape[1]:
+        raise ShapeError(f"{what} needs a square matrix")
+    return m
+
+
+VECTOR_FUNCS = {
+    "dot": (dot, 2, 2),
+    "norm": (_norm, 1, 1),
+    "sum": (_sum, 1, 1),
+    "mean": (_mean, 1, 1),
+    "transpose": (lambda m: Matrix(m).T if _is_mat(m) else m, 1, 1),
+    "trace": (lambda m: _square(m, "trace").trace(), 1, 1),
+    "det": (lambda m: _square(m, "det").det(), 1, 1),
+    "inv": (lambda m: Matrix(_square(m, "inv").inv()), 1, 1),
+    "outer": (lambda u, v: Matrix(_as_vec(u, "outer") * _as_vec(v, "outer").T), 2, 2),
+    "min": (lambda *a: sympy.Min(*[e for x in a for e in (x if _is_mat(x) else [x])]), 1, 99),
+    "max": (lambda *a: sympy.Max(*[e for x in a for e in (x if _is_mat(x) else [x])]), 1, 99),
+}
+
+
+# ---------------------------------------------------------------------------------------
+# numbers
+
+
+def _number(text: str) -> sympy.Rational:
+    mant, _, exp = text.lower().partition("e")
+    if exp and abs(int(exp)) > MAX_EXPONENT:
+        raise LimitError(
+            f"number {text} has an exponent beyond ±{MAX_EXPONENT}; rescale the formula"
+        )
+    if len(mant) > 4000:
+        raise LimitError(f"number literal of {len(mant)} digits is too long (limit 4000)")
+    f = Fraction(text)
+    return sympy.Rational(f.numerator, f.denominator)
+
+
+# ---------------------------------------------------------------------------------------
+# the expression transformer
+
+
+@v_args(inline=True)
+class ExprTransformer(Transformer_NonRecursive):
+    """Builds SymPy objects from expression subtrees, resolving names in ``scope``."""
+
+    def __init__(self, scope: _Scope):
+        super().__init__()
+        self.scope = scope
+
+    # atoms
+    def number(self, tok):
+        return _number(str(tok))
+
+    def name(self, tok):
+        return self.scope.lookup(str(tok))
+
+    def array(self, *items):
+        items = [i for i in items if i is not None]
+        if not items:
+            raise ShapeError("empty vector literal []")
+        if all(_is_mat(i) and i.shape[1] == 1 for i in items):
+            n = items[0].shape[0]
+            if any(i.shape[0] != n for i in items):
+                raise ShapeError("rows of a matrix literal have different lengths")
+            return Matrix([list(i) for i in items])
+        if any(_is_mat(i) for i in items):
+            raise ShapeError("a vector literal mixes scalars and vectors")
+        for i in items:
+            self.scope.need_value(i)
+        return Matrix(items)
+
+    # operators
+    def sum(self, first, *rest):
+        acc = self.scope.need_value(first)
+        terms = [] if _is_mat(acc) else [acc]
+        mats = acc if _is_mat(acc) else None
+        for op, operand in zip(rest[::2], rest[1::2]):
+            operand = self.scope.need_value(operand)
+            sign = 1 if str(op) == "+" else -1
+            if mats is None and not _is_mat(operand):
+                terms.append(operand if sign > 0 else -operand)
+                continue
+            if mats is None:
+                mats = add(sympy.Add(*terms), operand, sign)
+                terms = []
+            else:
+                mats = add(mats, operand, sign)
+        if mats is None:
+            return sympy.Add(*terms)
+        return mats
+
+    def product(self, first, *rest):
+        acc = self.scope.need_value(first)
+        for op, operand in zip(rest[::2], rest[1::2]):
+            operand = self.scope.need_value(operand)
+            op = str(op)
+            acc = mul(acc, operand) if op == "*" else div(acc, operand) if op == "/" else matmul(acc, operand)
+        return acc
+
+    def neg(self, x):
+        x = self.scope.need_value(x)
+        return Matrix(-x) if _is_mat(x) else -x
+
+    def pos(self, x):
+        return self.scope.need_value(x)
+
+    def pow(self, base, _op, ex):
+        return power(self.scope.need_value(base), self.scope.need_value(ex))
+
+    def relation(self, lhs, op, rhs):
+        lhs, rhs = self.scope.need_value(lhs), self.scope.need_value(rhs)
+        if _is_mat(lhs) or _is_mat(rhs):
+            raise ShapeError("relations compare scalars; compare vector entries one by one")
+        op = str(op)
+        cls = {"==": sympy.Eq, "<=": sympy.Le, ">=": sympy.Ge, "<": sympy.Lt, ">": sympy.Gt,
+               "!=": sympy.Ne}[op]
+        return cls(lhs, rhs, evaluate=False)
+
+    def keyword_arg(self, key, value):
+        return _Keyword(key, self.scope.need_value(value))
+
+    def transpose(self, x):
+        x = self.scope.need_value(x)
+        return Matrix(x).T if _is_mat(x) else x
+
+    def subscript(self, base, *indices):
+        base = self.scope.need_value(base)
+        if not _is_mat(base):
+            raise ShapeError(f"cannot index the scalar {base}; only vectors and matrices have entries")
+        idx = []
+        for i in indices:
+            if not (isinstance(i, sympy.Integer)):
+                raise ArgumentError(f"an index must be a whole number (0-based), got {i}")
+            idx.append(int(i))
+        rows, cols = base.shape
+        if len(idx) == 1:
+            n = rows * cols if 1 in (rows, cols) else rows
+            if not 0 <= idx[0] < n and not -n <= idx[0] < 0:
+                raise ShapeError(f"index {idx[0]} out of range for length {n} (indices start at 0)")
+            if cols == 1 or rows == 1:
+                return list(base)[idx[0]]
+            return Matrix(base[idx[0], :]).T
+        if len(idx) == 2:
+            i, j = idx
+            if not (-rows <= i < rows and -cols <= j < cols):
+                raise ShapeError(f"index [{i}, {j}] out of range for shape {base.shape}")
+            return base[i, j]
+        raise ShapeError("at most two indices")
+
+    def call(self, fname, *args):
+        name = str(fname)
+        args = [a for a in args if a is not None] if not (len(args) == 1 and args[0] is None) else []
+        return self.scope.call(name, args)
+
+
+# ---------------------------------------------------------------------------------------
+# scopes
+
+
+class _Scope:
+    """Name resolution for one statement: locals, program bindings, declarations."""
+
+    def __init__(self, program: Program, lenient: bool = True, locals_=None, namespace=None):
+        self.program = program
+        self.lenient = lenient
+        self.locals = locals_ or {}
+        self.namespace = namespace or {}
+        self.implicit: dict[str, sympy.Symbol] = program.__dict__.setdefault("_implicit", {})
+
+    def need_value(self, v):
+        if isinstance(v, _Keyword):
+            raise ArgumentError("'name = value' is only allowed as a function argument")
+        if isinstance(v, _Dist):
+            raise ArgumentError(
+                f"{v.name}(...) is a distribution; it can only appear on the right of '~'"
+            )
+        if isinstance(v, sympy.Lambda):
+            raise ArgumentError("a function must be called with arguments")
+        return v
+
+    def lookup(self, name: str):
+        p = self.program
+        for table in (self.locals, p.bindings, p.constants, self.namespace):
+            if name in table:
+                return table[name]
+        for table in (p.vars, p.params, p.data_decls):
+            if name in table:
+                return table[name].symbols
+        if name in _CONSTANTS:
+            return _CONSTANTS[name]
+        if name in p.functions or name in FUNCTION_NAMES or name in DISTRIBUTIONS:
+            raise ArgumentError(f"'{name}' is a function; call it with arguments, as {name}(...)")
+        if name == "e":
+            pass  # 'e' is an ordinary name; Euler's number is exp(1)
+        if not self.lenient:
+            known = list(p.bindings) + list(p.symbols) + list(p.constants)
+            raise UndefinedNameError(
+                f"'{name}' is not declared{suggest(name, known)}; declare it with var, "
+                f"param or data, or define it with '{name} = ...'"
+            )
+        if name not in self.implicit:
+            self.implicit[name] = symbol(name)
+        return self.implicit[name]
+
+    def call(self, name: str, args: list):
+        p = self.program
+        if name in p.functions:
+            lam = p.functions[name]
+            plain = [self.need_value(a) for a in args]
+            if len(plain) != len(lam.variables):
+                raise ArgumentError(
+                    f"{name} takes {len(lam.variables)} argument(s), got {len(plain)}"
+                )
+            return _scalar(_call_lambda(lam, plain))
+        if name in DISTRIBUTIONS:
+            plain = [self.need_value(a) for a in args]
+            want = DISTRIBUTIONS[name]
+            if len(plain) != want:
+                raise ArgumentError(f"{name} takes {want} argument(s), got {len(plain)}")
+            return _Dist(name, tuple(plain))
+        if name in ELEMENTWISE:
+            fn, lo, hi = ELEMENTWISE[name]
+            plain = [self.need_value(a) for a in args]
+            _arity(name, plain, lo, hi)
+            return _apply(fn, *plain)
+        if name in VECTOR_FUNCS:
+            fn, lo, hi = VECTOR_FUNCS[name]
+            plain = [self.need_value(a) for a in args]
+            _arity(name, plain, lo, hi)
+            return _scalar(fn(*plain))
+        if name in _CALCULUS or name in _ALGEBRA:
+            return _calculus_call(name, args, self)
+        candidates = FUNCTION_NAMES + list(p.functions) + list(DISTRIBUTIONS)
+        raise UndefinedNameError(
+            f"unknown function '{name}'{suggest(name, candidates)}"
+            + ("" if suggest(name, candidates) else "; define it first with "
+               f"'{name}(a) = ...' or see docs/language.md for the built-in functions")
+        )
+
+
+def _arity(name, args, lo, hi):
+    if not lo <= len(args) <= hi:
+        want = str(lo) if lo == hi else f"{lo} to {hi}"
+        raise ArgumentError(f"{name} takes {want} argument(s), got {len(args)}")
+
+
+def _call_lambda(lam: sympy.Lambda, args):
+    mapping = {}
+    for var, val in zip(lam.variables, args):
+        mapping[var] = val
+    body = lam.expr
+    if any(_is_mat(v) for v in args) or _is_mat(body):
+        # vector arguments: substitute entries (functions of vectors are written with dot, @...)
+        raise ArgumentError("user functions take scalar arguments; apply them entry by entry")
+    return body.xreplace(mapping)
+
+
+def _flat_symbols(v, what):
+    items = list(v) if _is_mat(v) else [v]
+    out = []
+    for s in items:
+        if not isinstance(s, sympy.Symbol):
+            raise ArgumentError(f"{what}: expected a variable, got {s}")
+        out.append(s)
+    return out
+
+
+def _calculus_call(name, args, scope: _Scope):
+    from .. import calculus as C
+
+    pos = [a for a in args if not isinstance(a, _Keyword)]
+    kws = [a for a in args if isinstance(a, _Keyword)]
+    for a in pos:
+        scope.need_value(a)
+    if name in ("diff", "grad", "jacobian", "hessian", "integrate", "limit", "simplify",
+                "expand", "factor") and kws:
+        raise ArgumentError(f"{name} takes no 'name = value' arguments")
+    if not pos:
+        raise ArgumentError(f"{name} needs an expression as its first argument")
+    f, rest = pos[0], pos[1:]
+    if name == "diff":
+        if not rest:
+            raise ArgumentError("diff needs a variable: diff(f, x) or diff(f, x, 2)")
+        spec = []
+        for r in rest:
+            if isinstance(r, sympy.Integer):
+                spec.append(int(r))
+            else:
+                spec.extend(_flat_symbols(r, "diff"))
+        return C.diff(f, *spec)
+    if name in ("grad", "jacobian", "hessian"):
+        if len(rest) < 1:
+            raise ArgumentError(f"{name} needs variables: {name}(f, [x, y]) or {name}(f, w)")
+        vs = [s for r in rest for s in _flat_symbols(r, name)]
+        return getattr(C, name)(f, vs)
+    if name == "taylor":
+        at = {}
+        order = None
+        for k in kws:
+            key = k.key
+            if not isinstance(key, sympy.Symbol):
+                raise ArgumentError("taylor points are written 'x = 0'")
+            at[key] = k.value
+        for r in rest:
+            if isinstance(r, sympy.Integer):
+                order = int(r)
+            else:
+                raise ArgumentError("taylor(f, x = 0, y = 0, order): the order must be a whole number")
+        if not at:
+            raise ArgumentError("taylor needs an expansion point: taylor(f, x = 0, 3)")
+        if order is None:
+            raise ArgumentError("taylor needs an order: taylor(f, x = 0, 3)")
+        return C.taylor(f, at, order)
+    if name == "integrate":
+        # integrate(f, x) / integrate(f, x, y): indefinite; integrate(f, x, a, b[, y, c, d]):
+        # groups of (variable, lower, upper) when the count is a multiple of three.
+        limits = []
+        if len(rest) % 3 == 0 and rest:
+            for v, lo, hi in zip(rest[::3], rest[1::3], rest[2::3]):
+                if not isinstance(v, sympy.Symbol):
+                    raise ArgumentError(f"integrate(f, x, a, b): expected a variable, got {v}")
+                limits.append((v, lo, hi))
+        else:
+            for v in rest:
+                if not isinstance(v, sympy.Symbol):
+                    raise ArgumentError(
+                        f"integrate(f, x) or integrate(f, x, a, b): expected a variable, got {v}"
+                    )
+                limits.append(v)
+        if not limits:
+            raise ArgumentError("integrate needs a variable: integrate(f, x)")
+        return C.integrate(f, *limits)
+    if name == "limit":
+        if len(rest) != 2:
+            raise ArgumentError("limit(f, x, a)")
+        return sympy.limit(f, rest[0], rest[1])
+    if name == "simplify":
+        return C.simplify(f)
+    if name == "expand":
+        return _apply(sympy.expand, f)
+    if name == "factor":
+        return _apply(sympy.factor, f)
+    if name in ("subs", "evaluate"):
+        mapping = {}
+        for k in kws:
+            key = k.key
+            if _is_mat(key) and _is_mat(k.value):
+                if key.shape != k.value.shape:
+                    raise ShapeError(f"{name}: value of shape {k.value.shape} for shape {key.shape}")
+                mapping.update(dict(zip(key, k.value)))
+            elif isinstance(key, sympy.Symbol):
+                mapping[key] = k.value
+            else:
+                raise ArgumentError(f"{name}(f, x = value): left of '=' must be a variable")
+        if rest:
+            raise ArgumentError(f"{name}(f, x = value, ...) takes values as 'name = value'")
+        if name == "subs":
+            return _apply(lambda e: e.xreplace(mapping), f)
+        return EvaluationRequest(f, {str(k): v for k, v in mapping.items()})
+    raise UndefinedNameError(f"unknown function '{name}'")  # pragma: no cover
+
+
+# ---------------------------------------------------------------------------------------
+# statements
+
+
+def _tok(t) -> str:
+    return str(t)
+
+
+class _Builder:
+    def __init__(self, source: str, lenient: bool, namespace=None):
+        self.source = source
+        self.program = Program(source=source)
+        self.lenient = lenient
+        self.namespace = namespace or {}
+
+    def expr(self, tree, locals_=None):
+        scope = _Scope(self.program, self.lenient, locals_, self.namespace)
+        if isinstance(tree, Token):
+            tree = Tree("name" if tree.type == "NAME" else "number", [tree])
+        return ExprTransformer(scope).transform(tree)
+
+    def value(self, tree, locals_=None):
+        v = self.expr(tree, locals_)
+        if isinstance(v, (_Keyword, _Dist)):
+            _Scope(self.program).need_value(v)
+        return v
+
+    def run(self, tree: Tree) -> Program:
+        for stmt in tree.children:
+            try:
+                getattr(self, "stmt_" + stmt.data)(stmt)
+            except ParseError:
+                raise
+            except SymmlError as exc:
+                raise _locate(exc, stmt, self.source) from None
+            except RecursionError:
+                raise LimitError(
+                    f"line {stmt.meta.line}: expression too deeply nested to evaluate; "
+                    "split it into named parts"
+                ) from None
+        self.program.__dict__.pop("_implicit", None)
+        return self.program
+
+    # -- declarations
+    def _declared(self, name, meta):
+        p = self.program
+        if name in p.symbols or name in p.bindings or name in p.constants:
+            raise ArgumentError(f"'{name}' is already defined")
+        if name in FUNCTION_NAMES or name in DISTRIBUTIONS or name in _CONSTANTS:
+            raise ArgumentError(f"'{name}' is a built-in name; choose another name")
+
+    def _symbols(self, name, shape_tree, assumption):
+        assumptions = {}
+        if assumption is not None:
+            op, rhs = assumption.children
+            bound = self.value(rhs)
+            if bound != 0:
+                raise ArgumentError(
+                    f"sign assumptions compare with 0 ('{name} > 0'), got {op} {bound}; "
+                    "for bounds on a parameter write 'param s = 1 in [low, high]'"
+                )
+            assumptions = {">": {"positive": True}, ">=": {"nonnegative": True},
+                           "<": {"negative": True}, "<=": {"nonpositive": True},
+                           "!=": {"nonzero": True}}.get(str(op))
+            if assumptions is None:
+                raise ArgumentError(f"unsupported assumption '{op} 0'")
+            assumptions = dict(assumptions, real=True)
+        if shape_tree is None:
+            return symbol(name, **assumptions), ()
+        dims = tuple(int(t) for t in shape_tree.children if t is not None)
+        if any(d <= 0 for d in dims) or np.prod(dims) > 100_000:
+            raise ArgumentError(f"shape {list(dims)} of '{name}' must be positive and at most 100,000 entries")
+        if len(dims) == 1:
+            return vector(name, dims[0], **assumptions), dims
+        return matrix(name, dims[0], dims[1], **assumptions), dims
+
+    def stmt_var_decl(self, stmt):
+        for item in stmt.children:
+            name_tok, shape, assumption = item.children
+            name = _tok(name_tok)
+            self._declared(name, item.meta)
+            syms, dims = self._symbols(name, shape, assumption)
+            self.program.vars[name] = VarDecl(name, syms, dims)
+
+    def stmt_data_decl(self, stmt):
+        for item in stmt.children:
+            name_tok, shape, assumption = item.children
+            name = _tok(name_tok)
+            self._declared(name, item.meta)
+            syms, dims = self._symbols(name, shape, assumption)
+            self.program.data_decls[name] = DataDecl(name, syms, dims)
+
+    def stmt_param_decl(self, stmt):
+        for item in stmt.children:
+            name_tok, shape, assumption, init_tree, lo_tree, hi_tree = item.children
+            name = _tok(name_tok)
+            self._declared(name, item.meta)
+            syms, dims = self._symbols(name, shape, assumption)
+            lo = hi = None
+            if lo_tree is not None:
+                lo, hi = self._bound(lo_tree), self._bound(hi_tree)
+                if lo is not None and hi is not None and lo > hi:
+                    raise ArgumentError(f"bounds of '{name}': lower {lo} exceeds upper {hi}")
+            if assumption is not None and lo is None and hi is None:
+                op = str(assumption.children[0])
+                lo, hi = {">": (0.0, None), ">=": (0.0, None), "<": (None, 0.0),
+                          "<=": (None, 0.0)}.get(op, (None, None))
+            init = self._init(name, init_tree, dims, lo, hi)
+            self.program.params[name] = ParamDecl(name, syms, dims, init, (lo, hi))
+
+    def _bound(self, tree):
+        v = self.value(tree)
+        if v in (sympy.oo, -sympy.oo):
+            return None
+        if not (isinstance(v, sympy.Expr) and v.is_number and v.is_real):
+            raise ArgumentError(f"a bound must be a real number or ±inf, got {v}")
+        return float(v)
+
+    def _init(self, name, tree, dims, lo, hi):
+        if tree is None:
+            val = 0.0
+            if lo is not None and hi is not None:
+                val = (lo + hi) / 2
+            elif lo is not None:
+                val = lo + 1.0 if lo >= 0 else max(lo, 0.0)
+            elif hi is not None:
+                val = min(hi - 1.0, 0.0)
+            return np.full(dims, val) if dims else val
+        v = self.value(tree)
+        if _is_mat(v):
+            arr = np.array(v.tolist(), dtype=object)
+            if not all(e.is_number for e in v):
+                raise ArgumentError(f"initial value of '{name}' must be numbers")
+            arr = np.array([[float(e) for e in row] for row in v.tolist()])
+            if len(dims) == 1:
+                arr = arr.reshape(-1)
+            if arr.shape != tuple(dims):
+                raise ShapeError(f"initial value of '{name}' has shape {arr.shape}, declared {tuple(dims)}")
+            return arr
+        if not (isinstance(v, sympy.Expr) and v.is_number and v.is_real):
+            raise ArgumentError(f"initial value of '{name}' must be a real number, got {v}")
+        return np.full(dims, float(v)) if dims else float(v)
+
+    def stmt_const_decl(self, stmt):
+        kids = stmt.children
+        for name_tok, tree in zip(kids[::2], kids[1::2]):
+            name = _tok(name_tok)
+            self._declared(name, stmt.meta)
+            v = self.value(tree)
+            ok = (_is_mat(v) and all(e.is_number for e in v)) or (
+                isinstance(v, sympy.Expr) and v.is_number
+            )
+            if not ok:
+                raise ArgumentError(f"const {name} must be a number, got {v}; use '{name} = ...' for formulas")
+            self.program.constants[name] = v
+
+    def stmt_assign(self, stmt):
+        lhs, rhs = stmt.children
+        if isinstance(lhs, Token) and lhs.type == "NAME" or isinstance(lhs, Tree) and lhs.data == "name":
+            name = _tok(lhs if isinstance(lhs, Token) else lhs.children[0])
+            self._check_redefine(name)
+            v = self.value(rhs)
+            if isinstance(v, EvaluationRequest):
+                raise ArgumentError("evaluate(...) prints a number; it cannot be assigned")
+            if isinstance(v, sympy.Basic) or _is_mat(v):
+                self.program.bindings[name] = v
+                return
+            raise ArgumentError(f"cannot assign {v!r}")
+        if isinstance(lhs, Tree) and lhs.data == "call":
+            fname = _tok(lhs.children[0])
+            params = []
+            for a in lhs.children[1:]:
+                if a is None:
+                    continue
+                if not (isinstance(a, Tree) and a.data == "name"):
+                    raise ArgumentError(
+                        f"the parameters of a function definition must be names: {fname}(a, b) = ..."
+                    )
+                params.append(_tok(a.children[0]))
+            if len(set(params)) != len(params):
+                raise ArgumentError(f"repeated parameter name in {fname}(...)")
+            self._check_redefine(fname)
+            if fname in FUNCTION_NAMES or fname in DISTRIBUTIONS:
+                raise ArgumentError(f"'{fname}' is a built-in function; choose another name")
+            dummies = {p: sympy.Dummy(p, real=True) for p in params}
+            body = self.value(rhs, locals_=dummies)
+            if _is_mat(body):
+                raise ArgumentError("a function definition must give a scalar")
+            self.program.functions[fname] = sympy.Lambda(tuple(dummies.values()), body)
+            return
+        raise ArgumentError(
+            "the left side of '=' must be a name (x = ...) or a function head (f(a, b) = ...); "
+            "write '==' for an equation"
+        )
+
+    def _check_redefine(self, name):
+        p = self.program
+        if name in p.symbols:
+            raise ArgumentError(f"'{name}' is declared (var/param/data); it cannot be redefined")
+        if name in FUNCTION_NAMES or name in DISTRIBUTIONS or name in _CONSTANTS:
+            raise ArgumentError(f"'{name}' is a built-in name; choose another name")
+
+    def stmt_model(self, stmt):
+        lhs_tree, rhs_tree = stmt.children
+        lhs = self.value(lhs_tree)
+        rhs = self.expr(rhs_tree)
+        text = _statement_text(self.source, stmt)
+        if isinstance(rhs, _Dist):
+            self.program.models.append(Model(lhs, None, rhs.name, rhs.args, text, stmt.meta.line))
+        else:
+            rhs = _Scope(self.program).need_value(rhs)
+            self.program.models.append(Model(lhs, rhs, None, (), text, stmt.meta.line))
+
+    def stmt_expr_stmt(self, stmt):
+        (tree,) = stmt.children
+        v = self.expr(tree)
+        if isinstance(v, _Keyword):
+            raise ArgumentError("'name = value' is only allowed as a function argument")
+        if isinstance(v, _Dist):
+            _Scope(self.program).need_value(v)
+        self.program.outputs.append(Output(_statement_text(self.source, stmt), stmt.meta.line, v))
+
+
+def _statement_text(source: str, tree: Tree) -> str:
+    m = tree.meta
+    try:
+        return source[m.start_pos : m.end_pos].strip()
+    except Exception:  # pragma: no cover
+        return ""
+
+
+def _locate(exc: SymmlError, stmt: Tree, source: str) -> SymmlError:
+    """Prefix the statement's line to an error raised while building it."""
+    line = getattr(stmt.meta, "line", 0)
+    col = getattr(stmt.meta, "column", 0)
+    if not line or str(exc).startswith("line "):
+        return exc
+    msg = f"line {line}: {exc}\n{caret_snippet(source, line, col)}"
+    new = type(exc)(msg)
+    return new
+
+
+def build_program(source: str, lenient: bool = True, namespace=None) -> Program:
+    """Parse and build a whole program."""
+    tree = parse_tree(source)
+    return _Builder(source, lenient, namespace).run(tree)
+
+
+def build_expr(source: str, namespace=None) -> Any:
+    """Parse one expression (or relation); undeclared names become real symbols."""
+    prog = build_program(source, lenient=True, namespace=namespace)
+    if prog.bindings or prog.params or prog.vars or prog.data_decls or prog.models:
+        raise ParseError(
+            "expected one expression, got statements (declarations, definitions or '~'); "
+            "use symml.parse for programs"
+        )
+    if len(prog.outputs) != 1:
+        raise ParseError(f"expected one expression, got {len(prog.outputs)}")
+    v = prog.outputs[0].value
+    if isinstance(v, EvaluationRequest):
+        raise ArgumentError("evaluate(...) is a statement of symml run, not an expression")
+    return v

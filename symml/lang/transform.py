@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import sympy
 from lark import Token, Transformer_NonRecursive, Tree, v_args
+from lark.exceptions import VisitError
 
 from .. import functions as F
 from ..errors import (
@@ -656,7 +657,12 @@ class _Builder:
         scope = _Scope(self.program, self.lenient, locals_, self.namespace)
         if isinstance(tree, Token):
             tree = Tree("name" if tree.type == "NAME" else "number", [tree])
-        return ExprTransformer(scope).transform(tree)
+        try:
+            return ExprTransformer(scope).transform(tree)
+        except VisitError as exc:  # lark wraps errors raised in callbacks: unwrap ours
+            if isinstance(exc.orig_exc, (SymmlError, RecursionError)):
+                raise exc.orig_exc from None
+            raise
 
     def value(self, tree, locals_=None):
         v = self.expr(tree, locals_)

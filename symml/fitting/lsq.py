@@ -1,0 +1,733 @@
+"""The nonlinear least-squares engine: exact Jacobians, robust defaults, extended-precision polish.
+
+This is the engine behind ``symml.fit("y ~ expr", ...)``; it can be called directly.
+
+Interface (stable; :mod:`symml.fitting.api` depends on it)::
+
+    solve_least_squares(residual, params, data, p0, *, bounds=None, weights=None) -> LsqSolution
+
+``residual``
+    A SymPy expression for the residual of ONE data row, e.g. ``y - b1*(1 - exp(-b2*x))``.
+    It is differentiated symbolically once and compiled to NumPy over all rows at once; the
+    sum over rows is never expanded symbolically.
+``params``
+    Ordered list of the parameter Symbols. ``x``, ``stderr``, ``cov`` and ``jac`` columns
+    follow this order.
+``data``
+    Mapping of data Symbol (or its name) -> 1-D column of length n. Columns are float
+    array-likes; they may also hold decimal strings, :class:`~fractions.Fraction`,
+    :class:`~decimal.Decimal` or mpmath numbers, which are then read exactly in the
+    extended-precision stages (the double-precision stages use the nearest floats).
+``p0``
+    Starting values, a sequence of floats in ``params`` order.
+``bounds``
+    ``None`` or one ``(low, high)`` pair per parameter, ``None``/``±inf`` for an open side.
+``weights``
+    ``None`` or n non-negative row weights ``w``; the objective is ``sum(w * r**2)``.
+
+:class:`LsqSolution` fields: ``x``, ``cov`` (``s^2 (J^T J)^-1`` with ``s^2 = rss / dof``, or
+``None`` with the reason in ``cov_reason``), ``stderr`` (``nan`` where undetermined), ``rss``
+(the weighted residual sum of squares, accumulated in extended precision), ``dof``, ``jac``
+(``d r_i / d b_j`` of the unweighted rows at ``x``), ``residuals`` (unweighted ``r_i`` at ``x``),
+``nfev``, ``njev``, ``success``, ``status``, ``message`` and, for diagnostics, ``method`` (the
+path that produced ``x``), ``polished``, ``rel_offset`` and ``rel_step`` (the convergence
+measures below) and ``param_names``.
+
+How it works
+------------
+1. Residual and exact Jacobian are compiled once per model (cached) to vectorised NumPy.
+2. SciPy's ``least_squares`` runs with the exact Jacobian, ``x_scale="jac"`` and tolerances
+   at machine precision: Levenberg-Marquardt (MINPACK) without bounds, the trust-region
+   reflective method with bounds or when LM does not converge. If no run passes the
+   convergence test below, further runs restart from the best point with other methods
+   and scalings; the lowest residual sum of squares among converged runs is kept.
+3. Polish: Gauss-Newton steps in which residuals, Jacobian and ``J^T r`` are evaluated in
+   mpmath at 40 digits (the exact data when given as decimals) and the step is solved from a
+   column-scaled QR factorisation; a step is accepted only if it lowers the extended-precision
+   residual sum of squares. This fixes the final digits where double precision stalls
+   (ill-conditioned models, round-off-level residuals as in NIST's Lanczos1).
+4. Convergence test at the final point (with the polish's precision when it ran): the
+   Gauss-Newton step ``dx`` solving ``J dx = -r`` must be negligible, either relative to the
+   estimates (``max |dx_i| / |x_i| <= 1e-10``) or statistically (the Bates-Watts relative
+   offset, ``|Q_1^T r| / sqrt(p) / (|Q_2^T r| / sqrt(n - p)) <= 1e-6``: the step moves the
+   estimates by a negligible fraction of their standard errors). Otherwise ``success`` is
+   False and ``message`` says why; the best point found is still returned.
+
+``status``: 1 converged, 2 converged after the extended-precision polish, 0 stopped without
+meeting the convergence test, -1 non-finite residuals or Jacobian at the end.
+
+Examples
+--------
+>>> import numpy as np, sympy as sp
+>>> x, y, b1, b2 = sp.symbols("x y b1 b2", real=True)
+>>> xs = np.linspace(0.0, 4.0, 9)
+>>> ys = 2.0 * (1.0 - np.exp(-0.7 * xs)) + 0.01 * np.cos(7.0 * xs)
+>>> sol = solve_least_squares(y - b1 * (1 - sp.exp(-b2 * x)), [b1, b2], {x: xs, y: ys}, [1.0, 1.0])
+>>> sol.success, np.round(sol.x, 4).tolist(), sol.dof
+(True, [2.0007, 0.6976], 7)
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Mapping, Sequence
+
+import mpmath
+import numpy as np
+import sympy as sp
+from scipy.optimize import least_squares
+
+from ..errors import DataError, FitError
+
+__all__ = ["LsqSolution", "solve_least_squares"]
+
+#: Digits of the extended-precision polish and of the reported residual sum of squares.
+POLISH_DPS = 40
+#: Convergence: max |dx_i| / |x_i| of the Gauss-Newton step ...
+REL_STEP_TOL = 1e-10
+#: ... or the Bates-Watts relative offset.
+REL_OFFSET_TOL = 1e-6
+
+_EPS = np.finfo(float).eps
+
+
+@dataclass
+class LsqSolution:
+    """Result of :func:`solve_least_squares` (see the module docstring for every field)."""
+
+    x: np.ndarray
+    cov: np.ndarray | None
+    stderr: np.ndarray
+    rss: float
+    dof: int
+    jac: np.ndarray
+    residuals: np.ndarray
+    nfev: int
+    njev: int
+    success: bool
+    status: int
+    message: str
+    cov_reason: str = ""
+    method: str = ""
+    polished: bool = False
+    rel_offset: float = math.nan
+    rel_step: float = math.nan
+    param_names: tuple[str, ...] = field(default=())
+
+    def __repr__(self) -> str:
+        rows = [
+            ("success", self.success),
+            ("status", self.status),
+            ("message", self.message),
+            ("x", self.x),
+            ("stderr", self.stderr),
+            ("rss", self.rss),
+            ("dof", self.dof),
+            ("nfev", self.nfev),
+            ("njev", self.njev),
+            ("method", self.method),
+        ]
+        width = max(len(k) for k, _ in rows)
+        return "LsqSolution(\n" + "\n".join(f"  {k:>{width}}: {v!r}" for k, v in rows) + "\n)"
+
+
+# ---------------------------------------------------------------------------------------------
+# compiled model: residual rows and exact Jacobian, in float64 and in mpmath
+# ---------------------------------------------------------------------------------------------
+
+_MP_UNARY = (
+    "exp", "log", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh",
+    "asinh", "acosh", "atanh", "sec", "csc", "cot", "erf", "erfc", "gamma", "loggamma", "expm1",
+    "log1p", "sign", "fabs", "ceil", "floor", "log10",
+)  # fmt: skip
+
+
+def _mp_namespace() -> dict[str, Any]:
+    """mpmath functions lifted to object arrays, so one call evaluates every row."""
+    ns: dict[str, Any] = {}
+    for name in _MP_UNARY:
+        fn = getattr(mpmath, name, None)
+        if fn is not None:
+            ns[name] = np.frompyfunc(fn, 1, 1)
+    ns["atan2"] = np.frompyfunc(mpmath.atan2, 2, 1)
+    ns["log"] = np.frompyfunc(lambda a, b=None: mpmath.log(a) if b is None else mpmath.log(a, b), 1, 1)
+    ns["abs"] = np.frompyfunc(abs, 1, 1)
+    return ns
+
+
+class _Model:
+    """Residual and Jacobian of one row, compiled for float64 arrays and for mpmath arrays."""
+
+    def __init__(self, residual: sp.Expr, params: Sequence[sp.Symbol], data_syms: Sequence[sp.Symbol]):
+        self.residual = residual
+        self.params = tuple(params)
+        self.data_syms = tuple(data_syms)
+        self.jac_exprs = [sp.diff(residual, b) for b in params]
+        for b, d in zip(params, self.jac_exprs):
+            if d == 0:
+                raise FitError(
+                    f"the model does not depend on parameter {b}; remove it or fix the model"
+                )
+        args = list(self.params) + list(self.data_syms)
+        self._args = args
+        self._r = sp.lambdify(args, residual, modules="numpy", cse=True)
+        self._j = sp.lambdify(args, self.jac_exprs, modules="numpy", cse=True)
+        self._mp_r = None
+        self._mp_j = None
+        self.mp_ok: bool | None = None
+
+    # float64 -------------------------------------------------------------------------------
+    def r(self, p: np.ndarray, cols: Sequence[np.ndarray], n: int) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            out = self._r(*p, *cols)
+        return np.broadcast_to(np.asarray(out, dtype=float), (n,))
+
+    def jac(self, p: np.ndarray, cols: Sequence[np.ndarray], n: int) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            cols_out = self._j(*p, *cols)
+        out = np.empty((n, len(self.params)))
+        for j, c in enumerate(cols_out):
+            out[:, j] = np.asarray(c, dtype=float)
+        return out
+
+    # mpmath ---------------------------------------------------------------------------------
+    def _mp_compile(self) -> bool:
+        if self.mp_ok is None:
+            try:
+                res = self.residual.rewrite(sp.exp) if self._has_custom() else self.residual
+                jac = [sp.diff(res, b) for b in self.params]
+                ns = _mp_namespace()
+                self._mp_r = sp.lambdify(self._args, res, modules=[ns, "mpmath"], cse=True)
+                self._mp_j = sp.lambdify(self._args, jac, modules=[ns, "mpmath"], cse=True)
+                self.mp_ok = True
+            except Exception:  # noqa: BLE001 - an expression mpmath cannot print: skip polish
+                self.mp_ok = False
+        return bool(self.mp_ok)
+
+    def _has_custom(self) -> bool:
+        return any(
+            isinstance(f, sp.Function) and not hasattr(mpmath, type(f).__name__.lower())
+            for f in self.residual.atoms(sp.Function)
+        )
+
+    def mp_r(self, p: Sequence[Any], cols: Sequence[np.ndarray], n: int) -> np.ndarray:
+        out = self._mp_r(*p, *cols)
+        return _mp_column(out, n)
+
+    def mp_jac(self, p: Sequence[Any], cols: Sequence[np.ndarray], n: int) -> np.ndarray:
+        out = np.empty((n, len(self.params)), dtype=object)
+        for j, c in enumerate(self._mp_j(*p, *cols)):
+            out[:, j] = _mp_column(c, n)
+        return out
+
+
+def _mp_column(value: Any, n: int) -> np.ndarray:
+    arr = np.asarray(value, dtype=object)
+    if arr.ndim == 0:
+        v = arr.item()
+        arr = np.empty(n, dtype=object)
+        arr[:] = [mpmath.mpf(v) if not isinstance(v, mpmath.mpf) else v] * n
+    return arr
+
+
+_MODEL_CACHE: dict[tuple, _Model] = {}
+
+
+def _model(residual: sp.Expr, params: Sequence[sp.Symbol], data_syms: Sequence[sp.Symbol]) -> _Model:
+    key = (residual, tuple(params), tuple(data_syms))
+    model = _MODEL_CACHE.get(key)
+    if model is None:
+        if len(_MODEL_CACHE) > 64:
+            _MODEL_CACHE.clear()
+        model = _MODEL_CACHE[key] = _Model(residual, params, data_syms)
+    return model
+
+
+# ---------------------------------------------------------------------------------------------
+# data
+# ---------------------------------------------------------------------------------------------
+
+
+def _to_mpf(v: Any) -> mpmath.mpf:
+    if isinstance(v, mpmath.mpf):
+        return v
+    if isinstance(v, Fraction):
+        return mpmath.mpf(v.numerator) / v.denominator
+    if isinstance(v, (str, Decimal)):
+        return mpmath.mpf(str(v).strip())
+    return mpmath.mpf(float(v))
+
+
+class _Data:
+    """Float columns, and on demand the exact (mpmath) columns at the polish precision."""
+
+    def __init__(self, residual: sp.Expr, params: Sequence[sp.Symbol], data: Mapping[Any, Any]):
+        free = residual.free_symbols - set(params)
+        by_name = {s.name: s for s in free}
+        self.syms: list[sp.Symbol] = []
+        self.raw: list[Any] = []
+        self.cols: list[np.ndarray] = []
+        seen: set[sp.Symbol] = set()
+        for key, col in data.items():
+            sym = key if isinstance(key, sp.Symbol) else by_name.get(str(key))
+            if sym is None or sym not in free or sym in seen:
+                continue  # a column the model does not use
+            seen.add(sym)
+            self.syms.append(sym)
+            self.raw.append(col)
+            self.cols.append(_float_column(col, sym.name))
+        missing = sorted(s.name for s in free - seen)
+        if missing:
+            raise DataError(
+                f"no data for {', '.join(missing)}: the residual uses them but they are neither "
+                "parameters nor data columns; pass them in data= or list them as parameters"
+            )
+        lengths = {s.name: len(c) for s, c in zip(self.syms, self.cols)}
+        if len(set(lengths.values())) > 1:
+            raise DataError(f"data columns have different lengths: {lengths}")
+        self.n = next(iter(lengths.values())) if lengths else 1
+        self._mp_cols: dict[int, list[np.ndarray]] = {}
+
+    def mp_cols(self) -> list[np.ndarray]:
+        dps = mpmath.mp.dps
+        if dps not in self._mp_cols:
+            out = []
+            for raw, col in zip(self.raw, self.cols):
+                src = raw if _is_exact_source(raw) else col
+                arr = np.empty(len(col), dtype=object)
+                arr[:] = [_to_mpf(v) for v in src]
+                out.append(arr)
+            self._mp_cols = {dps: out}
+        return self._mp_cols[dps]
+
+
+def _is_exact_source(raw: Any) -> bool:
+    if isinstance(raw, np.ndarray):
+        return raw.dtype == object or raw.dtype.kind in "US"
+    return isinstance(raw, (list, tuple)) and any(
+        isinstance(v, (str, Fraction, Decimal, mpmath.mpf)) for v in raw
+    )
+
+
+def _float_column(col: Any, name: str) -> np.ndarray:
+    try:
+        if isinstance(col, np.ndarray) and col.dtype.kind in "fiub":
+            arr = col.astype(float, copy=False)
+        else:
+            arr = np.array([float(v) for v in col], dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"data column {name!r} is not numeric: {exc}") from None
+    if arr.ndim != 1:
+        raise DataError(f"data column {name!r} must be 1-D, got shape {arr.shape}")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise DataError(
+            f"data column {name!r} has {int(bad.sum())} NaN or infinite value(s) (first at row "
+            f"{int(np.argmax(bad))}); drop or fill those rows"
+        )
+    return arr
+
+
+# ---------------------------------------------------------------------------------------------
+# the solver
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Run:
+    x: np.ndarray
+    cost: float
+    method: str
+    converged: bool = False
+    rel_step: float = math.inf
+    rel_offset: float = math.inf
+
+
+class _Problem:
+    def __init__(self, model: _Model, data: _Data, sqrtw: np.ndarray | None, sqrtw_raw: Any):
+        self.model = model
+        self.data = data
+        self.sqrtw = sqrtw
+        self.sqrtw_raw = sqrtw_raw
+        self.n = data.n
+        self.p = len(model.params)
+        self.nfev = 0
+        self.njev = 0
+
+    def fun(self, x: np.ndarray) -> np.ndarray:
+        self.nfev += 1
+        r = self.model.r(x, self.data.cols, self.n)
+        if self.sqrtw is not None:
+            r = r * self.sqrtw
+        return np.where(np.isfinite(r), r, 1e100)
+
+    def jac(self, x: np.ndarray) -> np.ndarray:
+        self.njev += 1
+        J = self.model.jac(x, self.data.cols, self.n)
+        if self.sqrtw is not None:
+            J = J * self.sqrtw[:, None]
+        return np.where(np.isfinite(J), J, 0.0)
+
+    def cost(self, x: np.ndarray) -> float:
+        r = self.fun(x)
+        with np.errstate(over="ignore"):
+            return float(0.5 * np.dot(r, r))
+
+
+def _gn_step(J: np.ndarray, r: np.ndarray, g: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """Gauss-Newton step and Bates-Watts relative offset from a column-scaled QR of J.
+
+    ``g`` (``J^T r``, possibly computed in extended precision) replaces the double-precision
+    product when given.
+    """
+    n, p = J.shape
+    d = np.linalg.norm(J, axis=0)
+    d[d == 0] = 1.0
+    Js = J / d
+    Q, R = np.linalg.qr(Js)
+    if g is None:
+        qtr = Q.T @ r
+    else:
+        # Q^T r = R^-T (J_s^T r), solved in double; J_s^T r = g / d
+        try:
+            qtr = np.linalg.solve(R.T, g / d)
+        except np.linalg.LinAlgError:
+            return np.full(p, np.inf), math.inf
+    try:
+        dxs = -np.linalg.solve(R, qtr)
+    except np.linalg.LinAlgError:
+        return np.full(p, np.inf), math.inf
+    rr = float(np.dot(r, r))
+    q1 = float(np.dot(qtr, qtr))
+    rest = max(rr - q1, 0.0)
+    if rr == 0.0:
+        offset = 0.0
+    elif n > p and rest > 0:
+        offset = math.sqrt(q1 / p) / math.sqrt(rest / (n - p))
+    else:
+        offset = math.inf
+    return dxs / d, offset
+
+
+def _rel(dx: np.ndarray, x: np.ndarray) -> float:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.abs(dx) / np.abs(x)
+    rel = np.where(dx == 0, 0.0, rel)
+    return float(np.max(rel)) if rel.size else 0.0
+
+
+def _assess(prob: _Problem, run: _Run) -> _Run:
+    r = prob.fun(run.x)
+    J = prob.jac(run.x)
+    run.cost = float(0.5 * np.dot(r, r))
+    if not (np.all(np.isfinite(r)) and np.all(np.abs(r) < 1e99)):
+        run.converged = False
+        return run
+    dx, offset = _gn_step(J, r)
+    run.rel_step = _rel(dx, run.x)
+    run.rel_offset = offset
+    run.converged = bool(run.rel_step <= REL_STEP_TOL or offset <= REL_OFFSET_TOL)
+    return run
+
+
+def _scipy_run(prob: _Problem, x0: np.ndarray, method: str, lb, ub, x_scale) -> _Run:
+    tol = 1e-15 if method == "lm" else _EPS
+    kw: dict[str, Any] = dict(
+        jac=prob.jac, method=method, x_scale=x_scale, ftol=tol, xtol=tol, gtol=tol,
+        max_nfev=200 * (prob.p + 1),
+    )  # fmt: skip
+    if method != "lm":
+        kw["bounds"] = (lb, ub)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            res = least_squares(prob.fun, x0, **kw)
+        except (ValueError, np.linalg.LinAlgError) as exc:  # e.g. a singular start for 'lm'
+            return _Run(x0.copy(), math.inf, f"{method}: {exc}")
+    return _assess(prob, _Run(np.asarray(res.x, dtype=float), float(res.cost), f"{method}"))
+
+
+def _better(a: _Run | None, b: _Run) -> _Run:
+    if a is None:
+        return b
+    if a.converged != b.converged:
+        return a if a.converged else b
+    return a if a.cost <= b.cost else b
+
+
+def _polish(prob: _Problem, x: np.ndarray, lb: np.ndarray, ub: np.ndarray, dps: int = POLISH_DPS):
+    """Gauss-Newton in extended precision. Returns (x, info) or None when unavailable."""
+    model = prob.model
+    if not model._mp_compile():
+        return None
+    n, p = prob.n, prob.p
+    with mpmath.workdps(dps):
+        cols = prob.data.mp_cols()
+        sw = None
+        if prob.sqrtw_raw is not None:
+            sw = np.empty(n, dtype=object)
+            sw[:] = [mpmath.sqrt(_to_mpf(v)) for v in prob.sqrtw_raw]
+
+        def resid(xm):
+            r = model.mp_r(xm, cols, n)
+            return r * sw if sw is not None else r
+
+        def jac(xm):
+            J = model.mp_jac(xm, cols, n)
+            return J * sw[:, None] if sw is not None else J
+
+        def rss(r):
+            return mpmath.fsum(v * v for v in r)
+
+        try:
+            xm = [mpmath.mpf(float(v)) for v in x]
+            r = resid(xm)
+            s = rss(r)
+            if not mpmath.isfinite(s):
+                return None
+            free = np.array([not (x[i] <= lb[i] or x[i] >= ub[i]) for i in range(p)])
+            if not free.any():
+                return None
+            rel_step = math.inf
+            offset = math.inf
+            stalls = 0
+            for _ in range(30):
+                J = jac(xm)
+                g = np.array([mpmath.fdot(J[:, j], r) for j in range(p)], dtype=object)
+                Jf = np.array(J[:, free], dtype=float)
+                dxf, offset = _gn_step(Jf, np.array(r, dtype=float), np.array(g[free], dtype=float))
+                if not np.all(np.isfinite(dxf)):
+                    break
+                dx = np.zeros(p)
+                dx[free] = dxf
+                rel_step = _rel(dx, np.array([float(v) for v in xm]))
+                if rel_step <= 1e-25 or offset <= 1e-18:
+                    break
+                t = mpmath.mpf(1)
+                accepted = False
+                for _ in range(12):
+                    trial = [xm[i] + t * mpmath.mpf(dx[i]) for i in range(p)]
+                    ok = all(lb[i] <= trial[i] <= ub[i] for i in range(p))
+                    if ok:
+                        r_new = resid(trial)
+                        s_new = rss(r_new)
+                        if mpmath.isfinite(s_new) and s_new <= s:
+                            accepted = True
+                            break
+                    t /= 2
+                if not accepted:
+                    stalls += 1
+                    break
+                improved = s - s_new
+                xm, r, s = trial, r_new, s_new
+                if improved == 0 and t == 1:
+                    break
+            return xm, r, s, rel_step, offset
+        except (ZeroDivisionError, ValueError, OverflowError, TypeError):
+            return None
+
+
+def _covariance(J: np.ndarray, rss: float, dof: int) -> tuple[np.ndarray | None, str]:
+    p = J.shape[1]
+    if dof <= 0:
+        return None, f"no degrees of freedom left (n - p = {dof}); standard errors are undefined"
+    d = np.linalg.norm(J, axis=0)
+    zero = d == 0
+    if zero.any():
+        return None, "J^T J is singular: the residuals do not depend on parameter(s) at the optimum"
+    Js = J / d
+    U, sv, Vt = np.linalg.svd(Js, full_matrices=False)
+    if sv[-1] <= sv[0] * max(J.shape) * _EPS * 10:
+        v = Vt[-1]
+        return None, (
+            f"J^T J is singular (scaled condition number {sv[0] / max(sv[-1], 1e-300):.2g}): "
+            "parameters are not identifiable from the data; estimates are returned, standard "
+            "errors are undetermined"
+        )
+    inv = (Vt.T / sv**2) @ Vt
+    cov = (rss / dof) * inv / np.outer(d, d)
+    return cov, ""
+
+
+def solve_least_squares(
+    residual: sp.Expr,
+    params: Sequence[sp.Symbol],
+    data: Mapping[Any, Any],
+    p0: Sequence[float],
+    *,
+    bounds: Sequence[tuple[float | None, float | None]] | None = None,
+    weights: Sequence[float] | np.ndarray | None = None,
+) -> LsqSolution:
+    """Minimise ``sum(w * residual**2)`` over the data rows with an exact Jacobian.
+
+    Parameters
+    ----------
+    residual : sympy.Expr
+        Residual of one row (data symbols and parameters).
+    params : list of sympy.Symbol
+        Parameters, in the order of ``p0`` and of the result's arrays.
+    data : mapping
+        Data symbol or name -> 1-D column (floats, or exact decimals as strings).
+    p0 : sequence of float
+        Starting values.
+    bounds : sequence of (low, high), optional
+        One pair per parameter; ``None`` or ``inf`` for an open side.
+    weights : array-like, optional
+        Non-negative row weights.
+
+    Returns
+    -------
+    LsqSolution
+
+    Examples
+    --------
+    >>> import numpy as np, sympy as sp
+    >>> x, y, a, b = sp.symbols("x y a b", real=True)
+    >>> sol = solve_least_squares(y - (a + b * x), [a, b],
+    ...                           {"x": [0.0, 1.0, 2.0, 3.0], "y": [1.0, 3.1, 4.9, 7.0]}, [0.0, 0.0])
+    >>> np.round(sol.x, 6).tolist(), round(sol.rss, 6), sol.success
+    ([1.03, 1.98], 0.023, True)
+    """
+    params = list(params)
+    p = len(params)
+    if p == 0:
+        raise FitError("no parameters to fit")
+    if len(set(params)) != p:
+        raise FitError(f"parameters listed twice: {params}")
+    x0 = np.asarray([float(v) for v in p0], dtype=float)
+    if x0.shape != (p,):
+        raise FitError(f"p0 has {x0.size} values for {p} parameters {[str(b) for b in params]}")
+    if not np.all(np.isfinite(x0)):
+        raise FitError(f"p0 must be finite, got {x0.tolist()}")
+    if not isinstance(residual, sp.Expr):
+        raise FitError(f"residual must be a SymPy expression, got {type(residual).__name__}")
+
+    dat = _Data(residual, params, data)
+    n = dat.n
+    model = _model(residual, params, dat.syms)
+
+    sqrtw = sqrtw_raw = None
+    n_eff = n
+    if weights is not None:
+        sqrtw_raw = list(weights) if not isinstance(weights, np.ndarray) else weights
+        w = _float_column(weights, "weights")
+        if w.shape != (n,):
+            raise DataError(f"weights has {w.size} values for {n} data rows")
+        if np.any(w < 0):
+            raise DataError(f"weights must be non-negative; {int((w < 0).sum())} are negative")
+        sqrtw = np.sqrt(w)
+        n_eff = int(np.count_nonzero(w))
+
+    lb = np.full(p, -np.inf)
+    ub = np.full(p, np.inf)
+    if bounds is not None:
+        if len(bounds) != p:
+            raise FitError(f"bounds has {len(bounds)} pairs for {p} parameters")
+        for i, pair in enumerate(bounds):
+            lo, hi = pair
+            lb[i] = -np.inf if lo is None else float(lo)
+            ub[i] = np.inf if hi is None else float(hi)
+            if not lb[i] < ub[i]:
+                raise FitError(f"bounds for {params[i]}: low {lb[i]} must be below high {ub[i]}")
+        x0 = np.clip(x0, lb, ub)
+        inside = (x0 > lb) & (x0 < ub)
+        span = np.where(np.isfinite(ub - lb), ub - lb, np.abs(x0) + 1.0)
+        x0 = np.where(inside, x0, np.clip(x0, lb + 1e-10 * span, ub - 1e-10 * span))
+    bounded = bool(np.isfinite(lb).any() or np.isfinite(ub).any())
+
+    prob = _Problem(model, dat, sqrtw, sqrtw_raw)
+    r0 = prob.fun(x0)
+    if np.any(np.abs(r0) >= 1e100):
+        bad = int(np.sum(np.abs(r0) >= 1e100))
+        raise FitError(
+            f"the residuals are not finite at the starting point for {bad} of {n} rows; "
+            "choose starting values where the model can be evaluated"
+        )
+
+    # -- double precision: SciPy with the exact Jacobian, retries from the best point ---------
+    best: _Run | None = None
+    plan: list[tuple[str, str | float, str]] = []
+    if not bounded:
+        plan.append(("lm", "jac", "start"))
+    plan += [("trf", "jac", "start"), ("trf", "jac", "best"), ("trf", 1.0, "start"),
+             ("dogbox", "jac", "best"), ("trf", 1.0, "best")]  # fmt: skip
+    tried = []
+    for method, xs, origin in plan:
+        if best is not None and best.converged:
+            break
+        if method == "dogbox" and not bounded:
+            method = "lm"
+        start = x0 if origin == "start" or best is None else best.x
+        run = _scipy_run(prob, start, method, lb, ub, xs)
+        run.method = f"{method}(x_scale={xs}, from {origin})"
+        tried.append(run.method)
+        best = _better(best, run)
+    assert best is not None
+
+    # -- extended precision polish ---------------------------------------------------------------
+    polished = _polish(prob, best.x, lb, ub)
+    x = best.x
+    rel_step, rel_offset = best.rel_step, best.rel_offset
+    converged = best.converged
+    rss_ext = None
+    if polished is not None:
+        xm, r_mp, s_mp, ps, po = polished
+        x = np.array([float(v) for v in xm])
+        rss_ext = float(s_mp)
+        rel_step, rel_offset = ps, po
+        converged = bool(ps <= REL_STEP_TOL or po <= REL_OFFSET_TOL)
+
+    r_raw = prob.model.r(x, dat.cols, n)
+    J_raw = prob.model.jac(x, dat.cols, n)
+    rw = r_raw * sqrtw if sqrtw is not None else r_raw
+    rss = rss_ext if rss_ext is not None else float(math.fsum(rw * rw))
+    Jw = J_raw * sqrtw[:, None] if sqrtw is not None else J_raw
+    finite = bool(np.all(np.isfinite(r_raw)) and np.all(np.isfinite(J_raw)))
+
+    dof = n_eff - p
+    cov, cov_reason = (None, "non-finite Jacobian at the estimates") if not finite else _covariance(
+        Jw, rss, dof
+    )
+    stderr = np.sqrt(np.diag(cov)) if cov is not None else np.full(p, np.nan)
+
+    if not finite:
+        status, success = -1, False
+        message = "residuals or Jacobian are not finite at the final point"
+    elif converged:
+        success = True
+        status = 2 if polished is not None else 1
+        message = (
+            f"converged: Gauss-Newton step {rel_step:.1e} relative to the estimates, relative "
+            f"offset {rel_offset:.1e}" + (" (after extended-precision polish)" if polished else "")
+        )
+    else:
+        status, success = 0, False
+        message = (
+            f"did not converge: the Gauss-Newton step is still {rel_step:.1e} relative to the "
+            f"estimates (relative offset {rel_offset:.1e}) after runs {', '.join(tried)}; the "
+            "best point is returned - try other starting values"
+        )
+    return LsqSolution(
+        x=x,
+        cov=cov,
+        stderr=stderr,
+        rss=rss,
+        dof=dof,
+        jac=J_raw,
+        residuals=r_raw,
+        nfev=prob.nfev,
+        njev=prob.njev,
+        success=success,
+        status=status,
+        message=message,
+        cov_reason=cov_reason,
+        method=best.method + ("+mp" if polished is not None else ""),
+        polished=polished is not None,
+        rel_offset=rel_offset,
+        rel_step=rel_step,
+        param_names=tuple(str(b) for b in params),
+    )

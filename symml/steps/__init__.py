@@ -3,10 +3,18 @@
 Every function here takes the same arguments as its plain counterpart in
 :mod:`symml.calculus` and returns a :class:`Derivation`: a tree of :class:`Step` s with
 ``to_text()``, ``to_markdown()``, ``to_latex()`` and ``verify()``.
+
+>>> import symml as sm
+>>> d = sm.steps.diff("x^2*sin(x)", "x")
+>>> d.result
+x**2*cos(x) + 2*x*sin(x)
+>>> d.verify()
+True
 """
 
 from __future__ import annotations
 
+from .diff import diff, grad, hessian, jacobian
 from .model import Derivation, Step
 
-__all__ = ["Derivation", "Step"]
+__all__ = ["Derivation", "Step", "diff", "grad", "jacobian", "hessian"]

@@ -1,0 +1,393 @@
+"""Renderers for derivations: plain text (80-column terminal), Markdown with LaTeX, LaTeX.
+
+They walk any :class:`~symml.steps.model.Derivation` tree generically and never recompute
+mathematics: each step shows ``before = form = after`` (whichever are present), its
+sub-steps, and a conclusion. Math is printed by subclasses of symml's/SymPy's printers.
+
+>>> import sympy
+>>> x = sympy.Symbol("x", real=True)
+>>> text(sympy.Derivative(x**2, x) * sympy.sin(x))
+'d/dx[x^2]*sin(x)'
+>>> latex(sympy.Derivative(x**2 + 1, x))
+'\\\\frac{d}{d x}\\\\left(x^{2} + 1\\\\right)'
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping
+from typing import Any
+
+import sympy
+from sympy.printing.latex import LatexPrinter
+
+from ..lang.printer import SymmlPrinter
+
+__all__ = ["text", "latex", "to_text", "to_markdown", "to_latex"]
+
+
+# -- printers -------------------------------------------------------------------------------------
+def _positive_first(terms: list) -> list:
+    """``[-y, s]`` -> ``[s, -y]``: a two-term sum reads ``s - y`` rather than ``-y + s``."""
+    if len(terms) == 2 and terms[0].could_extract_minus_sign() and not terms[1].could_extract_minus_sign():
+        return [terms[1], terms[0]]
+    return terms
+
+
+class StepTextPrinter(SymmlPrinter):
+    """symml language text, with derivatives as ``d/dx[...]`` and integrals as ``∫ ... dx``."""
+
+    def _as_ordered_terms(self, expr, order=None):
+        return _positive_first(list(super()._as_ordered_terms(expr, order=order)))
+
+    def _print_Derivative(self, expr):
+        n = sum(int(c) for _, c in expr.variable_count)
+        body = self._print(expr.expr)
+        if n == 1:
+            return f"d/d{self._print(expr.variables[0])}[{body}]"
+        den = "".join(
+            f"d{self._print(v)}" + (f"^{c}" if c != 1 else "") for v, c in expr.variable_count
+        )
+        return f"d^{n}/{den}[{body}]"
+
+    def _print_Subs(self, expr):
+        where = ", ".join(f"{self._print(v)} = {self._print(p)}" for v, p in zip(expr.variables, expr.point))
+        return f"[{self._print(expr.expr)}]_({where})"
+
+    def _print_Integral(self, expr):
+        out = self._print(expr.function)
+        if not (expr.function.is_Atom or expr.function.is_Function):
+            out = f"({out})"
+        for lim in expr.limits:
+            if len(lim) == 3:
+                out = f"∫[{self._print(lim[1])}, {self._print(lim[2])}] {out} d{self._print(lim[0])}"
+            else:
+                out = f"∫ {out} d{self._print(lim[0])}"
+        return out
+
+
+class StepLatexPrinter(LatexPrinter):
+    """SymPy's LaTeX printer with derivatives whose argument is always delimited."""
+
+    _default_settings = {**LatexPrinter._default_settings, "partial": False}
+
+    def _as_ordered_terms(self, expr, order=None):
+        return _positive_first(list(super()._as_ordered_terms(expr, order=order)))
+
+    def _print_Derivative(self, expr):
+        n = sum(int(c) for _, c in expr.variable_count)
+        d = r"\partial" if self._settings["partial"] else "d"
+        num = d if n == 1 else f"{d}^{{{n}}}"
+        den = " ".join(
+            f"{d} {self._print(v)}" + (f"^{{{c}}}" if c != 1 else "") for v, c in expr.variable_count
+        )
+        body = self._print(expr.expr)
+        if not (expr.expr.is_Atom or expr.expr.is_Function):
+            body = rf"\left({body}\right)"
+        return rf"\frac{{{num}}}{{{den}}}{body}"
+
+
+_TEXT = StepTextPrinter({"order": None})
+
+
+def text(obj: Any) -> str:
+    """One-line symml text of a SymPy object (or list/tuple/dict of them)."""
+    if obj is None:
+        return ""
+    if isinstance(obj, Mapping):
+        return "{" + ", ".join(f"{text(k)}: {text(v)}" for k, v in obj.items()) + "}"
+    if isinstance(obj, (list, tuple)):
+        return "[" + ", ".join(text(e) for e in obj) + "]"
+    if isinstance(obj, str):
+        return obj
+    if isinstance(obj, (int, float)):
+        return repr(obj)
+    return _TEXT.doprint(obj)
+
+
+def latex(obj: Any, partial: bool = False) -> str:
+    """LaTeX (math mode) of a SymPy object, list, tuple or dict."""
+    if obj is None:
+        return ""
+    if isinstance(obj, str):
+        return r"\text{" + _escape_mathjax_text(obj) + "}"
+    if isinstance(obj, Mapping):
+        return ",\\ ".join(f"{latex(k, partial)} = {latex(v, partial)}" for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return r"\left[" + ",\\ ".join(latex(e, partial) for e in obj) + r"\right]"
+    return StepLatexPrinter({"partial": partial}).doprint(sympy.sympify(obj))
+
+
+def _is_partial(d) -> bool:
+    if d.kind in ("grad", "jacobian", "hessian"):
+        return True
+    prob = d.problem
+    try:
+        return len(prob.free_symbols) > 1 if isinstance(prob, sympy.Basic) else False
+    except AttributeError:
+        return False
+
+
+# -- text -----------------------------------------------------------------------------------------
+def _blocks(obj: Any, width: int = 76) -> list[str]:
+    """Lines that show ``obj``: a matrix as rows in brackets, a list one item per line.
+
+    A matrix too wide for ``width`` is shown entry by entry instead.
+    """
+    if isinstance(obj, sympy.MatrixBase) and obj.rows * obj.cols > 1:
+        cells = [[text(obj[i, j]) for j in range(obj.cols)] for i in range(obj.rows)]
+        widths = [max(len(cells[i][j]) for i in range(obj.rows)) for j in range(obj.cols)]
+        rows = ["[ " + "  ".join(c.ljust(w) for c, w in zip(row, widths)) + " ]" for row in cells]
+        if max(len(r) for r in rows) <= width:
+            return rows
+        out = []
+        for i in range(obj.rows):
+            for j in range(obj.cols):
+                label = f"({i + 1})" if obj.cols == 1 else f"({i + 1},{j + 1})"
+                out.extend(_wrap_line(f"{label} {cells[i][j]}", width, " " * (len(label) + 3)))
+        return out
+    if isinstance(obj, (list, tuple)) and obj and any(
+        isinstance(e, (Mapping, sympy.Rel, list, tuple, sympy.MatrixBase)) for e in obj
+    ):
+        return [text(e) for e in obj]
+    return [text(obj)]
+
+
+def _wrap_line(s: str, width: int, cont: str) -> list[str]:
+    """Break a long line of math at top-level ' + ' / ' - ' / ', ' (outside brackets)."""
+    if len(s) <= width:
+        return [s]
+    cuts, depth = [], 0
+    for i, ch in enumerate(s):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and s[i : i + 3] in (" + ", " - ", " = "):
+            cuts.append(i)
+        elif depth <= 1 and s[i : i + 2] == ", ":
+            cuts.append(i + 1)
+    lines, start, last = [], 0, None
+    for c in cuts:
+        limit = width if not lines else width - len(cont)
+        if c - start > limit and last is not None and last > start:
+            lines.append(s[start:last].rstrip())
+            start = last + (1 if s[last] == " " else 0)
+        last = c
+    rest_limit = width if not lines else width - len(cont)
+    if len(s) - start > rest_limit and last is not None and last > start:
+        lines.append(s[start:last].rstrip())
+        start = last + (1 if s[last] == " " else 0)
+    lines.append(s[start:].strip())
+    return [lines[0]] + [cont + ln for ln in lines[1:]]
+
+
+def _chain_text(sides: list, indent: str, width: int, first: str | None = None) -> list[str]:
+    """``a = b = c`` on one line if it fits, else one side per line with '= ' in front.
+
+    ``first`` replaces ``indent`` on the first line (a label such as ``"Result: "``).
+    """
+    first = indent if first is None else first
+    blocks = [_blocks(s, width - len(indent) - 4) for s in sides if s is not None]
+    if not blocks:
+        return []
+    if all(len(b) == 1 for b in blocks):
+        one = first + " = ".join(b[0] for b in blocks)
+        if len(one) <= width:
+            return [one]
+    out: list[str] = []
+    for k, b in enumerate(blocks):
+        lead = first if k == 0 else indent + "  = "
+        pad = " " * len(lead)
+        if len(b) == 1:
+            out.extend(_wrap_line(lead + b[0], width, pad + "  "))
+        else:
+            out.append(lead + b[0])
+            out.extend(pad + ln for ln in b[1:])
+    return out
+
+
+def _step_text(step, number: str, depth: int, width: int) -> list[str]:
+    ind = "  " * min(depth, 8)
+    head = f"{number}." + (f" {step.name}" if step.name else "")
+    eq_ind = ind + "    "
+    out = textwrap.wrap(
+        step.explanation, width=width, initial_indent=f"{ind}{head} ",
+        subsequent_indent=eq_ind, break_on_hyphens=False,
+    )  # fmt: skip
+    if step.substeps:
+        if step.form is not None:
+            out.extend(_chain_text([step.before, step.form], eq_ind, width))
+        for i, sub in enumerate(step.substeps, 1):
+            out.extend(_step_text(sub, f"{number}.{i}", depth + 1, width))
+        out.extend(_chain_text([step.before, step.after], eq_ind, width, first=f"{eq_ind}So "))
+    else:
+        out.extend(_chain_text([step.before, step.form, step.after], eq_ind, width))
+    if step.note:
+        out.extend(textwrap.wrap(f"Note: {step.note}", width=width, initial_indent=eq_ind,
+                                 subsequent_indent=eq_ind + "      "))  # fmt: skip
+    return out
+
+
+def to_text(d, width: int = 80) -> str:
+    """The derivation as plain text for a terminal ``width`` columns wide."""
+    lines = textwrap.wrap(d.title, width=width) or [""]
+    lines.append("=" * min(width, max(len(ln) for ln in lines)))
+    lines.append("")
+    if d.problem is not None:
+        lines.extend(_chain_text([d.problem], "Find: ", width))
+        lines.append("")
+    for i, step in enumerate(d.steps, 1):
+        lines.extend(_step_text(step, str(i), 0, width))
+    lines.append("")
+    sides = [d.problem, d.result] if _resultable(d) else [d.result]
+    lines.extend(_chain_text(sides, "        ", width, first="Result: "))
+    if d.note:
+        lines.extend(textwrap.wrap(f"Note: {d.note}", width=width))
+    return "\n".join(lines) + "\n"
+
+
+def _resultable(d) -> bool:
+    """Whether ``problem = result`` reads well as an equation (a scalar problem)."""
+    return isinstance(d.problem, sympy.Expr) and isinstance(d.result, sympy.Expr)
+
+
+# -- Markdown -------------------------------------------------------------------------------------
+_MD_SPECIAL = "\\`*_{}[]<>#|"
+
+
+def _md_escape(s: str) -> str:
+    out = "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in s)
+    return out.replace("$", "\\$")
+
+
+def _chain_latex(sides: list, partial: bool) -> str:
+    parts = [latex(s, partial) for s in sides if s is not None]
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2 and len(parts[0]) + len(parts[1]) < 90:
+        return f"{parts[0]} = {parts[1]}"
+    return r"\begin{aligned}" + parts[0] + "".join(f" \\\\ &= {p}" for p in parts[1:]) + r"\end{aligned}"
+
+
+def _step_md(step, number: str, partial: bool) -> list[str]:
+    name = f" {_md_escape(step.name)}" if step.name else ""
+    out = [f"**{number}.**{name} {_md_escape(step.explanation)}", ""]
+    if step.substeps:
+        if step.form is not None:
+            out += [f"$${_chain_latex([step.before, step.form], partial)}$$", ""]
+        for i, sub in enumerate(step.substeps, 1):
+            out += _step_md(sub, f"{number}.{i}", partial)
+        out += [f"So, by {number}: $${_chain_latex([step.before, step.after], partial)}$$", ""]
+    else:
+        out += [f"$${_chain_latex([step.before, step.form, step.after], partial)}$$", ""]
+    if step.note:
+        out += [f"*Note:* {_md_escape(step.note)}", ""]
+    return out
+
+
+def to_markdown(d) -> str:
+    """The derivation as Markdown; math as LaTeX in ``$...$`` and ``$$...$$``."""
+    partial = _is_partial(d)
+    out = [f"### {_md_escape(d.title)}", ""]
+    if d.problem is not None:
+        out += [f"Find $${latex(d.problem, partial)}$$", ""]
+    for i, step in enumerate(d.steps, 1):
+        out += _step_md(step, str(i), partial)
+    sides = [d.problem, d.result] if _resultable(d) else [d.result]
+    out += [f"**Result:** $${_chain_latex(sides, partial)}$$", ""]
+    if d.note:
+        out += [f"*Note:* {_md_escape(d.note)}", ""]
+    return "\n".join(out)
+
+
+# -- LaTeX ----------------------------------------------------------------------------------------
+_TEX_TEXT = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "%": r"\%",
+    "#": r"\#", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
+    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+    "∫": r"$\int$", "∂": r"$\partial$", "λ": r"$\lambda$", "μ": r"$\mu$", "≤": r"$\le$",
+    "≥": r"$\ge$", "≠": r"$\ne$", "·": r"$\cdot$", "−": "-", "→": r"$\to$", "–": "--",
+    "—": "---", "σ": r"$\sigma$", "∇": r"$\nabla$", "α": r"$\alpha$", "β": r"$\beta$",
+}  # fmt: skip
+
+
+def _tex_escape(s: str) -> str:
+    return "".join(_TEX_TEXT.get(ch, ch if ord(ch) < 128 else "?") for ch in s)
+
+
+def _escape_mathjax_text(s: str) -> str:
+    return "".join(ch for ch in s if ch not in "\\{}$")
+
+
+def _step_tex(step, number: str, depth: int, partial: bool) -> list[str]:
+    name = f" {_tex_escape(step.name)}" if step.name else ""
+    indent = f"\\setlength{{\\leftskip}}{{{1.5 * depth:g}em}}"
+    out = [f"{{{indent}\\noindent\\textbf{{{number}.}}{name} {_tex_escape(step.explanation)}\\par}}"]
+
+    def display(sides):
+        parts = [latex(s, partial) for s in sides if s is not None]
+        body = parts[0] if len(parts) == 1 else parts[0] + " &= " + " \\\\\n  &= ".join(parts[1:])
+        return ["\\begin{align*}", f"  {body}", "\\end{align*}"]
+
+    if step.substeps:
+        if step.form is not None:
+            out += display([step.before, step.form])
+        for i, sub in enumerate(step.substeps, 1):
+            out += _step_tex(sub, f"{number}.{i}", depth + 1, partial)
+        out += [f"{{{indent}\\noindent So, by {number}:\\par}}"] + display([step.before, step.after])
+    else:
+        out += display([step.before, step.form, step.after])
+    if step.note:
+        out.append(f"{{{indent}\\noindent\\emph{{Note:}} {_tex_escape(step.note)}\\par}}")
+    return out
+
+
+def _notebook_latex(d) -> str:
+    partial = _is_partial(d)
+    rows = [r"\textbf{" + _escape_mathjax_text(d.title) + "}"]
+
+    def add(step, number, depth):
+        label = r"\quad" * depth + r"\text{" + _escape_mathjax_text(f"{number}. {step.explanation}") + "}"
+        rows.append(label)
+        sides = [step.before, step.form, step.after] if not step.substeps else [step.before, step.form]
+        if any(s is not None for s in sides):
+            rows.append(r"\quad" * depth + r"\qquad " + " = ".join(latex(s, partial) for s in sides if s is not None))
+        for i, sub in enumerate(step.substeps, 1):
+            add(sub, f"{number}.{i}", depth + 1)
+        if step.substeps:
+            rows.append(r"\quad" * depth + r"\qquad " + f"{latex(step.before, partial)} = {latex(step.after, partial)}")
+
+    for i, step in enumerate(d.steps, 1):
+        add(step, str(i), 0)
+    sides = [d.problem, d.result] if _resultable(d) else [d.result]
+    rows.append(r"\text{Result: }" + " = ".join(latex(s, partial) for s in sides))
+    return "$$\\begin{array}{l}" + " \\\\\n".join(rows) + "\\end{array}$$"
+
+
+def to_latex(d, standalone: bool = False, notebook: bool = False) -> str:
+    """The derivation as LaTeX using amsmath only; ``standalone`` wraps it in a document.
+
+    ``notebook=True`` gives a math-mode-only version for Jupyter's ``_repr_latex_``.
+    """
+    if notebook:
+        return _notebook_latex(d)
+    partial = _is_partial(d)
+    out = [f"\\noindent\\textbf{{{_tex_escape(d.title)}}}\\par\\medskip"]
+    if d.problem is not None:
+        out += ["\\noindent Find", "\\begin{align*}", f"  {latex(d.problem, partial)}", "\\end{align*}"]
+    for i, step in enumerate(d.steps, 1):
+        out += _step_tex(step, str(i), 0, partial)
+    sides = [d.problem, d.result] if _resultable(d) else [d.result]
+    parts = [latex(s, partial) for s in sides]
+    out += ["\\noindent\\textbf{Result:}", "\\begin{align*}", "  " + " &= ".join(parts), "\\end{align*}"]
+    if d.note:
+        out.append(f"\\noindent\\emph{{Note:}} {_tex_escape(d.note)}\\par")
+    body = "\n".join(out) + "\n"
+    if not standalone:
+        return body
+    return (
+        "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
+        + body
+        + "\\end{document}\n"
+    )

@@ -186,14 +186,17 @@ class _Differ:
             terms = [t for t in terms if self.depends(t, x)] + [sympy.Add(*fixed)]
         plus = [t for t in terms if not t.could_extract_minus_sign()]
         minus = [-t for t in terms if t.could_extract_minus_sign()]
-        subs = {t: self.d(t, x) for t in plus + minus}
-        form = sympy.Add(*[_d(t, x) for t in plus]) - sympy.Add(*[_d(t, x) for t in minus])
+        subs = {t: self.d(t, x) for t in [-t if t.could_extract_minus_sign() else t for t in terms]}
+        form = sympy.Add(
+            *[sympy.Mul(-1, _d(-t, x), evaluate=False) if t.could_extract_minus_sign() else _d(t, x)
+              for t in terms], evaluate=False,
+        )  # fmt: skip
         after = sympy.Add(*[subs[t].after for t in plus]) - sympy.Add(*[subs[t].after for t in minus])
         if minus:
             rule, why = "difference", "Difference rule: differentiate term by term, (f - g)' = f' - g'."
         else:
             rule, why = "sum", "Sum rule: differentiate term by term, (f + g)' = f' + g'."
-        return Step(rule, _d(f, x), after, why, [subs[t] for t in plus + minus], form=form)
+        return Step(rule, _d(f, x), after, why, list(subs.values()), form=form)
 
     def mul(self, f, x) -> Step:
         """Constant multiple, quotient and product rules for a product of factors."""
@@ -222,7 +225,13 @@ class _Differ:
     def quotient(self, f, x, num, den) -> Step:
         """Quotient rule: (f/g)' = (f'*g - f*g')/g^2."""
         sn, sd = self.d(num, x), self.d(den, x)
-        form = (_d(num, x) * den - num * _d(den, x)) / den**2
+        form = sympy.Mul(
+            sympy.Add(
+                sympy.Mul(_d(num, x), den, evaluate=False),
+                sympy.Mul(-1, num, _d(den, x), evaluate=False), evaluate=False,
+            ),
+            sympy.Pow(den, -2), evaluate=False,
+        )
         after = (sn.after * den - num * sd.after) / den**2
         why = (
             f"Quotient rule: (f/g)' = (f'*g - f*g')/g^2, with f = {_t(num)} and g = {_t(den)}."
@@ -235,7 +244,9 @@ class _Differ:
         subs = [self.d(a, x) for a in factors]
         terms_form, terms_after = [], []
         for i in range(len(factors)):
-            terms_form.append(sympy.Mul(*[_d(a, x) if j == i else a for j, a in enumerate(factors)]))
+            terms_form.append(
+                sympy.Mul(*[_d(a, x) if j == i else a for j, a in enumerate(factors)], evaluate=False)
+            )
             terms_after.append(sympy.Mul(*[subs[j].after if j == i else a for j, a in enumerate(factors)]))
         letters = "fghkmn"
         if len(factors) == 2:
@@ -249,7 +260,7 @@ class _Differ:
         )
         return Step(
             "product", _d(f, x), sympy.Add(*terms_after), f"{rule}, with {named}.", subs,
-            form=sympy.Add(*terms_form),
+            form=sympy.Add(*terms_form, evaluate=False),
         )  # fmt: skip
 
     def pow(self, f, x) -> Step:
@@ -381,7 +392,10 @@ def _simplified(e: sympy.Expr) -> tuple[sympy.Expr, str]:
         pass
     best, how = e, ""
     ops0, len0 = _size(e)
+    calls = e.atoms(sympy.Function)
     for cand, label in cands:
+        if not cand.atoms(sympy.Function) <= calls:
+            continue  # no new functions (sin(2*x) for 2*sin(x)*cos(x)): keep the familiar form
         cand = _positive_lead(cand)
         ops, length = _size(cand)
         # only a clear gain is worth a step: two operations fewer, or a third shorter

@@ -20,6 +20,7 @@ from typing import Any
 
 import sympy
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 
 from ..lang.printer import SymmlPrinter
 
@@ -34,11 +35,61 @@ def _positive_first(terms: list) -> list:
     return terms
 
 
-class StepTextPrinter(SymmlPrinter):
-    """symml language text, with derivatives as ``d/dx[...]`` and integrals as ``∫ ... dx``."""
+_UNEVALUATED = (sympy.Derivative, sympy.Integral, sympy.Subs)
+
+
+def _is_form(expr) -> bool:
+    """A node of a rule's form: it has an unevaluated operator among its own arguments."""
+    return any(isinstance(a, _UNEVALUATED) or (a.is_Mul and any(isinstance(b, _UNEVALUATED) for b in a.args))
+               for a in expr.args)  # fmt: skip
+
+
+class _AsWritten:
+    """Mixin: the sums and products of a rule's form print in the order they were written
+    (their parts print as usual)."""
+
+    _times = "*"
+
+    def _print_Add(self, expr, order=None):
+        if not _is_form(expr):
+            return super()._print_Add(expr, order=order) if order else super()._print_Add(expr)
+        out = ""
+        for i, term in enumerate(expr.args):
+            t = self._print(term)
+            if t.startswith("-"):
+                out += (" - " if i else "-") + t[1:]
+            else:
+                out += (" + " if i else "") + t
+        return out
+
+    def _print_Mul(self, expr):
+        if not _is_form(expr):
+            return super()._print_Mul(expr)
+        args, sign = list(expr.args), ""
+        if args and args[0] == -1:
+            sign, args = "-", args[1:]
+        num = [a for a in args if not (a.is_Pow and a.exp.is_number and a.exp.is_negative)]
+        den = [1 / a for a in args if a not in num]
+        prec = PRECEDENCE["Mul"]
+        top = self._times.join(
+            self._print(a) if isinstance(a, _UNEVALUATED) else self.parenthesize(a, prec, strict=False)
+            for a in num
+        ) or "1"
+        if not den:
+            return sign + top
+        return sign + self._fraction(top, num, sympy.Mul(*den))
+
+    def _fraction(self, top, num, den):
+        if len(num) > 1 or (num and num[0].is_Add):
+            top = f"({top})"
+        return f"{top}/{self.parenthesize(den, PRECEDENCE['Mul'], strict=True)}"
 
     def _as_ordered_terms(self, expr, order=None):
         return _positive_first(list(super()._as_ordered_terms(expr, order=order)))
+
+
+class StepTextPrinter(_AsWritten, SymmlPrinter):
+    """symml language text, with derivatives as ``d/dx[...]`` and integrals as ``∫ ... dx``."""
 
     def _print_Derivative(self, expr):
         n = sum(int(c) for _, c in expr.variable_count)
@@ -66,13 +117,14 @@ class StepTextPrinter(SymmlPrinter):
         return out
 
 
-class StepLatexPrinter(LatexPrinter):
+class StepLatexPrinter(_AsWritten, LatexPrinter):
     """SymPy's LaTeX printer with derivatives whose argument is always delimited."""
 
     _default_settings = {**LatexPrinter._default_settings, "partial": False}
+    _times = " "
 
-    def _as_ordered_terms(self, expr, order=None):
-        return _positive_first(list(super()._as_ordered_terms(expr, order=order)))
+    def _fraction(self, top, num, den):
+        return rf"\frac{{{top}}}{{{self._print(den)}}}"
 
     def _print_Derivative(self, expr):
         n = sum(int(c) for _, c in expr.variable_count)
@@ -220,13 +272,25 @@ def _step_text(step, number: str, depth: int, width: int) -> list[str]:
             out.extend(_chain_text([step.before, step.form], eq_ind, width))
         for i, sub in enumerate(step.substeps, 1):
             out.extend(_step_text(sub, f"{number}.{i}", depth + 1, width))
-        out.extend(_chain_text([step.before, step.after], eq_ind, width, first=f"{eq_ind}So "))
+        if not _repeats(step):
+            out.extend(_chain_text([step.before, step.after], eq_ind, width, first=f"{eq_ind}So "))
     else:
         out.extend(_chain_text([step.before, step.form, step.after], eq_ind, width))
     if step.note:
         out.extend(textwrap.wrap(f"Note: {step.note}", width=width, initial_indent=eq_ind,
                                  subsequent_indent=eq_ind + "      "))  # fmt: skip
     return out
+
+
+def _repeats(step) -> bool:
+    """True when a step's conclusion would only repeat its one sub-step word for word."""
+    if len(step.substeps) != 1:
+        return False
+    sub = step.substeps[0]
+    try:
+        return bool(sub.before == step.before and sub.after == step.after)
+    except Exception:  # objects without a plain equality
+        return False
 
 
 def to_text(d, width: int = 80) -> str:
@@ -267,7 +331,7 @@ def _chain_latex(sides: list, partial: bool) -> str:
         return parts[0]
     if len(parts) == 2 and len(parts[0]) + len(parts[1]) < 90:
         return f"{parts[0]} = {parts[1]}"
-    return r"\begin{aligned}" + parts[0] + "".join(f" \\\\ &= {p}" for p in parts[1:]) + r"\end{aligned}"
+    return r"\begin{aligned}" + parts[0] + " &= " + r" \\ &= ".join(parts[1:]) + r"\end{aligned}"
 
 
 def _step_md(step, number: str, partial: bool) -> list[str]:
@@ -278,7 +342,8 @@ def _step_md(step, number: str, partial: bool) -> list[str]:
             out += [f"$${_chain_latex([step.before, step.form], partial)}$$", ""]
         for i, sub in enumerate(step.substeps, 1):
             out += _step_md(sub, f"{number}.{i}", partial)
-        out += [f"So, by {number}: $${_chain_latex([step.before, step.after], partial)}$$", ""]
+        if not _repeats(step):
+            out += [f"So, by {number}: $${_chain_latex([step.before, step.after], partial)}$$", ""]
     else:
         out += [f"$${_chain_latex([step.before, step.form, step.after], partial)}$$", ""]
     if step.note:
@@ -335,7 +400,8 @@ def _step_tex(step, number: str, depth: int, partial: bool) -> list[str]:
             out += display([step.before, step.form])
         for i, sub in enumerate(step.substeps, 1):
             out += _step_tex(sub, f"{number}.{i}", depth + 1, partial)
-        out += [f"{{{indent}\\noindent So, by {number}:\\par}}"] + display([step.before, step.after])
+        if not _repeats(step):
+            out += [f"{{{indent}\\noindent So, by {number}:\\par}}"] + display([step.before, step.after])
     else:
         out += display([step.before, step.form, step.after])
     if step.note:

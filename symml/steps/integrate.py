@@ -1,0 +1,679 @@
+"""Integrals step by step: SymPy's ``manualintegrate`` rule tree as a :class:`Derivation`.
+
+SymPy's :func:`sympy.integrals.manualintegrate.integral_steps` finds an integral the way a
+student would (power rule, substitution, parts, partial fractions, trig identities, ...)
+and returns a tree of rules. This module translates that tree into symml's
+:class:`~symml.steps.model.Step` model, one rule per step, with stable rule names:
+
+=====================  =========================================================
+rule                   manualintegrate rule(s)
+=====================  =========================================================
+``constant``           ConstantRule
+``power``              PowerRule, NestedPowRule
+``log``                ReciprocalRule (``1/x -> log(x)``)
+``exp``                ExpRule
+``trig``               SinRule, CosRule, Sec2Rule, Csc2Rule, SecTanRule, CscCotRule
+``hyperbolic``         SinhRule, CoshRule
+``inverse_trig``       ArctanRule, ArcsinRule, ArcsinhRule, (Reciprocal)SqrtQuadratic...
+``sum``                AddRule
+``constant_multiple``  ConstantTimesRule
+``substitution``       URule (names ``u`` and ``du``)
+``trig_substitution``  TrigSubstitutionRule
+``parts``              PartsRule, CyclicPartsRule
+``partial_fractions``  RewriteRule whose rewriting is ``apart``
+``rewrite``            other RewriteRules, and symml's sigmoid/softplus/relu first
+``piecewise``          PiecewiseRule (cases of a parameter)
+``heaviside``          HeavisideRule
+``special``            erf, Ei, Si, Ci, li, polylog, Fresnel, elliptic, orthogonal polys
+``no_rule``            DontKnowRule: SymPy's ``integrate`` answers instead, said so
+``simplify``           a final simplification of the antiderivative
+``limits``             ``F(b) - F(a)`` for a definite integral (limits at infinity too)
+``iterated``           one variable of a multiple integral (innermost first)
+=====================  =========================================================
+
+Checks: an indefinite step holds when the derivative of its ``after`` (and of its
+``form``) equals the integrand; a definite step when its sides equal the integral computed
+by ``mpmath.quad`` at random values of the other symbols. Antiderivatives are equal up to
+a constant, so the result is compared with :func:`symml.calculus.integrate` by derivatives.
+
+>>> d = integrate("x*exp(x)", "x")
+>>> d.result
+(x - 1)*exp(x)
+>>> d.rules()
+['parts', 'exp', 'exp', 'simplify']
+>>> d.verify()
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Callable
+from typing import Any
+
+import mpmath
+import sympy
+from sympy.integrals import manualintegrate as mi
+
+from .._convert import as_expr, as_symbol
+from .._limits import time_limit
+from ..errors import ArgumentError, DerivationError, LimitError
+from ..functions import relu, sigmoid, softplus
+from .model import Derivation, Step, values_agree
+
+__all__ = ["integrate"]
+
+#: Seconds for SymPy's rule search (integral_steps) and for each fallback integrate.
+RULE_SECONDS = 20
+FALLBACK_SECONDS = 20
+
+
+# -- text helpers ---------------------------------------------------------------------------------
+def _t(e: Any) -> str:
+    """An expression in the symml language, for explanations."""
+    from ..lang import to_text
+
+    return to_text(e)
+
+
+def _integral_text(integrand: sympy.Expr, var: sympy.Symbol) -> str:
+    return f"integral of {_t(integrand)} d{_t(var)}"
+
+
+# -- symml's own functions first --------------------------------------------------------------
+def _ml_rewrites(f: sympy.Expr) -> dict:
+    """sigmoid, softplus, relu calls -> elementary forms manualintegrate can handle."""
+    reps = {}
+    for call in f.atoms(sigmoid):
+        reps[call] = 1 / (1 + sympy.exp(-call.args[0]))
+    for call in f.atoms(softplus):
+        reps[call] = sympy.log(1 + sympy.exp(call.args[0]))
+    for call in f.atoms(relu):
+        # a*H(a) equals relu(a) everywhere (at a = 0 both are 0), and manualintegrate has a
+        # rule for H(m*x + b)*g(x) (its pattern needs the one-argument Heaviside).
+        reps[call] = call.args[0] * sympy.Heaviside(call.args[0])
+    return reps
+
+
+# -- naming the substitution variables ------------------------------------------------------------
+class _Namer:
+    """Gives manualintegrate's Dummy substitution variables readable, unused names."""
+
+    CHOICES = ("u", "v", "w", "t", "s", "z")
+
+    def __init__(self, taken: set[str]):
+        self.taken = set(taken)
+        self.map: dict[sympy.Dummy, sympy.Symbol] = {}
+
+    def name(self, dummy: sympy.Symbol) -> sympy.Symbol:
+        if not isinstance(dummy, sympy.Dummy):
+            return dummy
+        if dummy not in self.map:
+            for cand in self.CHOICES + tuple(f"u_{i}" for i in range(1, 100)):
+                if cand not in self.taken:
+                    break
+            self.taken.add(cand)
+            self.map[dummy] = sympy.Symbol(cand, real=True)
+        return self.map[dummy]
+
+    def show(self, e: Any) -> Any:
+        if isinstance(e, sympy.Basic):
+            for d in sorted(e.atoms(sympy.Dummy), key=lambda s: s.dummy_index):
+                self.name(d)
+            return e.xreplace(self.map)
+        return e
+
+
+# -- the fallback rule for DontKnowRule -------------------------------------------------------
+@dataclasses.dataclass
+class _SympyRule(mi.AtomicRule):
+    """No rule applies: SymPy's integrate gives ``result`` (an extension of manualintegrate)."""
+
+    result: sympy.Expr
+    closed: bool = True  # False when SymPy's answer still contains an unevaluated Integral
+
+    def eval(self) -> sympy.Expr:
+        return self.result
+
+
+class _Stuck(Exception):
+    """A DontKnowRule inside a route that SymPy cannot finish either."""
+
+
+def _sympy_integrate(integrand: sympy.Expr, *lims: Any) -> sympy.Expr:
+    with time_limit(FALLBACK_SECONDS, f"SymPy's integrate of {_t(integrand)}"):
+        return sympy.integrate(integrand, *lims)
+
+
+def _size(rule: Any) -> int:
+    """Number of rule applications in a tree (the shortest alternative reads best)."""
+    if isinstance(rule, mi.AlternativeRule):
+        return min(_size(a) for a in rule.alternatives)
+    n = 1
+    if isinstance(rule, mi.DontKnowRule):
+        n += 1000  # a route that gives up somewhere is the last choice
+    for fld in dataclasses.fields(rule):
+        val = getattr(rule, fld.name)
+        items = val if isinstance(val, (list, tuple)) else [val]
+        for item in items:
+            if isinstance(item, tuple):
+                item = item[0]
+            if isinstance(item, mi.Rule):
+                n += _size(item)
+    return n
+
+
+def _prepare(rule: Any) -> Any:
+    """Choose among alternatives (the shortest route) and replace DontKnowRules by SymPy."""
+    if isinstance(rule, mi.AlternativeRule):
+        sizes = [_size(a) for a in rule.alternatives]
+        return _prepare(rule.alternatives[sizes.index(min(sizes))])
+    if isinstance(rule, mi.DontKnowRule):
+        result = _sympy_integrate(rule.integrand, rule.variable)
+        if result.has(sympy.Integral):
+            raise _Stuck()
+        return _SympyRule(rule.integrand, rule.variable, result)
+    if not isinstance(rule, mi.Rule):
+        return rule
+    changes = {}
+    for fld in dataclasses.fields(rule):
+        val = getattr(rule, fld.name)
+        if isinstance(val, mi.Rule):
+            changes[fld.name] = _prepare(val)
+        elif isinstance(val, list) and val and isinstance(val[0], mi.Rule):
+            changes[fld.name] = [_prepare(v) for v in val]
+        elif isinstance(val, (list, tuple)) and val and isinstance(val[0], tuple):
+            changes[fld.name] = [
+                (_prepare(a), *rest) if isinstance(a, mi.Rule) else (a, *rest) for a, *rest in val
+            ]
+    return dataclasses.replace(rule, **changes) if changes else rule
+
+
+def _rule_tree(integrand: sympy.Expr, var: sympy.Symbol) -> Any:
+    try:
+        with time_limit(RULE_SECONDS, f"the rule search for the {_integral_text(integrand, var)}"):
+            rule = mi.integral_steps(integrand, var)
+    except LimitError:
+        rule = mi.DontKnowRule(integrand, var)
+    finally:
+        # manualintegrate's module caches must not outlive one search (an interrupted search
+        # would leave a marker that makes the next attempt at the same integral give up).
+        mi._integral_cache.clear()
+        mi._parts_u_cache.clear()
+    try:
+        return _prepare(rule)
+    except _Stuck:
+        # A route that gets stuck part way: SymPy's integrate of the whole integrand instead,
+        # even when it can only give a partial answer (an Integral left unevaluated).
+        result = _sympy_integrate(integrand, var)
+        return _SympyRule(integrand, var, result, closed=not result.has(sympy.Integral))
+
+
+# -- checks ---------------------------------------------------------------------------------------
+def _antiderivative_check(integrand: sympy.Expr, var: sympy.Symbol, namer: _Namer) -> Callable:
+    """Holds when d/dvar of ``form`` and of ``after`` equal the integrand (numerically)."""
+
+    def check(step: Step) -> bool:
+        for side in (step.form, step.after):
+            if side is None:
+                continue
+            d = sympy.diff(side, var)
+            if not values_agree(d, integrand):
+                raise AssertionError(
+                    f"d/d{var} of {_t(side)} is {_t(d)}, not the integrand {_t(integrand)}"
+                )
+        return True
+
+    return check
+
+
+def _quad_value(integrand, var, a, b, point, breaks=(), digits=30):
+    f = sympy.lambdify(var, integrand.subs(point), modules="mpmath")
+
+    def conv(v):
+        v = sympy.N(sympy.sympify(v).subs(point), digits)
+        if v is sympy.oo or v is -sympy.oo:
+            return mpmath.inf if v is sympy.oo else -mpmath.inf
+        return mpmath.mpf(str(v))
+
+    nodes = [conv(a), *(conv(p) for p in breaks), conv(b)]
+    with mpmath.workdps(digits):
+        return mpmath.quad(f, nodes)
+
+
+def _definite_check(integrand, var, a, b, breaks=()) -> Callable:
+    """Holds when every side equals mpmath.quad of the integral at random parameter values
+    (split at ``breaks``, the singular points inside); a divergent side must meet a huge
+    quadrature value of the same sign."""
+
+    def check(step: Step) -> bool:
+        sides = [s for s in (step.form, step.after) if s is not None]
+        params = set()
+        for e in [integrand, sympy.sympify(a), sympy.sympify(b), *sides]:
+            params |= e.free_symbols
+        params = sorted(params - {var}, key=lambda s: s.name)
+        rng = random.Random(0)
+        for _ in range(3 if params else 1):
+            point = {p: sympy.Rational(rng.randint(101, 899), 1000) for p in params}
+            q = complex(_quad_value(integrand, var, a, b, point, breaks))
+            for side in sides:
+                v = sympy.N(side.subs(point).doit(), 30)
+                if v in (sympy.oo, -sympy.oo):
+                    if abs(q) > 1e12 and (q.real > 0) == (v is sympy.oo):
+                        continue
+                    raise AssertionError(f"{_t(side)} diverges but quadrature gives {q:.15g}")
+                if v.free_symbols or not v.is_number or v.has(sympy.nan, sympy.zoo):
+                    raise AssertionError(f"{_t(side)} has no finite value at {point}")
+                v = complex(v)
+                if abs(v - q) > 1e-12 * max(1.0, abs(q)):
+                    raise AssertionError(
+                        f"{_t(side)} = {v:.15g} but numerical quadrature gives {q:.15g}"
+                    )
+        return True
+
+    return check
+
+
+def _integrand_check(f: sympy.Expr, g: sympy.Expr) -> Callable:
+    def check(step: Step) -> bool:
+        if not values_agree(f, g):
+            raise AssertionError(f"{_t(f)} and {_t(g)} differ")
+        return True
+
+    return check
+
+
+# -- rule tree -> steps ---------------------------------------------------------------------------
+_TRIG = {
+    mi.SinRule: "integral of sin(x) dx = -cos(x)",
+    mi.CosRule: "integral of cos(x) dx = sin(x)",
+    mi.Sec2Rule: "integral of sec(x)^2 dx = tan(x)",
+    mi.Csc2Rule: "integral of csc(x)^2 dx = -cot(x)",
+    mi.SecTanRule: "integral of sec(x)*tan(x) dx = sec(x)",
+    mi.CscCotRule: "integral of csc(x)*cot(x) dx = -csc(x)",
+    mi.SinhRule: "integral of sinh(x) dx = cosh(x)",
+    mi.CoshRule: "integral of cosh(x) dx = sinh(x)",
+}
+
+
+def _special_name(rule: Any) -> str:
+    name = type(rule).__name__.removesuffix("Rule")
+    return {"Erf": "erf", "Ei": "Ei", "Si": "Si", "Ci": "Ci", "Li": "li", "Polylog": "polylog",
+            "UpperGamma": "the upper incomplete gamma function"}.get(name, name)  # fmt: skip
+
+
+class _Translator:
+    def __init__(self, namer: _Namer):
+        self.namer = namer
+
+    def step(self, rule: Any, integrand: sympy.Expr | None = None) -> Step:
+        """One rule (and its sub-rules) as a Step; ``integrand`` overrides rule.integrand."""
+        show = self.namer.show
+        var = show(rule.variable)
+        f = show(integrand if integrand is not None else rule.integrand)
+        before = sympy.Integral(f, var)
+        after = show(rule.eval())
+        rule_name, text, subs, form, note = self._describe(rule, f, var)
+        return Step(
+            rule_name, before, after, text, substeps=subs, form=form, note=note,
+            check=_antiderivative_check(f, var, self.namer),
+        )  # fmt: skip
+
+    def _describe(self, rule, f, var):  # noqa: C901 - one branch per rule, on purpose
+        show = self.namer.show
+        x = _t(var)
+        if isinstance(rule, mi.ConstantRule):
+            return "constant", f"{_t(f)} does not depend on {x}, so its integral is {_t(f)}*{x}.", [], None, None
+        if isinstance(rule, mi.ConstantTimesRule):
+            c, other = show(rule.constant), show(rule.other)
+            sub = self.step(rule.substep, other)
+            text = f"Pull the constant factor {_t(c)} out of the integral."
+            return "constant_multiple", text, [sub], c * sympy.Integral(other, var), None
+        if isinstance(rule, mi.PowerRule):
+            n = show(rule.exp)
+            text = f"Power rule: integral of {x}^n d{x} = {x}^(n + 1)/(n + 1), here n = {_t(n)}."
+            if n.free_symbols:
+                text = (f"Power rule: integral of {x}^n d{x} = {x}^(n + 1)/(n + 1) for n != -1 "
+                        f"(and log({x}) for n = -1), here n = {_t(n)}.")  # fmt: skip
+            return "power", text, [], None, None
+        if isinstance(rule, mi.NestedPowRule):
+            text = f"Power rule for a power of a power: integral of ({x}^a)^b d{x} = {x}*({x}^a)^b/(a*b + 1)."
+            return "power", text, [], None, None
+        if isinstance(rule, mi.ReciprocalRule):
+            b = show(rule.base)
+            text = f"integral of 1/{x} d{x} = log({x}), applied to 1/{_t(b)}." if b != var else f"integral of 1/{x} d{x} = log({x})."
+            note = "SymPy writes log(x) for log|x|; for negative arguments the two differ by a constant."
+            return "log", text, [], None, note
+        if isinstance(rule, mi.ExpRule):
+            base = show(rule.base)
+            if base == sympy.E:
+                return "exp", f"The exponential is its own antiderivative: integral of exp({x}) d{x} = exp({x}).", [], None, None
+            return "exp", f"integral of a^{x} d{x} = a^{x}/log(a), here a = {_t(base)}.", [], None, None
+        if type(rule) in _TRIG:
+            kind = "hyperbolic" if isinstance(rule, mi.HyperbolicRule) else "trig"
+            return kind, f"Standard integral: {_TRIG[type(rule)].replace('x', x)}.", [], None, None
+        if isinstance(rule, mi.ArctanRule):
+            a, b, c = (show(v) for v in (rule.a, rule.b, rule.c))
+            text = (f"Arctangent rule: integral of a/(b*{x}^2 + c) d{x} = a/(b*sqrt(c/b))*atan({x}/sqrt(c/b)), "
+                    f"here a = {_t(a)}, b = {_t(b)}, c = {_t(c)}.")  # fmt: skip
+            return "inverse_trig", text, [], None, None
+        if isinstance(rule, mi.ArcsinRule):
+            return "inverse_trig", f"Standard integral: integral of 1/sqrt(1 - {x}^2) d{x} = asin({x}).", [], None, None
+        if isinstance(rule, mi.ArcsinhRule):
+            return "inverse_trig", f"Standard integral: integral of 1/sqrt(1 + {x}^2) d{x} = asinh({x}).", [], None, None
+        if isinstance(rule, (mi.ReciprocalSqrtQuadraticRule, mi.SqrtQuadraticDenomRule, mi.SqrtQuadraticRule)):
+            a, b, c = (show(v) for v in (rule.a, rule.b, rule.c))
+            text = (f"Standard integral with the square root of the quadratic a + b*{x} + c*{x}^2, "
+                    f"here a = {_t(a)}, b = {_t(b)}, c = {_t(c)}.")  # fmt: skip
+            return "inverse_trig", text, [], None, None
+        if isinstance(rule, mi.AddRule):
+            subs = [self.step(s) for s in rule.substeps]
+            form = sympy.Add(*(sympy.Integral(s.before.function, var) for s in subs), evaluate=False)
+            return "sum", "Integrate term by term: the integral of a sum is the sum of the integrals.", subs, form, None
+        if isinstance(rule, mi.URule):
+            u = self.namer.name(rule.u_var)
+            g = show(rule.u_func)
+            du = sympy.diff(g, var)
+            inner_integrand = show(rule.substep.integrand)
+            sub = self.step(rule.substep)
+            text = (f"Substitute {_t(u)} = {_t(g)}, so d{_t(u)} = {_t(du)} d{x}: the integral becomes the "
+                    f"{_integral_text(inner_integrand, u)}; integrate, then put {_t(u)} = {_t(g)} back.")  # fmt: skip
+            return "substitution", text, [sub], None, None
+        if isinstance(rule, mi.PartsRule):
+            u, dv = show(rule.u), show(rule.dv)
+            v_step = self.step(rule.v_step, dv)
+            v = v_step.after
+            du = sympy.diff(u, var)
+            second = self.step(rule.second_step, show(rule.second_step.integrand))
+            text = (f"Integrate by parts with u = {_t(u)} and dv = {_t(dv)} d{x}: then du = {_t(du)} d{x} "
+                    f"and v = {_t(v)}, and integral of u dv = u*v - integral of v du.")  # fmt: skip
+            form = u * v - sympy.Integral(second.before.function, var)
+            return "parts", text, [v_step, second], form, None
+        if isinstance(rule, mi.CyclicPartsRule):
+            subs = []
+            pieces = []
+            for p in rule.parts_rules:
+                vs = self.step(p.v_step, show(p.dv))
+                subs.append(vs)
+                pieces.append(f"u = {_t(show(p.u))}, dv = {_t(show(p.dv))} d{x}")
+            c = show(rule.coefficient)
+            text = (f"Integrate by parts {len(rule.parts_rules)} times ({'; then '.join(pieces)}): the original "
+                    f"integral I comes back as {_t(c)}*I, so solving I = ... + ({_t(c)})*I gives I = .../(1 - ({_t(c)})).")  # fmt: skip
+            return "parts", text, subs, None, None
+        if isinstance(rule, mi.TrigSubstitutionRule):
+            theta, func = self.namer.name(rule.theta), show(rule.func)
+            sub = self.step(rule.substep, show(rule.rewritten))
+            text = (f"Trigonometric substitution {x} = {_t(func)}: the integral becomes the "
+                    f"{_integral_text(show(rule.rewritten), theta)}; integrate, then return to {x}.")  # fmt: skip
+            return "trig_substitution", text, [sub], None, None
+        if isinstance(rule, mi.RewriteRule):
+            new = show(rule.rewritten)
+            sub = self.step(rule.substep, new)
+            form = sympy.Integral(new, var)
+            if isinstance(rule, mi.CompleteSquareRule):
+                return "rewrite", f"Complete the square: {_t(f)} = {_t(new)}.", [sub], form, None
+            if f.is_rational_function(var) and new == sympy.apart(f, var):
+                return "partial_fractions", f"Split into partial fractions: {_t(f)} = {_t(new)}.", [sub], form, None
+            how = "Expand" if new == sympy.expand(f) else "Rewrite"
+            return "rewrite", f"{how} the integrand: {_t(f)} = {_t(new)}.", [sub], form, None
+        if isinstance(rule, mi.PiecewiseRule):
+            subs = [self.step(s) for s, _ in rule.subfunctions]
+            conds = "; ".join(_t(c) if c is not sympy.true else "otherwise" for _, c in rule.subfunctions)
+            return "piecewise", f"The answer depends on a parameter; cases: {conds}.", subs, None, None
+        if isinstance(rule, mi.HeavisideRule):
+            sub = self.step(rule.substep)
+            text = (f"For H({_t(show(rule.harg))})*g({x}) integrate g and subtract its value at the step "
+                    f"{x} = {_t(show(rule.ibnd))}, so that the antiderivative is continuous there.")  # fmt: skip
+            return "heaviside", text, [sub], None, None
+        if isinstance(rule, mi.DerivativeRule):
+            return "derivative", "Integrating a derivative undoes it.", [], None, None
+        if isinstance(rule, _SympyRule):
+            text = (f"No integration rule applies to the {_integral_text(f, var)}; SymPy's integrate "
+                    "(Risch and Meijer G algorithms) gives the antiderivative instead.")  # fmt: skip
+            return "no_rule", text, [], None, None
+        if isinstance(rule, (mi.IRule, mi.ErfRule, mi.FresnelCRule, mi.FresnelSRule, mi.PolylogRule,
+                             mi.UpperGammaRule, mi.EllipticFRule, mi.EllipticERule, mi.DiracDeltaRule,
+                             mi.OrthogonalPolyRule)):  # fmt: skip
+            text = f"This is a standard special-function integral ({_special_name(rule)}), with no elementary antiderivative."
+            return "special", text, [], None, None
+        # Any rule added to SymPy later: named after its class, said plainly, still checked.
+        name = type(rule).__name__.removesuffix("Rule")
+        doc = (type(rule).__doc__ or "").strip().splitlines()
+        return name.lower(), f"{name} rule{': ' + doc[0] if doc else ''}.", [], None, None
+
+
+# -- limits ---------------------------------------------------------------------------------------
+def _parse_limits(f: sympy.Expr, limits: tuple) -> list[tuple]:
+    if not limits:
+        raise ArgumentError(
+            "integrate needs a variable: integrate(f, 'x') or integrate(f, ('x', 0, 1))"
+        )
+    out = []
+    for lim in limits:
+        if isinstance(lim, (tuple, list)):
+            if len(lim) != 3:
+                raise ArgumentError(f"a definite limit is (variable, lower, upper), got {lim!r}")
+            out.append((as_symbol(lim[0], [f]), as_expr(lim[1]), as_expr(lim[2])))
+        else:
+            out.append((as_symbol(lim, [f]),))
+    vars_ = [lim[0] for lim in out]
+    if len(set(vars_)) != len(vars_):
+        raise ArgumentError(f"each variable may be integrated once, got {[str(v) for v in vars_]}")
+    return out
+
+
+def _end_value(F: sympy.Expr, var: sympy.Symbol, end: sympy.Expr, side: str) -> tuple[sympy.Expr, bool]:
+    """F at an end point; a one-sided limit (from inside) when the end is infinite or F is
+    undefined there."""
+    if end.is_infinite:
+        with time_limit(FALLBACK_SECONDS, f"the limit of {_t(F)} as {var} -> {_t(end)}"):
+            return sympy.limit(F, var, end), True
+    val = F.subs(var, end)
+    if val.has(sympy.nan, sympy.zoo) or (val.is_number and val.is_finite is False):
+        with time_limit(FALLBACK_SECONDS, f"the limit of {_t(F)} as {var} -> {_t(end)}"):
+            return sympy.limit(F, var, end, side), True
+    return val, False
+
+
+def _continuity_problem(F: sympy.Expr, h: sympy.Expr, var, a, b) -> tuple[str, list] | None:
+    """Why F(b) - F(a) may be wrong on [a, b] (a singularity or a jump) and the points
+    where it happens, or None."""
+    if not (a.is_number and b.is_number):
+        return None
+    lo, hi = (a, b) if (a.is_infinite or b.is_infinite or a <= b) else (b, a)
+    interval = sympy.Interval(lo, hi)
+    from sympy.calculus.util import continuous_domain
+
+    try:
+        with time_limit(10, "the continuity check of the antiderivative"):
+            for expr, what in ((h, "the integrand"), (F, "the antiderivative")):
+                gap = interval - continuous_domain(expr, var, interval)
+                gap = gap - sympy.FiniteSet(lo, hi) if expr is F else gap
+                if gap.is_empty is False:
+                    pts = sorted(p for p in gap if lo < p < hi) if gap.is_FiniteSet else []
+                    return f"{what} is not continuous at {_t(gap)} in [{_t(lo)}, {_t(hi)}]", pts
+    except (LimitError, NotImplementedError, TypeError, ValueError):
+        return None
+    return None
+
+
+def _definite_steps(h, F, var, a, b) -> tuple[list[Step], sympy.Expr]:
+    """Steps from the antiderivative F to the value of the definite integral."""
+    steps = []
+    problem = _continuity_problem(F, h, var, a, b)
+    before = sympy.Integral(h, (var, a, b))
+    if problem:
+        why, breaks = problem
+        value = _sympy_integrate(h, (var, a, b))
+        if value.has(sympy.Integral):
+            raise DerivationError(f"the {_integral_text(h, var)} from {_t(a)} to {_t(b)} has no closed form here")
+        text = (f"F(b) - F(a) does not apply because {why}; SymPy's definite integrate "
+                "(which treats it as an improper integral) gives the value.")  # fmt: skip
+        steps.append(Step("no_rule", before, value, text, check=_definite_check(h, var, a, b, breaks)))
+        return steps, value
+    Fb, lim_b = _end_value(F, var, b, "-")
+    Fa, lim_a = _end_value(F, var, a, "+")
+    x = _t(var)
+    form = sympy.Add(
+        sympy.Subs(F, var, b) if not lim_b else sympy.Limit(F, var, b),
+        -(sympy.Subs(F, var, a) if not lim_a else sympy.Limit(F, var, a)),
+        evaluate=False,
+    )
+    raw = sympy.Add(Fb, -Fa, evaluate=False)
+    how = "limits" if (lim_a or lim_b) else "values"
+    text = (f"Fundamental theorem of calculus: the integral from {_t(a)} to {_t(b)} is F({_t(b)}) - F({_t(a)}) "
+            f"with F({x}) = {_t(F)} (taking {how} at the ends).")  # fmt: skip
+    steps.append(Step("limits", before, raw, text, form=form, check=_definite_check(h, var, a, b)))
+    with time_limit(FALLBACK_SECONDS, "the simplification of F(b) - F(a)"):
+        value = sympy.simplify(sympy.Add(Fb, -Fa))
+    if value != raw:
+        steps.append(Step("simplify", raw, value, "Simplify."))
+    return steps, value
+
+
+def _simplify_antiderivative(F: sympy.Expr, h, var, namer) -> tuple[sympy.Expr, Step | None]:
+    try:
+        with time_limit(10, "the simplification of the antiderivative"):
+            G = sympy.simplify(F)
+    except LimitError:
+        return F, None
+    if G == F or sympy.count_ops(G) > sympy.count_ops(F) or not values_agree(F, G):
+        return F, None
+    return G, Step("simplify", F, G, "Simplify the antiderivative.")
+
+
+def _antiderivative(h: sympy.Expr, var: sympy.Symbol, namer: _Namer) -> tuple[list[Step], sympy.Expr]:
+    tree = _rule_tree(h, var)
+    root = _Translator(namer).step(tree, h)
+    F = root.after
+    if isinstance(F, sympy.Piecewise) and len(F.args) == 2:
+        # manualintegrate puts the generic case of a parameter first (as it does itself)
+        (e1, c1), (e2, c2) = F.args
+        if isinstance(c1, sympy.Eq) and c2 is sympy.true:
+            F = sympy.Piecewise((e2, sympy.Ne(*c1.args)), (e1, True))
+            root.after = F
+    steps = [root]
+    G, simp = _simplify_antiderivative(F, h, var, namer)
+    if simp is not None:
+        simp.check = _antiderivative_check(h, var, namer)
+        steps.append(simp)
+    return steps, G
+
+
+# -- public ---------------------------------------------------------------------------------------
+def integrate(f: Any, *limits: Any) -> Derivation:
+    """Step-by-step integral: indefinite ``integrate(f, "x")`` or definite ``(x, a, b)``.
+
+    The same arguments as :func:`symml.calculus.integrate`; several limits integrate one
+    variable after another, innermost (first) first. symml's ``sigmoid``, ``softplus`` and
+    ``relu`` are first rewritten into elementary functions in a ``rewrite`` step. Where
+    SymPy's rules find no route a ``no_rule`` step gives SymPy's ``integrate`` answer.
+
+    Parameters
+    ----------
+    f : str or sympy.Expr
+        The integrand.
+    *limits : str, Symbol, or (variable, lower, upper)
+        What to integrate over.
+
+    Returns
+    -------
+    Derivation
+        ``.result`` is the antiderivative (without a constant) or the value.
+
+    Raises
+    ------
+    DerivationError
+        When neither the rules nor SymPy's integrate find a closed form.
+
+    Examples
+    --------
+    >>> d = integrate("2*x*cos(x^2)", "x")
+    >>> d.result
+    sin(x**2)
+    >>> print(d.steps[0].explanation)
+    Substitute u = x^2, so du = 2*x dx: the integral becomes the integral of cos(u) du; integrate, then put u = x^2 back.
+    >>> integrate("x^2", ("x", 0, 3)).result
+    9
+    """
+    f = as_expr(f)
+    if isinstance(f, sympy.MatrixBase):
+        raise ArgumentError("integrate steps take a scalar integrand; integrate each entry on its own")
+    lims = _parse_limits(f, limits)
+    taken = {s.name for s in f.free_symbols}
+    for lim in lims:
+        for e in lim:
+            taken |= {s.name for s in sympy.sympify(e).free_symbols}
+    namer = _Namer(taken)
+    problem = sympy.Integral(f, *lims)
+    steps: list[Step] = []
+    reps = _ml_rewrites(f)
+    h = f
+    if reps:
+        h = f.xreplace(reps)
+        names = ", ".join(f"{_t(k)} = {_t(v)}" for k, v in reps.items())
+        steps.append(
+            Step("rewrite", problem, sympy.Integral(h, *lims),
+                 f"Write symml's functions in elementary form: {names}.",
+                 check=_integrand_check(f, h))
+        )  # fmt: skip
+    for i, lim in enumerate(lims):
+        var = lim[0]
+        sub, F = _antiderivative(h, var, namer)
+        if len(lim) == 3:
+            more, value = _definite_steps(h, F, var, lim[1], lim[2])
+            sub += more
+            wrap_check = _definite_check(h, var, lim[1], lim[2])
+        else:
+            value = F
+            wrap_check = _antiderivative_check(h, var, namer)
+        if len(lims) == 1:
+            steps += sub
+        else:
+            others = [_t(l[0]) for l in lims if l[0] != var]
+            order = "innermost first" if i == 0 else f"integral number {i + 1}"
+            text = (f"Integrate over {_t(var)} ({order}), holding {', '.join(others)} constant.")
+            steps.append(Step("iterated", sympy.Integral(h, lim), value, text, substeps=sub, check=wrap_check))
+        h = value
+    result = h
+    kind = "definite" if all(len(l) == 3 for l in lims) else "indefinite"
+    title = f"{'Integral' if kind == 'definite' else 'Antiderivative'} of {_t(f)}"
+    title += " over " + ", ".join(
+        _t(l[0]) if len(l) == 1 else f"{_t(l[0])} from {_t(l[1])} to {_t(l[2])}" for l in lims
+    )
+    d = Derivation(title, "integrate", problem, steps, result,
+                   reference=lambda: _reference(f, lims),
+                   result_check=lambda d: _result_check(d, f, lims))  # fmt: skip
+    if kind == "indefinite" or any(len(l) == 1 for l in lims):
+        d.note = "An antiderivative is determined up to a constant of integration C."
+    return d
+
+
+def _reference(f, lims):
+    from ..calculus import integrate as plain
+
+    try:
+        return plain(f, *[l if len(l) == 3 else l[0] for l in lims])
+    except LimitError:
+        return None
+
+
+def _result_check(d: Derivation, f: sympy.Expr, lims: list[tuple]) -> bool:
+    """The result equals symml.calculus.integrate: as a value, or (indefinite) by derivatives."""
+    ref = d.reference() if callable(d.reference) else d.reference
+    indefinite = [l[0] for l in lims if len(l) == 1]
+    result = d.result
+    if ref is None or ref.has(sympy.Integral):
+        ref = None
+    if not indefinite:
+        if ref is not None and (result.is_infinite or ref.is_infinite):
+            return result == ref
+        if ref is not None:
+            return values_agree(result, ref)
+        if len(lims) == 1:
+            return _definite_check(f, *lims[0])(Step("x", None, result, ""))
+        return True  # no independent reference available; every step was still checked
+    if ref is None:
+        raise AssertionError("SymPy finds no antiderivative to compare with")
+    return values_agree(sympy.diff(result, *indefinite), sympy.diff(ref, *indefinite))

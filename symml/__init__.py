@@ -36,13 +36,16 @@ from .lang import Program, expr, load, parse, to_text
 from .calculus import diff, grad, hessian, integrate, jacobian, taylor
 
 # -- compile ----------------------------------------------------------------------------------
-# (compile: imported below once symml/compile.py lands)
+from .compile import CompiledFunction, compile
 
 # -- step-by-step derivations (symml.steps) ---------------------------------------------------
+from . import steps
+from .steps import Derivation, Step
 
 # -- optimization -----------------------------------------------------------------------------
 
 # -- fitting ----------------------------------------------------------------------------------
+from .fitting import FitResult, fit
 
 __version__ = "0.1.0"
 
@@ -77,4 +80,11 @@ __all__ = [
     "integrate",
     "jacobian",
     "taylor",
+    "CompiledFunction",
+    "compile",
+    "steps",
+    "Derivation",
+    "Step",
+    "fit",
+    "FitResult",
 ]

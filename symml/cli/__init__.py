@@ -12,6 +12,7 @@ from ..errors import SymmlError
 # One module per group of subcommands; each defines register(subparsers).
 _COMMAND_MODULES = [
     "symml.cli.calc",
+    "symml.cli.steps",
 ]
 
 

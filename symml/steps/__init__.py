@@ -15,6 +15,8 @@ True
 from __future__ import annotations
 
 from .diff import diff, grad, hessian, jacobian
+from .integrate import integrate
 from .model import Derivation, Step
+from .taylor import taylor
 
-__all__ = ["Derivation", "Step", "diff", "grad", "jacobian", "hessian"]
+__all__ = ["Derivation", "Step", "diff", "grad", "jacobian", "hessian", "taylor", "integrate"]

@@ -134,7 +134,7 @@ class StepLatexPrinter(_AsWritten, LatexPrinter):
             f"{d} {self._print(v)}" + (f"^{{{c}}}" if c != 1 else "") for v, c in expr.variable_count
         )
         body = self._print(expr.expr)
-        if not (expr.expr.is_Atom or expr.expr.is_Function):
+        if not expr.expr.is_Symbol:
             body = rf"\left({body}\right)"
         return rf"\frac{{{num}}}{{{den}}}{body}"
 
@@ -147,7 +147,7 @@ def text(obj: Any) -> str:
     if obj is None:
         return ""
     if isinstance(obj, Mapping):
-        return "{" + ", ".join(f"{text(k)}: {text(v)}" for k, v in obj.items()) + "}"
+        return ", ".join(f"{text(k)} = {text(v)}" for k, v in obj.items())
     if isinstance(obj, (list, tuple)):
         return "[" + ", ".join(text(e) for e in obj) + "]"
     if isinstance(obj, str):
@@ -299,7 +299,7 @@ def to_text(d, width: int = 80) -> str:
     lines.append("=" * min(width, max(len(ln) for ln in lines)))
     lines.append("")
     if d.problem is not None:
-        lines.extend(_chain_text([d.problem], "Find: ", width))
+        lines.extend(_chain_text([d.problem], "", width, first=f"{_problem_label(d)}: "))
         lines.append("")
     for i, step in enumerate(d.steps, 1):
         lines.extend(_step_text(step, str(i), 0, width))
@@ -313,7 +313,13 @@ def to_text(d, width: int = 80) -> str:
 
 def _resultable(d) -> bool:
     """Whether ``problem = result`` reads well as an equation (a scalar problem)."""
+    if d.kind == "taylor":  # the polynomial approximates the problem; it does not equal it
+        return False
     return isinstance(d.problem, sympy.Expr) and isinstance(d.result, sympy.Expr)
+
+
+def _problem_label(d) -> str:
+    return {"taylor": "Expand"}.get(d.kind, "Find")
 
 
 # -- Markdown -------------------------------------------------------------------------------------
@@ -356,7 +362,7 @@ def to_markdown(d) -> str:
     partial = _is_partial(d)
     out = [f"### {_md_escape(d.title)}", ""]
     if d.problem is not None:
-        out += [f"Find $${latex(d.problem, partial)}$$", ""]
+        out += [f"{_problem_label(d)} $${latex(d.problem, partial)}$$", ""]
     for i, step in enumerate(d.steps, 1):
         out += _step_md(step, str(i), partial)
     sides = [d.problem, d.result] if _resultable(d) else [d.result]
@@ -441,7 +447,7 @@ def to_latex(d, standalone: bool = False, notebook: bool = False) -> str:
     partial = _is_partial(d)
     out = [f"\\noindent\\textbf{{{_tex_escape(d.title)}}}\\par\\medskip"]
     if d.problem is not None:
-        out += ["\\noindent Find", "\\begin{align*}", f"  {latex(d.problem, partial)}", "\\end{align*}"]
+        out += [f"\\noindent {_problem_label(d)}", "\\begin{align*}", f"  {latex(d.problem, partial)}", "\\end{align*}"]
     for i, step in enumerate(d.steps, 1):
         out += _step_tex(step, str(i), 0, partial)
     sides = [d.problem, d.result] if _resultable(d) else [d.result]

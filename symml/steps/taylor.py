@@ -1,0 +1,204 @@
+"""Taylor polynomials step by step: the expansion point, each needed (mixed) partial
+derivative derived by rules (or referred to an earlier one), its value at the point, the terms,
+and the polynomial.
+
+>>> import symml as sm
+>>> d = sm.steps.taylor("exp(x)*cos(y)", {"x": 0, "y": 0}, 2)
+>>> d.result
+x**2/2 + x - y**2/2 + 1
+>>> d.verify()
+True
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import sympy
+from sympy import Derivative, Subs
+
+from ..errors import ArgumentError, DerivationError, ShapeError
+from .diff import _abbreviate, _abbreviations, _as_expr, _as_symbols, _Differ, _reserved, simplify_step
+from .model import Derivation, Step
+from .render import text as _t
+
+__all__ = ["taylor"]
+
+
+def _point(at: Any, f: sympy.Expr) -> dict:
+    if not isinstance(at, Mapping) or not at:
+        raise ArgumentError("taylor needs the expansion point as a mapping, e.g. {'x': 0, 'y': 0}")
+    point = {}
+    for k, v in at.items():
+        syms = _as_symbols(k, [f])
+        if len(syms) != 1:
+            raise ArgumentError(f"taylor: expected one variable per point entry, got {k!r}")
+        sym = syms[0]
+        val = _as_expr(v)
+        if isinstance(val, sympy.MatrixBase) or sym in val.free_symbols:
+            raise ArgumentError(f"taylor: the expansion point of {sym} must be a scalar not involving {sym}")
+        point[sym] = val
+    return point
+
+
+def _multi_indices(n: int, total: int):
+    """Multi-indices of length n with the given total, in graded lexicographic order."""
+    for combo in itertools.combinations_with_replacement(range(n), total):
+        alpha = [0] * n
+        for c in combo:
+            alpha[c] += 1
+        yield tuple(alpha)
+
+
+def _spec(vs: list, alpha: tuple) -> list:
+    out = []
+    for v, k in zip(vs, alpha):
+        out.extend([v] * k)
+    return out
+
+
+def _label(vs: list, alpha: tuple) -> str:
+    if sum(alpha) == 0:
+        return "f"
+    if len(vs) == 1:
+        k = alpha[0]
+        return "f" + "'" * k if k <= 3 else f"f^({k})"
+    return "f_" + "".join(str(v) * k if len(str(v)) == 1 else str(v) * k for v, k in zip(vs, alpha))
+
+
+def _reference(f: sympy.Expr, point: dict, order: int) -> sympy.Expr:
+    """SymPy's own Taylor polynomial: series of f(p + t*(x - p)) in t, then t = 1."""
+    t = sympy.Dummy("t")
+    g = f.xreplace({v: a + t * (v - a) for v, a in point.items()})
+    ser = sympy.series(g, t, 0, order + 1).removeO()
+    return sympy.expand(ser.subs(t, 1))
+
+
+def taylor(f: Any, at: Any, order: int) -> Derivation:
+    """Taylor polynomial of ``f`` about the point ``at`` (total degree <= ``order``), step by step.
+
+    Parameters
+    ----------
+    f : str or sympy.Expr
+        The function.
+    at : mapping
+        Variable -> expansion point, e.g. ``{"x": 0, "y": 0}``; the variables listed are the
+        ones expanded in (others are constants).
+    order : int
+        Highest total degree kept.
+
+    Returns
+    -------
+    Derivation
+        ``.result`` equals :func:`symml.taylor`.
+
+    Examples
+    --------
+    >>> import symml as sm
+    >>> d = sm.steps.taylor("log(x)", {"x": 1}, 2)
+    >>> d.result
+    x - (x - 1)**2/2 - 1
+    >>> [s.rule for s in d.steps][:4]
+    ['expansion_point', 'evaluate', 'derivative', 'evaluate']
+    """
+    f = _as_expr(f)
+    if isinstance(f, sympy.MatrixBase):
+        raise ShapeError("steps.taylor takes a scalar expression")
+    point = _point(at, f)
+    if isinstance(order, bool) or not isinstance(order, (int, sympy.Integer)) or not 0 <= int(order) <= 12:
+        raise ArgumentError(f"steps.taylor: order must be a whole number from 0 to 12, got {order!r}")
+    order = int(order)
+    vs = list(point)
+    multi = len(vs) > 1
+    reserved = _reserved([f]) | {str(v) for v in vs}
+    definitions = _abbreviations([f], vs, reserved)
+    differ = _Differ(definitions, reserved | {str(s) for s in definitions})
+    fa = _abbreviate(f, definitions)
+    where = ", ".join(f"{v} = {_t(a)}" for v, a in point.items())
+    steps: list[Step] = [
+        Step(
+            "expansion_point", None, dict(point),
+            f"Expand about {where}, keeping terms of total degree up to {order}: the Taylor "
+            f"polynomial is the sum of D^a f(p)/a! * (x - p)^a over the multi-indices a with "
+            f"|a| <= {order}, where a! = a1!*a2!*..." if multi else
+            f"Expand about {where} up to degree {order}: the Taylor polynomial is the sum of "
+            f"f^(k)({_t(point[vs[0]])})/k! * ({_t(vs[0] - point[vs[0]])})^k for k = 0..{order}.",
+            check=False,
+        )  # fmt: skip
+    ]
+    if definitions:
+        steps += [
+            Step("definition", s, b, f"Abbreviate the repeated inner expression: let {s} = {_t(b)}.", check=False)
+            for s, b in definitions.items()
+        ]
+    derivs: dict[tuple, sympy.Expr] = {(0,) * len(vs): fa}
+    where_step: dict[tuple, int] = {}
+    terms_form, terms = [], []
+    vals = list(point.values())
+    for total in range(order + 1):
+        for alpha in _multi_indices(len(vs), total):
+            name = _label(vs, alpha)
+            if total > 0:
+                i = max(k for k, a in enumerate(alpha) if a)
+                parent = list(alpha)
+                parent[i] -= 1
+                parent = tuple(parent)
+                x = vs[i]
+                root = differ.d(derivs[parent], x)
+                subs = [root]
+                value = root.after
+                simp = simplify_step(value)
+                if simp is not None:
+                    subs.append(simp)
+                    value = simp.after
+                pname = _label(vs, parent)
+                ref = f" (step {where_step[parent]})" if parent in where_step else ""
+                others = [str(v) for v in sorted(differ.expand(derivs[parent]).free_symbols, key=str) if v != x]
+                held = f", holding {', '.join(others)} constant" if multi and others else ""
+                steps.append(
+                    Step(
+                        "derivative", Derivative(fa, *_spec(vs, alpha)), value,
+                        f"{name}: differentiate {pname}{ref} with respect to {x}{held}.", subs,
+                    )  # fmt: skip
+                )
+                derivs[alpha] = value
+                where_step[alpha] = len(steps)
+            expr_here = derivs[alpha]
+            val = sympy.simplify(differ.expand(expr_here).subs(point)) if expr_here.free_symbols else expr_here
+            if val.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+                raise DerivationError(
+                    f"{_t(f)} is not analytic at {where}: {name} is {val} there; choose another point"
+                )
+            at_point = Derivative(fa, *_spec(vs, alpha)) if total else fa
+            steps.append(
+                Step(
+                    "evaluate", Subs(at_point, vs, vals), val,
+                    f"Evaluate {name} at {where}.", form=Subs(expr_here, vs, vals) if total else None,
+                )  # fmt: skip
+            )
+            denom = math.prod(math.factorial(k) for k in alpha)
+            mono = sympy.Mul(*[(v - a) ** k for v, a, k in zip(vs, vals, alpha)])
+            coeff = val / denom
+            terms_form.append(coeff if mono == 1 else sympy.Mul(coeff, mono, evaluate=False))
+            terms.append(val / denom * mono)
+    poly = sympy.Add(*terms)
+    steps.append(
+        Step(
+            "assemble", sympy.Add(*terms_form, evaluate=False), poly,
+            "Assemble the terms: each value at the point divided by a! (the product of the "
+            "factorials of the orders), times the matching powers; zero terms drop out.",
+        )  # fmt: skip
+    )
+    if definitions:
+        full = poly.xreplace(definitions)
+        if full != poly:
+            steps.append(Step("substitution", poly, full, "Substitute back the abbreviations."))
+            poly = full
+    title = f"Taylor polynomial of {_t(f)} about {where}, degree {order}"
+    return Derivation(
+        title, "taylor", f, steps, poly, reference=lambda: _reference(f, point, order),
+        definitions=definitions,
+    )  # fmt: skip

@@ -1,0 +1,403 @@
+"""SciPy's quasi-Newton, Newton and constrained solvers, fed with exact derivatives.
+
+==================  ======================  =====================================================
+method              SciPy method            exact derivatives given
+==================  ======================  =====================================================
+``bfgs``            ``BFGS``                value and gradient from one compiled call
+``lbfgs``           ``L-BFGS-B``            value and gradient; bounds
+``newton``          ``trust-exact``         value, gradient and Hessian (``options={"subproblem":
+                                            "ncg"}`` uses ``trust-ncg`` instead)
+``slsqp``           ``SLSQP``               value, gradient, constraint values and Jacobians; bounds
+``trust-constr``    ``trust-constr``        value, gradient, Hessian, constraint Jacobians and
+                                            constraint Hessians (the Lagrangian's Hessian is exact)
+==================  ======================  =====================================================
+
+L1 penalties are not differentiable at zero, so they are never handed to a smooth solver as
+``|x|``. ``lbfgs`` and ``slsqp`` solve the equivalent smooth problem in a split
+``x = p - q`` with ``p, q >= 0`` and penalty ``a*(p + q)`` (bounds keep the split exact, and a
+component whose ``p`` and ``q`` both sit on their bound 0 is exactly zero). ``bfgs``, ``newton``
+and ``trust-constr`` reject L1 with a hint (an interior-point method never lands exactly on
+zero). L2 is smooth and added to the objective with its exact derivatives.
+
+>>> import symml as sm
+>>> r = sm.minimize("x*y", {"x": 1, "y": 0}, constraints=["x^2 + y^2 == 1"], method="slsqp")
+>>> r.success, round(r.fun, 8), round(abs(r.x["x"]), 6)
+(True, -0.5, 0.707107)
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import scipy.optimize as so
+
+from ..errors import ArgumentError
+from ._problem import Diverged, Problem, Progress, require_options
+from .result import OptimizeResult
+
+__all__ = ["SCIPY_METHODS", "run_scipy"]
+
+#: method -> (its options and their defaults, supports bounds, supports constraints, L1 by split)
+SCIPY_METHODS: dict[str, dict[str, Any]] = {
+    "bfgs": {"options": {}, "bounds": False, "constraints": False, "l1": False},
+    "lbfgs": {"options": {"maxcor": 10}, "bounds": True, "constraints": False, "l1": True},
+    "newton": {"options": {"subproblem": "exact"}, "bounds": False, "constraints": False, "l1": False},
+    "slsqp": {"options": {}, "bounds": True, "constraints": True, "l1": True},
+    "trust-constr": {
+        "options": {"hessian": "exact"},
+        "bounds": True,
+        "constraints": True,
+        "l1": False,
+    },
+}
+
+#: default tolerance per method (tighter than SciPy's, since our derivatives are exact)
+DEFAULT_TOL = {
+    "bfgs": 1e-6,
+    "lbfgs": 1e-8,
+    "newton": 1e-10,
+    "slsqp": 1e-12,
+    "trust-constr": 1e-10,
+}
+
+FEASIBILITY_TOL = 1e-6
+
+
+class _Split:
+    """The map ``z -> theta`` of the L1 split (the identity when no component is split)."""
+
+    def __init__(self, problem: Problem, split: bool):
+        n = problem.n
+        self.n = n
+        if split and problem.l1 is not None:
+            self.idx = np.flatnonzero(problem.l1 > 0)
+        else:
+            self.idx = np.zeros(0, dtype=int)
+        self.m = len(self.idx)
+        self.a = problem.l1[self.idx] if self.m else np.zeros(0)
+
+    def theta(self, z: np.ndarray) -> np.ndarray:
+        t = z[: self.n].copy()
+        if self.m:
+            t[self.idx] -= z[self.n :]
+        return t
+
+    def z0(self, theta: np.ndarray) -> np.ndarray:
+        if not self.m:
+            return theta.copy()
+        u = theta.copy()
+        u[self.idx] = np.maximum(theta[self.idx], 0.0)
+        return np.concatenate([u, np.maximum(-theta[self.idx], 0.0)])
+
+    def penalty(self, z: np.ndarray) -> float:
+        if not self.m:
+            return 0.0
+        return float(np.sum(self.a * (z[self.idx] + z[self.n :])))
+
+    def grad(self, g: np.ndarray) -> np.ndarray:
+        if not self.m:
+            return g
+        gz = np.concatenate([g, -g[self.idx]])
+        gz[self.idx] += self.a
+        gz[self.n :] += self.a
+        return gz
+
+    def hess(self, H: np.ndarray) -> np.ndarray:
+        if not self.m:
+            return H
+        n, i = self.n, self.idx
+        Hz = np.zeros((n + self.m, n + self.m))
+        Hz[:n, :n] = H
+        Hz[:n, n:] = -H[:, i]
+        Hz[n:, :n] = -H[i, :]
+        Hz[n:, n:] = H[np.ix_(i, i)]
+        return Hz
+
+    def jac(self, J: np.ndarray) -> np.ndarray:
+        if not self.m:
+            return J
+        return np.concatenate([J, -J[:, self.idx]], axis=1)
+
+    def bounds(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if not self.m:
+            return lo, hi
+        i = self.idx
+        lo_z, hi_z = lo.copy(), hi.copy()
+        lo_z[i] = np.maximum(lo[i], 0.0)
+        hi_z[i] = np.maximum(hi[i], 0.0)
+        lo_v = np.maximum(-hi[i], 0.0)
+        hi_v = np.maximum(-lo[i], 0.0)
+        return np.concatenate([lo_z, lo_v]), np.concatenate([hi_z, hi_v])
+
+
+class _Tracker:
+    """Evaluates in z, caches recent points, remembers the best one, refuses NaN/inf."""
+
+    def __init__(self, problem: Problem, T: _Split):
+        self.problem = problem
+        self.T = T
+        self.cache: OrderedDict[bytes, tuple[float, np.ndarray, np.ndarray]] = OrderedDict()
+        self.best_f = math.inf
+        self.best_theta = problem.x0.copy()
+        self.iteration = 0
+        self.cons_cache: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+
+    def evaluate(self, z: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        key = np.asarray(z, dtype=float).tobytes()
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        theta = self.T.theta(np.asarray(z, dtype=float))
+        v, g = self.problem.value_grad(theta)
+        f = v + self.T.penalty(z)
+        if not self.T.m:
+            f += self.problem.l1_penalty(theta)
+        if not math.isfinite(f):
+            raise Diverged(f"the objective became {f} (evaluation {self.problem.nfev})")
+        if not np.all(np.isfinite(g)):
+            raise Diverged(f"the gradient became NaN or infinite (evaluation {self.problem.nfev})")
+        if f < self.best_f:
+            self.best_f, self.best_theta = f, theta
+        out = (f, self.T.grad(g), g)
+        self.cache[key] = out
+        if len(self.cache) > 8:
+            self.cache.popitem(last=False)
+        return out
+
+    def fun(self, z):
+        f, gz, _ = self.evaluate(z)
+        return f, gz
+
+    def hess(self, z):
+        H = self.problem.hess(self.T.theta(np.asarray(z, dtype=float)))
+        if not np.all(np.isfinite(H)):
+            raise Diverged("the Hessian became NaN or infinite")
+        return self.T.hess(H)
+
+    def constraints(self, z):
+        key = np.asarray(z, dtype=float).tobytes()
+        hit = self.cons_cache.get(key)
+        if hit is None:
+            vals, J = self.problem.constraint_values(self.T.theta(np.asarray(z, dtype=float)))
+            hit = (vals, self.T.jac(J))
+            self.cons_cache[key] = hit
+            if len(self.cons_cache) > 8:
+                self.cons_cache.popitem(last=False)
+        return hit
+
+
+def _scipy_constraints(problem: Problem, tracker: _Tracker, method: str, exact_hess: bool):
+    cons = problem.constraints
+    if not cons:
+        return ()
+    if method == "slsqp":
+        out = []
+        for i, c in enumerate(cons):
+            out.append(
+                {
+                    "type": c.kind,
+                    "fun": (lambda z, i=i: float(tracker.constraints(z)[0][i])),
+                    "jac": (lambda z, i=i: tracker.constraints(z)[1][i]),
+                }
+            )
+        return out
+    lb = np.zeros(len(cons))
+    ub = np.array([0.0 if c.kind == "eq" else np.inf for c in cons])
+    kwargs = {}
+    if exact_hess:
+        T = tracker.T
+
+        def chess(z, v):
+            theta = T.theta(np.asarray(z, dtype=float))
+            H = sum(
+                vi * problem.constraint_hess(i, theta) for i, vi in enumerate(v) if vi != 0.0
+            )
+            if np.isscalar(H):
+                H = np.zeros((problem.n, problem.n))
+            return T.hess(H)
+
+        kwargs["hess"] = chess
+    else:
+        kwargs["hess"] = so.BFGS()
+    return [
+        so.NonlinearConstraint(
+            lambda z: tracker.constraints(z)[0],
+            lb,
+            ub,
+            jac=lambda z: tracker.constraints(z)[1],
+            **kwargs,
+        )
+    ]
+
+
+def run_scipy(
+    problem: Problem,
+    method: str,
+    *,
+    max_iter: int | None,
+    tol: float | None,
+    options: dict[str, Any] | None,
+    progress: bool,
+) -> OptimizeResult:
+    """Run one SciPy method with exact derivatives on a validated problem."""
+    spec = SCIPY_METHODS[method]
+    opts = require_options(method, options, spec["options"])
+    has_bounds = bool(np.any(np.isfinite(problem.lo)) or np.any(np.isfinite(problem.hi)))
+    has_l1 = problem.l1 is not None and bool(np.any(problem.l1 > 0))
+    if has_bounds and not spec["bounds"]:
+        raise ArgumentError(
+            f"method {method!r} does not take bounds; use 'lbfgs', 'slsqp' or 'trust-constr', "
+            f"or a first-order method (which projects onto the bounds)"
+        )
+    if problem.constraints and not spec["constraints"]:
+        raise ArgumentError(
+            f"method {method!r} does not take constraints; use 'slsqp' or 'trust-constr'"
+        )
+    if has_l1 and not spec["l1"]:
+        raise ArgumentError(
+            f"an L1 penalty is not differentiable at 0, so {method!r} cannot handle it exactly; "
+            f"use 'lbfgs' or 'slsqp' (which solve it exactly through the split x = p - q with "
+            f"p, q >= 0), or a first-order method such as 'gd' or 'adam' (proximal steps)"
+        )
+    tol = DEFAULT_TOL[method] if tol is None else tol
+
+    T = _Split(problem, has_l1)
+    tracker = _Tracker(problem, T)
+    keep_path = problem.n <= 10
+    bar = Progress(f"minimize {method}", max_iter, progress)
+
+    theta0 = problem.x0.copy()
+    z0 = T.z0(theta0)
+    history: list[float] = []
+    path: list[np.ndarray] = []
+    iters = 0
+
+    def callback(intermediate_result):
+        nonlocal iters
+        z = np.asarray(intermediate_result.x, dtype=float)
+        f, _, _ = tracker.evaluate(z)
+        iters += 1
+        history.append(f)
+        if keep_path:
+            path.append(T.theta(z))
+        bar.update(iters, f)
+
+    kwargs: dict[str, Any] = {"jac": True, "callback": callback}
+    sopts: dict[str, Any] = {}
+    if max_iter is not None:
+        sopts["maxiter"] = int(max_iter)
+    lo, hi = T.bounds(problem.lo, problem.hi)
+    if method == "bfgs":
+        smethod = "BFGS"
+        sopts["gtol"] = tol
+    elif method == "lbfgs":
+        smethod = "L-BFGS-B"
+        sopts.update(gtol=tol, ftol=tol * 1e-4, maxcor=int(opts["maxcor"]))
+        if max_iter is not None:
+            sopts["maxfun"] = max(15000, 2 * int(max_iter))
+    elif method == "newton":
+        if opts["subproblem"] not in ("exact", "ncg"):
+            raise ArgumentError(
+                f"newton's subproblem option is 'exact' (trust-exact) or 'ncg' (trust-ncg), "
+                f"got {opts['subproblem']!r}"
+            )
+        smethod = "trust-exact" if opts["subproblem"] == "exact" else "trust-ncg"
+        sopts["gtol"] = tol
+        kwargs["hess"] = tracker.hess
+    elif method == "slsqp":
+        smethod = "SLSQP"
+        sopts["ftol"] = tol
+    else:
+        smethod = "trust-constr"
+        if opts["hessian"] not in ("exact", "bfgs"):
+            raise ArgumentError(
+                f"trust-constr's hessian option is 'exact' or 'bfgs', got {opts['hessian']!r}"
+            )
+        exact = opts["hessian"] == "exact"
+        kwargs["hess"] = tracker.hess if exact else so.BFGS()
+        sopts.update(gtol=tol, xtol=tol, barrier_tol=tol)
+    if spec["bounds"] and (has_bounds or T.m):
+        kwargs["bounds"] = so.Bounds(lo, hi)
+    if spec["constraints"] and problem.constraints:
+        exact = method == "trust-constr" and opts.get("hessian") == "exact"
+        kwargs["constraints"] = _scipy_constraints(problem, tracker, method, exact)
+
+    status = 4
+    res = None
+    note = ""
+    try:
+        f0, _, _ = tracker.evaluate(z0)
+        history.append(f0)
+        if keep_path:
+            path.append(theta0.copy())
+        res = so.minimize(tracker.fun, z0, method=smethod, options=sopts, **kwargs)
+    except Diverged as d:
+        status, note = 2, d.what
+    except KeyboardInterrupt:
+        status, note = 3, "interrupted"
+
+    if res is not None:
+        theta = T.theta(np.asarray(res.x, dtype=float))
+        f, _, g = tracker.evaluate(T.z0(theta) if T.m else np.asarray(res.x, dtype=float))
+        nit = int(getattr(res, "nit", iters))
+        text = str(res.message)
+        if res.success:
+            status = 0
+        elif "iteration" in text.lower() and ("limit" in text.lower() or "maximum" in text.lower()):
+            status = 1
+        message = f"{'converged' if status == 0 else 'stopped'} ({smethod}): {text}"
+        if problem.constraints:
+            vals, _ = problem.constraint_values(theta)
+            viol = _violation(problem, vals)
+            message += f"; largest constraint violation {viol:.2g}"
+            if viol > FEASIBILITY_TOL and status == 0:
+                status = 4
+                message = (
+                    f"not solved ({smethod}): the solver reported success but a constraint is "
+                    f"violated by {viol:.2g}; try another start or method"
+                )
+        if has_bounds:
+            outside = np.maximum(problem.lo - theta, 0) + np.maximum(theta - problem.hi, 0)
+            if np.any(outside > 0):  # round-off of a solver: put the point back in the box
+                theta = np.clip(theta, problem.lo, problem.hi)
+                f, _, g = tracker.evaluate(T.z0(theta))
+        jac = g
+    else:
+        theta, f, g = tracker.best_theta, tracker.best_f, None
+        nit = iters
+        if status == 2:
+            message = (
+                f"diverged at iteration {iters}: {note}; returning the best point so far "
+                f"(objective {f:.6g})"
+            )
+        else:
+            message = (
+                f"interrupted by the user (KeyboardInterrupt) at iteration {iters}; returning "
+                f"the best point so far (objective {f:.6g})"
+            )
+        if keep_path:
+            path.append(theta.copy())
+        jac = None
+    bar.close(iters, f)
+    return problem.result(
+        method,
+        theta,
+        f,
+        nit=nit,
+        status=status,
+        message=message,
+        history=history,
+        path=path if keep_path else None,
+        jac=jac,
+        extra={"scipy_method": smethod},
+    )
+
+
+def _violation(problem: Problem, vals: np.ndarray) -> float:
+    worst = 0.0
+    for c, v in zip(problem.constraints, vals):
+        worst = max(worst, abs(v) if c.kind == "eq" else max(-v, 0.0))
+    return float(worst)

@@ -42,7 +42,7 @@ How it works
    convergence test below, further runs restart from the best point with other methods
    and scalings; the lowest residual sum of squares among converged runs is kept.
 3. Polish: Gauss-Newton steps in which residuals, Jacobian and ``J^T r`` are evaluated in
-   mpmath at 40 digits (the exact data when given as decimals) and the step is solved from a
+   mpmath at 30 digits (the exact data when given as decimals) and the step is solved from a
    column-scaled QR factorisation; a step is accepted only if it lowers the extended-precision
    residual sum of squares. This fixes the final digits where double precision stalls
    (ill-conditioned models, round-off-level residuals as in NIST's Lanczos1).
@@ -64,7 +64,7 @@ Examples
 >>> ys = 2.0 * (1.0 - np.exp(-0.7 * xs)) + 0.01 * np.cos(7.0 * xs)
 >>> sol = solve_least_squares(y - b1 * (1 - sp.exp(-b2 * x)), [b1, b2], {x: xs, y: ys}, [1.0, 1.0])
 >>> sol.success, np.round(sol.x, 4).tolist(), sol.dof
-(True, [2.0007, 0.6976], 7)
+(True, [1.9977, 0.7011], 7)
 """
 
 from __future__ import annotations
@@ -86,7 +86,11 @@ from ..errors import DataError, FitError
 __all__ = ["LsqSolution", "solve_least_squares"]
 
 #: Digits of the extended-precision polish and of the reported residual sum of squares.
-POLISH_DPS = 40
+POLISH_DPS = 30
+#: The polish stops when its step is below this, relative to the estimates (or offset) ...
+POLISH_REL_STEP = 1e-18
+#: ... or after this many iterations.
+POLISH_MAX_ITER = 20
 #: Convergence: max |dx_i| / |x_i| of the Gauss-Newton step ...
 REL_STEP_TOL = 1e-10
 #: ... or the Bates-Watts relative offset.
@@ -176,8 +180,8 @@ class _Model:
         self._args = args
         self._r = sp.lambdify(args, residual, modules="numpy", cse=True)
         self._j = sp.lambdify(args, self.jac_exprs, modules="numpy", cse=True)
-        self._mp_r = None
-        self._mp_j = None
+        self._mp_rj = None
+        self._hess = None
         self.mp_ok: bool | None = None
 
     # float64 -------------------------------------------------------------------------------
@@ -194,6 +198,21 @@ class _Model:
             out[:, j] = np.asarray(c, dtype=float)
         return out
 
+    def hess_sum(self, p: np.ndarray, cols: Sequence[np.ndarray], n: int, c: np.ndarray) -> np.ndarray:
+        """``sum_i c_i * Hessian(r_i)`` in float64 (the second-order term of Newton's method)."""
+        k = len(self.params)
+        if self._hess is None:
+            pairs = [(a, b) for a in range(k) for b in range(a, k)]
+            exprs = [sp.diff(self.jac_exprs[a], self.params[b]) for a, b in pairs]
+            self._hess = (pairs, sp.lambdify(self._args, exprs, modules="numpy", cse=True))
+        pairs, fn = self._hess
+        with np.errstate(all="ignore"):
+            vals = fn(*p, *cols)
+        S = np.zeros((k, k))
+        for (a, b), v in zip(pairs, vals):
+            S[a, b] = S[b, a] = float(np.sum(c * np.broadcast_to(np.asarray(v, dtype=float), (n,))))
+        return S
+
     # mpmath ---------------------------------------------------------------------------------
     def _mp_compile(self) -> bool:
         if self.mp_ok is None:
@@ -201,8 +220,7 @@ class _Model:
                 res = self.residual.rewrite(sp.exp) if self._has_custom() else self.residual
                 jac = [sp.diff(res, b) for b in self.params]
                 ns = _mp_namespace()
-                self._mp_r = sp.lambdify(self._args, res, modules=[ns, "mpmath"], cse=True)
-                self._mp_j = sp.lambdify(self._args, jac, modules=[ns, "mpmath"], cse=True)
+                self._mp_rj = sp.lambdify(self._args, [res, *jac], modules=[ns, "mpmath"], cse=True)
                 self.mp_ok = True
             except Exception:  # noqa: BLE001 - an expression mpmath cannot print: skip polish
                 self.mp_ok = False
@@ -214,15 +232,31 @@ class _Model:
             for f in self.residual.atoms(sp.Function)
         )
 
-    def mp_r(self, p: Sequence[Any], cols: Sequence[np.ndarray], n: int) -> np.ndarray:
-        out = self._mp_r(*p, *cols)
-        return _mp_column(out, n)
+    def mp_rj(self, p: Sequence[Any], cols: Sequence[np.ndarray], n: int):
+        """Residual rows and Jacobian in mpmath at the working precision (object arrays)."""
+        out = self._mp_rj(*p, *cols)
+        J = np.empty((n, len(self.params)), dtype=object)
+        for j, c in enumerate(out[1:]):
+            J[:, j] = _mp_column(c, n)
+        return _mp_column(out[0], n), J
 
-    def mp_jac(self, p: Sequence[Any], cols: Sequence[np.ndarray], n: int) -> np.ndarray:
-        out = np.empty((n, len(self.params)), dtype=object)
-        for j, c in enumerate(self._mp_j(*p, *cols)):
-            out[:, j] = _mp_column(c, n)
-        return out
+
+class _MpArray(np.ndarray):
+    """Object array of mpf values whose repr is cheap.
+
+    mpmath formats an operand it cannot convert into its error message (``repr``); for a
+    large object array that costs more than the arithmetic, so the data columns carry this
+    subclass (ufunc results inherit it).
+    """
+
+    def __repr__(self) -> str:
+        return f"<{self.size} mpf values>"
+
+
+def _mp_array(values: Sequence[Any]) -> np.ndarray:
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = list(values)
+    return arr.view(_MpArray)
 
 
 def _mp_column(value: Any, n: int) -> np.ndarray:
@@ -298,9 +332,7 @@ class _Data:
             out = []
             for raw, col in zip(self.raw, self.cols):
                 src = raw if _is_exact_source(raw) else col
-                arr = np.empty(len(col), dtype=object)
-                arr[:] = [_to_mpf(v) for v in src]
-                out.append(arr)
+                out.append(_mp_array([_to_mpf(v) for v in src]))
             self._mp_cols = {dps: out}
         return self._mp_cols[dps]
 
@@ -378,39 +410,63 @@ class _Problem:
             return float(0.5 * np.dot(r, r))
 
 
-def _gn_step(J: np.ndarray, r: np.ndarray, g: np.ndarray | None = None) -> tuple[np.ndarray, float]:
-    """Gauss-Newton step and Bates-Watts relative offset from a column-scaled QR of J.
-
-    ``g`` (``J^T r``, possibly computed in extended precision) replaces the double-precision
-    product when given.
-    """
-    n, p = J.shape
+def _scaled_svd(J: np.ndarray):
+    """SVD of J with unit-norm columns: ``J = U diag(sv) Vt diag(d)``; rank-revealing."""
     d = np.linalg.norm(J, axis=0)
     d[d == 0] = 1.0
-    Js = J / d
-    Q, R = np.linalg.qr(Js)
+    U, sv, Vt = np.linalg.svd(J / d, full_matrices=False)
+    keep = sv > (sv[0] if sv.size else 0.0) * max(J.shape) * _EPS * 10
+    return U, sv, Vt, d, keep
+
+
+def _gn_step(J: np.ndarray, r: np.ndarray, g: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """Gauss-Newton step ``J dx = -r`` (least squares) and the Bates-Watts relative offset.
+
+    From the SVD of the column-scaled J, truncated at its numerical rank (a minimum-norm step
+    when J^T J is singular). ``g`` (``J^T r``, computed in extended precision) replaces the
+    double-precision projection ``U^T r`` when given: ``U^T r = diag(1/sv) Vt (g / d)``.
+    """
+    n, p = J.shape
+    U, sv, Vt, d, keep = _scaled_svd(J)
     if g is None:
-        qtr = Q.T @ r
+        utr = U.T @ r
     else:
-        # Q^T r = R^-T (J_s^T r), solved in double; J_s^T r = g / d
-        try:
-            qtr = np.linalg.solve(R.T, g / d)
-        except np.linalg.LinAlgError:
-            return np.full(p, np.inf), math.inf
-    try:
-        dxs = -np.linalg.solve(R, qtr)
-    except np.linalg.LinAlgError:
-        return np.full(p, np.inf), math.inf
+        utr = (Vt @ (g / d)) / sv
+    utr = np.where(keep, utr, 0.0)
+    dxs = -(Vt.T @ np.where(keep, utr / sv, 0.0))
     rr = float(np.dot(r, r))
-    q1 = float(np.dot(qtr, qtr))
+    q1 = float(np.dot(utr, utr))
     rest = max(rr - q1, 0.0)
+    rank = int(keep.sum())
     if rr == 0.0:
         offset = 0.0
-    elif n > p and rest > 0:
-        offset = math.sqrt(q1 / p) / math.sqrt(rest / (n - p))
+    elif n > rank and rest > 0:
+        offset = math.sqrt(q1 / rank) / math.sqrt(rest / (n - rank))
     else:
         offset = math.inf
     return dxs / d, offset
+
+
+def _newton_step(J: np.ndarray, S: np.ndarray, g: np.ndarray) -> np.ndarray | None:
+    """Newton step for ``H = J^T J + S`` without forming J^T J.
+
+    With the column-scaled SVD ``J_s = U diag(sv) Vt`` and ``B = diag(sv) Vt``:
+    ``H_s = B^T (I + M) B``, ``M = B^-T S_s B^-1``. ``None`` when J is rank deficient or
+    ``I + M`` is not positive definite (the caller then keeps the Gauss-Newton step).
+    """
+    U, sv, Vt, d, keep = _scaled_svd(J)
+    if not keep.all():
+        return None
+    Binv = Vt.T / sv  # B^-1 = V diag(1/sv)
+    M = Binv.T @ (S / np.outer(d, d)) @ Binv
+    A = np.eye(sv.size) + 0.5 * (M + M.T)
+    try:
+        L = np.linalg.cholesky(A)
+    except np.linalg.LinAlgError:
+        return None
+    y = Binv.T @ (-g / d)
+    y = np.linalg.solve(L.T, np.linalg.solve(L, y))
+    return (Binv @ y) / d
 
 
 def _rel(dx: np.ndarray, x: np.ndarray) -> float:
@@ -420,15 +476,27 @@ def _rel(dx: np.ndarray, x: np.ndarray) -> float:
     return float(np.max(rel)) if rel.size else 0.0
 
 
-def _assess(prob: _Problem, run: _Run) -> _Run:
+def _active(x: np.ndarray, g: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
+    """Parameters held at a bound: on it (to 1e-8 relative) with the gradient pushing out."""
+    tol = 1e-8 * np.maximum(1.0, np.abs(x))
+    return ((x - lb <= tol) & (g > 0)) | ((ub - x <= tol) & (g < 0))
+
+
+def _assess(prob: _Problem, run: _Run, lb: np.ndarray, ub: np.ndarray) -> _Run:
+    """Convergence test in double precision (Gauss-Newton step over the free parameters)."""
     r = prob.fun(run.x)
     J = prob.jac(run.x)
     run.cost = float(0.5 * np.dot(r, r))
     if not (np.all(np.isfinite(r)) and np.all(np.abs(r) < 1e99)):
         run.converged = False
         return run
-    dx, offset = _gn_step(J, r)
-    run.rel_step = _rel(dx, run.x)
+    free = ~_active(run.x, J.T @ r, lb, ub)
+    if not free.any():
+        run.rel_step = run.rel_offset = 0.0
+        run.converged = True
+        return run
+    dx, offset = _gn_step(J[:, free], r)
+    run.rel_step = _rel(dx, run.x[free])
     run.rel_offset = offset
     run.converged = bool(run.rel_step <= REL_STEP_TOL or offset <= REL_OFFSET_TOL)
     return run
@@ -438,7 +506,7 @@ def _scipy_run(prob: _Problem, x0: np.ndarray, method: str, lb, ub, x_scale) -> 
     tol = 1e-15 if method == "lm" else _EPS
     kw: dict[str, Any] = dict(
         jac=prob.jac, method=method, x_scale=x_scale, ftol=tol, xtol=tol, gtol=tol,
-        max_nfev=200 * (prob.p + 1),
+        max_nfev=500 * (prob.p + 1),
     )  # fmt: skip
     if method != "lm":
         kw["bounds"] = (lb, ub)
@@ -448,7 +516,7 @@ def _scipy_run(prob: _Problem, x0: np.ndarray, method: str, lb, ub, x_scale) -> 
             res = least_squares(prob.fun, x0, **kw)
         except (ValueError, np.linalg.LinAlgError) as exc:  # e.g. a singular start for 'lm'
             return _Run(x0.copy(), math.inf, f"{method}: {exc}")
-    return _assess(prob, _Run(np.asarray(res.x, dtype=float), float(res.cost), f"{method}"))
+    return _assess(prob, _Run(np.asarray(res.x, dtype=float), float(res.cost), method), lb, ub)
 
 
 def _better(a: _Run | None, b: _Run) -> _Run:
@@ -460,7 +528,16 @@ def _better(a: _Run | None, b: _Run) -> _Run:
 
 
 def _polish(prob: _Problem, x: np.ndarray, lb: np.ndarray, ub: np.ndarray, dps: int = POLISH_DPS):
-    """Gauss-Newton in extended precision. Returns (x, info) or None when unavailable."""
+    """Gauss-Newton (then Newton) steps in extended precision.
+
+    Residuals, Jacobian and ``g = J^T r`` are evaluated in mpmath at ``dps`` digits; steps are
+    solved in double precision from them (their relative error ~ cond(J) * eps only limits the
+    rate, not the attainable accuracy, as in iterative refinement). When Gauss-Newton
+    contracts slowly (large residuals), the exact second-order term ``sum r_i Hess(r_i)`` is
+    added (Newton's method) for quadratic convergence. A step is kept only if it does not raise
+    the extended-precision residual sum of squares. Returns ``(x_mp, r_mp, rss_mp, rel_step,
+    rel_offset, info)`` or ``None`` when the model cannot be evaluated in mpmath.
+    """
     model = prob.model
     if not model._mp_compile():
         return None
@@ -469,87 +546,95 @@ def _polish(prob: _Problem, x: np.ndarray, lb: np.ndarray, ub: np.ndarray, dps: 
         cols = prob.data.mp_cols()
         sw = None
         if prob.sqrtw_raw is not None:
-            sw = np.empty(n, dtype=object)
-            sw[:] = [mpmath.sqrt(_to_mpf(v)) for v in prob.sqrtw_raw]
+            sw = _mp_array([mpmath.sqrt(_to_mpf(v)) for v in prob.sqrtw_raw])
 
-        def resid(xm):
-            r = model.mp_r(xm, cols, n)
-            return r * sw if sw is not None else r
-
-        def jac(xm):
-            J = model.mp_jac(xm, cols, n)
-            return J * sw[:, None] if sw is not None else J
+        def rj(xm):
+            r, J = model.mp_rj(xm, cols, n)
+            if sw is not None:
+                r, J = r * sw, J * np.asarray(sw)[:, None]
+            return r, J
 
         def rss(r):
             return mpmath.fsum(v * v for v in r)
 
         try:
             xm = [mpmath.mpf(float(v)) for v in x]
-            r = resid(xm)
+            r, J = rj(xm)
             s = rss(r)
             if not mpmath.isfinite(s):
                 return None
-            free = np.array([not (x[i] <= lb[i] or x[i] >= ub[i]) for i in range(p)])
+            g0 = np.array([float(mpmath.fdot(J[:, j], r)) for j in range(p)])
+            free = ~_active(np.asarray(x, dtype=float), g0, lb, ub)
             if not free.any():
                 return None
-            rel_step = math.inf
-            offset = math.inf
-            stalls = 0
-            for _ in range(30):
-                J = jac(xm)
+            rel_step = offset = math.inf
+            newton = False
+            steps = []
+            for _ in range(POLISH_MAX_ITER):
                 g = np.array([mpmath.fdot(J[:, j], r) for j in range(p)], dtype=object)
                 Jf = np.array(J[:, free], dtype=float)
-                dxf, offset = _gn_step(Jf, np.array(r, dtype=float), np.array(g[free], dtype=float))
+                rf = np.array(r, dtype=float)
+                gf = np.array(g[free], dtype=float)
+                dxf, offset = _gn_step(Jf, rf, gf)
+                if newton:
+                    xf = np.array([float(v) for v in xm])
+                    c = rf * (np.array(sw, dtype=float) if sw is not None else 1.0)
+                    S = model.hess_sum(xf, prob.data.cols, n, c)[np.ix_(free, free)]
+                    dn = _newton_step(Jf, S, gf)
+                    if dn is not None and np.all(np.isfinite(dn)):
+                        dxf = dn
                 if not np.all(np.isfinite(dxf)):
                     break
                 dx = np.zeros(p)
                 dx[free] = dxf
                 rel_step = _rel(dx, np.array([float(v) for v in xm]))
-                if rel_step <= 1e-25 or offset <= 1e-18:
+                steps.append(rel_step)
+                if rel_step <= POLISH_REL_STEP or offset <= POLISH_REL_STEP:
                     break
+                # slow (linear) Gauss-Newton contraction: switch to Newton's method
+                if not newton and len(steps) >= 2 and steps[-1] > 1e-3 * steps[-2]:
+                    newton = True
                 t = mpmath.mpf(1)
                 accepted = False
                 for _ in range(12):
                     trial = [xm[i] + t * mpmath.mpf(dx[i]) for i in range(p)]
-                    ok = all(lb[i] <= trial[i] <= ub[i] for i in range(p))
-                    if ok:
-                        r_new = resid(trial)
+                    if all(lb[i] <= trial[i] <= ub[i] for i in range(p)):
+                        r_new, J_new = rj(trial)
                         s_new = rss(r_new)
                         if mpmath.isfinite(s_new) and s_new <= s:
                             accepted = True
                             break
                     t /= 2
                 if not accepted:
-                    stalls += 1
                     break
-                improved = s - s_new
-                xm, r, s = trial, r_new, s_new
-                if improved == 0 and t == 1:
-                    break
-            return xm, r, s, rel_step, offset
+                xm, r, J, s = trial, r_new, J_new, s_new
+            return xm, r, s, rel_step, offset, ("newton" if newton else "gn", steps)
         except (ZeroDivisionError, ValueError, OverflowError, TypeError):
             return None
 
 
-def _covariance(J: np.ndarray, rss: float, dof: int) -> tuple[np.ndarray | None, str]:
-    p = J.shape[1]
+def _covariance(J: np.ndarray, rss: float, dof: int, names: Sequence[str]) -> tuple[np.ndarray | None, str]:
+    """``s^2 (J^T J)^-1`` from the column-scaled SVD of J, or ``None`` and the reason."""
     if dof <= 0:
         return None, f"no degrees of freedom left (n - p = {dof}); standard errors are undefined"
-    d = np.linalg.norm(J, axis=0)
-    zero = d == 0
+    zero = np.linalg.norm(J, axis=0) == 0
     if zero.any():
-        return None, "J^T J is singular: the residuals do not depend on parameter(s) at the optimum"
-    Js = J / d
-    U, sv, Vt = np.linalg.svd(Js, full_matrices=False)
-    if sv[-1] <= sv[0] * max(J.shape) * _EPS * 10:
-        v = Vt[-1]
+        which = ", ".join(n for n, z in zip(names, zero) if z)
+        return None, (
+            f"J^T J is singular: the residuals do not depend on {which} at the estimates; "
+            "standard errors are undetermined"
+        )
+    U, sv, Vt, d, keep = _scaled_svd(J)
+    if not keep.all():
+        null = Vt[-1]
+        involved = ", ".join(n for n, v in zip(names, null) if abs(v) > 0.1)
         return None, (
             f"J^T J is singular (scaled condition number {sv[0] / max(sv[-1], 1e-300):.2g}): "
-            "parameters are not identifiable from the data; estimates are returned, standard "
-            "errors are undetermined"
+            f"{involved} cannot be determined separately from the data; estimates are returned, "
+            "standard errors are undetermined"
         )
-    inv = (Vt.T / sv**2) @ Vt
-    cov = (rss / dof) * inv / np.outer(d, d)
+    Binv = Vt.T / sv
+    cov = (rss / dof) * (Binv @ Binv.T) / np.outer(d, d)
     return cov, ""
 
 
@@ -590,7 +675,7 @@ def solve_least_squares(
     >>> sol = solve_least_squares(y - (a + b * x), [a, b],
     ...                           {"x": [0.0, 1.0, 2.0, 3.0], "y": [1.0, 3.1, 4.9, 7.0]}, [0.0, 0.0])
     >>> np.round(sol.x, 6).tolist(), round(sol.rss, 6), sol.success
-    ([1.03, 1.98], 0.023, True)
+    ([1.03, 1.98], 0.018, True)
     """
     params = list(params)
     p = len(params)
@@ -675,7 +760,7 @@ def solve_least_squares(
     converged = best.converged
     rss_ext = None
     if polished is not None:
-        xm, r_mp, s_mp, ps, po = polished
+        xm, r_mp, s_mp, ps, po, _info = polished
         x = np.array([float(v) for v in xm])
         rss_ext = float(s_mp)
         rel_step, rel_offset = ps, po
@@ -690,7 +775,7 @@ def solve_least_squares(
 
     dof = n_eff - p
     cov, cov_reason = (None, "non-finite Jacobian at the estimates") if not finite else _covariance(
-        Jw, rss, dof
+        Jw, rss, dof, [str(b) for b in params]
     )
     stderr = np.sqrt(np.diag(cov)) if cov is not None else np.full(p, np.nan)
 

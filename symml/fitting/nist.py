@@ -278,8 +278,8 @@ def digits(estimate: float | np.ndarray, certified: float | np.ndarray) -> float
 
     >>> digits(2.0, 2.0)
     11.0
-    >>> digits(np.array([1.0, 100.0]), np.array([1.001, 101.0]))
-    array([3. , 2. ])
+    >>> digits(np.array([1.0, 100.0]), np.array([1.001, 101.0])).tolist()
+    [3.0, 2.0]
     """
     est = np.asarray(estimate, dtype=float)
     cert = np.asarray(certified, dtype=float)

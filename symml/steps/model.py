@@ -335,7 +335,7 @@ def _disagreement(a, b, definitions, points, digits, seed) -> str | None:
         syms |= e.free_symbols
     syms = sorted(syms, key=lambda s: s.sort_key())
     rng = random.Random(seed)
-    tol = mpmath.mpf(10) ** (-(digits // 2))
+    tol = mpmath.mpf(10) ** (-(digits - 6))  # evalf gives ~digits correct digits per side
     checked = 0
     with mpmath.workdps(digits + 10):
         for _ in range(points):

@@ -50,7 +50,9 @@ def _check_positive(name: str, value, allow_zero: bool = False) -> float | None:
         raise ArgumentError(f"{name} must be a number, got {value!r}") from exc
     ok = v >= 0 if allow_zero else v > 0
     if not (ok and math.isfinite(v)):
-        raise ArgumentError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, got {value!r}")
+        raise ArgumentError(
+            f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, got {value!r}"
+        )
     return v
 
 
@@ -162,7 +164,9 @@ def minimize(
     max_iter = _check_count("max_iter", max_iter)
     epochs = _check_count("epochs", epochs)
     if batch_size is not None and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size < 1
     ):
         raise ArgumentError(f"batch_size must be a positive integer, got {batch_size!r}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
@@ -197,9 +201,7 @@ def minimize(
         ("batch_size", batch_size, "it uses all rows at every iteration"),
     ):
         if value is not None:
-            raise ArgumentError(
-                f"{name} is for the first-order methods, not {method!r}: {why}"
-            )
+            raise ArgumentError(f"{name} is for the first-order methods, not {method!r}: {why}")
     with np.errstate(all="ignore"):
         return m.run(
             problem,

@@ -131,7 +131,9 @@ def _parse_regularization(reg, names: list[str]) -> dict[str, dict[str, float]]:
             for n, a in strengths(value, kind).items():
                 a = float(_as_float_array(a, f"the {kind} strength"))
                 if not np.isfinite(a) or a < 0:
-                    raise ArgumentError(f"the {kind} strength must be a finite number >= 0, got {a}")
+                    raise ArgumentError(
+                        f"the {kind} strength must be a finite number >= 0, got {a}"
+                    )
                 out[kind][n] = out[kind].get(n, 0.0) + a
         elif kind == "elastic_net":
             for n, pair in strengths(value, kind).items():
@@ -284,11 +286,8 @@ class Problem:
         z = prox(theta - g, self.l1, self.lo, self.hi, 1.0)
         return float(np.abs(theta - z).max())
 
-
     # -- result ------------------------------------------------------------------------------
-    def result(
-        self, method, theta, fun, *, nit, status, message, history, path, jac, extra=None
-    ):
+    def result(self, method, theta, fun, *, nit, status, message, history, path, jac, extra=None):
         """Package a run into an :class:`OptimizeResult` (x and jac in the layout of x0)."""
         from ..lang import to_text
         from .result import OptimizeResult
@@ -357,9 +356,7 @@ def _compile_hessian(expr, symbols, arg_map, reduce):
     return hess
 
 
-def build_problem(
-    f, x0, *, data=None, constraints=(), bounds=None, regularization=None
-) -> Problem:
+def build_problem(f, x0, *, data=None, constraints=(), bounds=None, regularization=None) -> Problem:
     """Validate the user's input once and build the :class:`Problem` (see ``minimize``)."""
     from .. import compile as _compile
 
@@ -433,7 +430,9 @@ def build_problem(
         if hasattr(data, "columns"):  # a pandas DataFrame
             data = {str(c): data[c].to_numpy() for c in data.columns}
         else:
-            raise ArgumentError(f"data must be a mapping of names to arrays, got {type(data).__name__}")
+            raise ArgumentError(
+                f"data must be a mapping of names to arrays, got {type(data).__name__}"
+            )
     data_names: list[str] = []
     data_symbols: dict[str, Any] = {}
     arrays: list[np.ndarray] = []
@@ -442,7 +441,9 @@ def build_problem(
     for key, value in data.items():
         key = str(key)
         if key in x0:
-            raise ArgumentError(f"'{key}' is both a parameter (in x0) and a data column; rename one")
+            raise ArgumentError(
+                f"'{key}' is both a parameter (in x0) and a data column; rename one"
+            )
         if key not in obj_names:
             continue  # a column the objective does not use (e.g. an extra DataFrame column)
         dsyms, shape = _components(key, obj_names[key])
@@ -513,10 +514,16 @@ def build_problem(
                 if v.ndim and v.shape != (size,):
                     raise ArgumentError(f"bounds of '{key}' must be numbers or {size} numbers")
                 arr[s.sl] = v
-            if np.any(lo[s.sl] > hi[s.sl]) or np.any(np.isnan(lo[s.sl])) or np.any(np.isnan(hi[s.sl])):
+            if (
+                np.any(lo[s.sl] > hi[s.sl])
+                or np.any(np.isnan(lo[s.sl]))
+                or np.any(np.isnan(hi[s.sl]))
+            ):
                 raise ArgumentError(f"bounds of '{key}' are empty: low {low} > high {high}")
         for s in specs:  # a start outside the box is moved onto it (documented)
-            s.start = np.clip(s.start, lo[s.sl].reshape(s.start.shape), hi[s.sl].reshape(s.start.shape))
+            s.start = np.clip(
+                s.start, lo[s.sl].reshape(s.start.shape), hi[s.sl].reshape(s.start.shape)
+            )
 
     # regularization
     reg = _parse_regularization(regularization, names)
@@ -550,16 +557,12 @@ def build_problem(
         elif isinstance(rel, (sympy.Ge, sympy.Gt)):
             kind, g = "ineq", rel.lhs - rel.rhs
         else:
-            raise ArgumentError(
-                f"constraint {text!r} is not ==, <= or >=; write e.g. 'x + y <= 2'"
-            )
+            raise ArgumentError(f"constraint {text!r} is not ==, <= or >=; write e.g. 'x + y <= 2'")
         pargs = {s.name: _arg_symbols(s.symbols, s.shape) for s in specs}
         vg = _compile(g, pargs, grad=pargs)
         cons.append(Constraint(kind, g, text, vg))
 
-    problem = Problem(
-        expr, specs, data_names, data_symbols, arrays, n_rows, lo, hi, l1, l2, cons
-    )
+    problem = Problem(expr, specs, data_names, data_symbols, arrays, n_rows, lo, hi, l1, l2, cons)
     problem.reg_text = ", ".join(
         f"{kind} {name} {a:g}" for kind in ("l1", "l2") for name, a in reg[kind].items() if a
     )
@@ -630,4 +633,3 @@ def require_options(method: str, options, allowed: Mapping[str, Any]) -> dict[st
             )
         out[k] = v
     return out
-

@@ -90,7 +90,9 @@ def _check_options(method: str, opts: dict[str, Any]) -> dict[str, float]:
     if "eps" in out and not out["eps"] > 0:
         raise ArgumentError(f"option 'eps' of {method!r} must be > 0, got {out['eps']}")
     if not (out["lr_decay"] >= 0 and math.isfinite(out["lr_decay"])):
-        raise ArgumentError(f"option 'lr_decay' must be a finite number >= 0, got {out['lr_decay']}")
+        raise ArgumentError(
+            f"option 'lr_decay' must be a finite number >= 0, got {out['lr_decay']}"
+        )
     return out
 
 

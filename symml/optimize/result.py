@@ -143,7 +143,9 @@ class OptimizeResult:
         if self.nhev:
             rows.append(("nhev", str(self.nhev)))
         if self.jac is not None:
-            rows.append(("jac", ", ".join(f"{k} = {format_value(v, 3)}" for k, v in self.jac.items())))
+            rows.append(
+                ("jac", ", ".join(f"{k} = {format_value(v, 3)}" for k, v in self.jac.items()))
+            )
         rows.append(("method", self.method))
         rows.append(("history", f"{len(self.history)} values"))
         return rows
@@ -190,7 +192,9 @@ class OptimizeResult:
         lines.append(f"    status      {self.status} ({STATUS.get(self.status, '?')})")
         lines.append(f"    message     {self.message}")
         lines.append(f"    iterations  {self.nit}")
-        lines.append(f"    evaluations {self.nfev}" + (f" (+{self.nhev} Hessians)" if self.nhev else ""))
+        lines.append(
+            f"    evaluations {self.nfev}" + (f" (+{self.nhev} Hessians)" if self.nhev else "")
+        )
         if self.jac is not None:
             gnorm = max((float(np.max(np.abs(v))) for v in self.jac.values()), default=0.0)
             lines.append(f"    |gradient|  {gnorm:.3g} (largest component at x)")

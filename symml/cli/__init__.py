@@ -13,6 +13,7 @@ from ..errors import SymmlError
 _COMMAND_MODULES = [
     "symml.cli.calc",
     "symml.cli.steps",
+    "symml.cli.fitcmd",
 ]
 
 

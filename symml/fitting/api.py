@@ -388,9 +388,11 @@ def _unflatten(spec: _Spec, flat: np.ndarray) -> dict:
 
 
 class _Problem:
-    def __init__(self, spec: _Spec, bounds):
+    def __init__(self, spec: _Spec, bounds, columns, n):
         self.spec = spec
         self._bounds = bounds
+        self.columns = columns  # the validated data the model was fitted to
+        self.n = n
 
     def param_shapes(self):
         return [(p.name, p.shape) for p in self.spec.params]
@@ -432,7 +434,7 @@ def _uses(expr, sym) -> bool:
 
 class _LsqProblem(_Problem):
     def __init__(self, spec, bounds, columns, weights, n):
-        super().__init__(spec, bounds)
+        super().__init__(spec, bounds, columns, n)
         self.residual = spec.lhs - spec.rhs
         syms = spec.flat_symbols()
         subs, args, values = _data_args(self.residual, spec.data_syms, columns)
@@ -443,7 +445,6 @@ class _LsqProblem(_Problem):
         self._f = _compile_rows([r, *[_diff(r, t) for t in self._theta]], self._theta + args)
         self._values = values
         self._sw = None if weights is None else np.sqrt(weights)
-        self.n = n
         self.rss_min = None
 
     def mean_expr(self):
@@ -502,8 +503,8 @@ class _LsqProblem(_Problem):
 
 
 class _MleProblem(_Problem):
-    def __init__(self, spec, bounds, objective, mean, nll_min, names):
-        super().__init__(spec, bounds)
+    def __init__(self, spec, bounds, columns, n, objective, mean, nll_min, names):
+        super().__init__(spec, bounds, columns, n)
         self.objective = objective
         self._mean = mean
         self.nll_min = nll_min
@@ -758,7 +759,7 @@ def _fit_mle(spec, columns, w, n, x0, flat_bounds, flat_names, method) -> FitRes
         cov = np.full((p, p), np.nan)
     else:
         cov = sol.cov
-    problem = _MleProblem(spec, flat_bounds, objective, mean, sol.nll, flat_names)
+    problem = _MleProblem(spec, flat_bounds, columns, n, objective, mean, sol.nll, flat_names)
     with np.errstate(invalid="ignore"):
         se = np.sqrt(np.diag(cov))
     return FitResult(

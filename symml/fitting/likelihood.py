@@ -537,12 +537,41 @@ def covariance_from_information(H: np.ndarray, names: Sequence[str], what: str):
                 f"the {what} is not positive definite (the optimum is not a minimum "
                 f"in the direction of {', '.join(involved)})"
             )
+        cond = (
+            f"condition number {evals[-1] / evals[0]:.1e}" if evals[0] > 0 else "a zero eigenvalue"
+        )
         return None, (
-            f"the {what} is singular (condition number > 1e{int(math.log10(max(1 / max(evals[0], 1e-300), 1)))}): "
-            f"{', '.join(involved)} cannot be told apart from these data"
+            f"the {what} is singular ({cond}): {', '.join(involved)} cannot be told apart "
+            "from these data; estimates are returned, standard errors are undetermined"
         )
     Cinv = evecs @ np.diag(1.0 / evals) @ evecs.T
     return Cinv / np.outer(scale, scale), ""
+
+
+def _check_not_at_infinity(fun, z, z0, f, lo, hi, names, free):
+    """Raise FitError when the NLL still decreases beyond the optimizer's final point along
+    the path it took (the maximum is at infinity: no MLE exists, e.g. separated classes)."""
+    d = z - z0
+    if not np.any(d):
+        return
+    tol = 1e-12 * max(1.0, abs(f))
+    prev = f
+    for t in (1.0, 2.0):
+        zt = z + t * d
+        if np.any(zt < lo) or np.any(zt > hi):
+            return
+        ft = fun(zt)[0]
+        if not (np.isfinite(ft) and ft < prev - tol * 0.0 and ft < f - tol):
+            return
+        prev = ft
+    moving = [names[i] for i, di in zip(free, d, strict=True) if abs(di) > 1e-8 * np.max(np.abs(d))]
+    raise FitError(
+        "the maximum-likelihood fit diverges: the negative log-likelihood keeps decreasing as "
+        f"{', '.join(moving)} grow without bound ({f:.3g} at the optimizer's last point, "
+        f"{prev:.3g} twice as far), so the maximum-likelihood estimate does not exist for these "
+        "data (e.g. perfectly separated classes in logistic regression); add data, remove the "
+        "separating variable, or bound the parameters"
+    )
 
 
 def maximize_likelihood(
@@ -677,6 +706,8 @@ def maximize_likelihood(
         if np.linalg.norm(g_new) >= np.linalg.norm(g) and f_new >= f:
             break
         z, f, g = z_new, f_new, g_new
+    if not fixed:
+        _check_not_at_infinity(fun, z, z0, f, lo, hi, names, free)
     x = full(z)
     H = objective.hess(x)
     cov, reason = covariance_from_information(

@@ -383,23 +383,29 @@ class _Translator:
         if isinstance(rule, mi.PartsRule):
             u, dv = show(rule.u), show(rule.dv)
             v_step = self.step(rule.v_step, dv)
+            v_step.explanation = f"First v, the integral of dv: {v_step.explanation}"
             v = v_step.after
             du = sympy.diff(u, var)
             second = self.step(rule.second_step, show(rule.second_step.integrand))
+            second.explanation = f"Then the integral of v du: {second.explanation}"
             text = (f"Integrate by parts with u = {_t(u)} and dv = {_t(dv)} d{x}: then du = {_t(du)} d{x} "
                     f"and v = {_t(v)}, and integral of u dv = u*v - integral of v du.")  # fmt: skip
-            form = u * v - sympy.Integral(second.before.function, var)
+            form = sympy.Add(u * v, -sympy.Integral(second.before.function, var), evaluate=False)
             return "parts", text, [v_step, second], form, None
         if isinstance(rule, mi.CyclicPartsRule):
-            subs = []
-            pieces = []
+            subs, pieces, terms, sign = [], [], [], 1
             for p in rule.parts_rules:
                 vs = self.step(p.v_step, show(p.dv))
                 subs.append(vs)
                 pieces.append(f"u = {_t(show(p.u))}, dv = {_t(show(p.dv))} d{x}")
+                terms.append(sign * show(p.u) * vs.after)
+                sign = -sign
             c = show(rule.coefficient)
-            text = (f"Integrate by parts {len(rule.parts_rules)} times ({'; then '.join(pieces)}): the original "
-                    f"integral I comes back as {_t(c)}*I, so solving I = ... + ({_t(c)})*I gives I = .../(1 - ({_t(c)})).")  # fmt: skip
+            I = sympy.Symbol("I_0", real=True)  # printed as the name of the integral below
+            lhs = _t(sympy.Add(*terms) + c * I).replace("I_0", "I")
+            text = (f"Integrate by parts {len(rule.parts_rules)} times ({'; then '.join(pieces)}): the "
+                    f"original integral I comes back, I = {lhs}; solving for I gives "
+                    f"I = ({_t(sympy.Add(*terms))})/{_t(1 - c)}.")  # fmt: skip
             return "parts", text, subs, None, None
         if isinstance(rule, mi.TrigSubstitutionRule):
             theta, func = self.namer.name(rule.theta), show(rule.func)
@@ -520,13 +526,13 @@ def _definite_steps(h, F, var, a, b) -> tuple[list[Step], sympy.Expr]:
         -(sympy.Subs(F, var, a) if not lim_a else sympy.Limit(F, var, a)),
         evaluate=False,
     )
-    raw = sympy.Add(Fb, -Fa, evaluate=False)
+    raw = Fb - Fa
     how = "limits" if (lim_a or lim_b) else "values"
     text = (f"Fundamental theorem of calculus: the integral from {_t(a)} to {_t(b)} is F({_t(b)}) - F({_t(a)}) "
             f"with F({x}) = {_t(F)} (taking {how} at the ends).")  # fmt: skip
     steps.append(Step("limits", before, raw, text, form=form, check=_definite_check(h, var, a, b)))
     with time_limit(FALLBACK_SECONDS, "the simplification of F(b) - F(a)"):
-        value = sympy.simplify(sympy.Add(Fb, -Fa))
+        value = sympy.simplify(raw)
     if value != raw:
         steps.append(Step("simplify", raw, value, "Simplify."))
     return steps, value
@@ -592,8 +598,10 @@ def integrate(f: Any, *limits: Any) -> Derivation:
     >>> d = integrate("2*x*cos(x^2)", "x")
     >>> d.result
     sin(x**2)
-    >>> print(d.steps[0].explanation)
-    Substitute u = x^2, so du = 2*x dx: the integral becomes the integral of cos(u) du; integrate, then put u = x^2 back.
+    >>> d.rules()
+    ['constant_multiple', 'substitution', 'constant_multiple', 'trig']
+    >>> print(d.steps[0].substeps[0].explanation)
+    Substitute u = x^2, so du = 2*x dx: the integral becomes the integral of cos(u)/2 du; integrate, then put u = x^2 back.
     >>> integrate("x^2", ("x", 0, 3)).result
     9
     """
@@ -631,15 +639,18 @@ def integrate(f: Any, *limits: Any) -> Derivation:
         if len(lims) == 1:
             steps += sub
         else:
-            others = [_t(l[0]) for l in lims if l[0] != var]
-            order = "innermost first" if i == 0 else f"integral number {i + 1}"
-            text = (f"Integrate over {_t(var)} ({order}), holding {', '.join(others)} constant.")
+            others = sorted((s.name for s in h.free_symbols - {var}))
+            held = f", holding {', '.join(others)} constant" if others else ""
+            if i == 0:
+                text = f"Integrate over {_t(var)} first (the innermost integral){held}."
+            else:
+                text = f"Then integrate the result over {_t(var)}{held}."
             steps.append(Step("iterated", sympy.Integral(h, lim), value, text, substeps=sub, check=wrap_check))
         h = value
     result = h
     kind = "definite" if all(len(l) == 3 for l in lims) else "indefinite"
     title = f"{'Integral' if kind == 'definite' else 'Antiderivative'} of {_t(f)}"
-    title += " over " + ", ".join(
+    title += (" over " if kind == "definite" else " with respect to ") + ", ".join(
         _t(l[0]) if len(l) == 1 else f"{_t(l[0])} from {_t(l[1])} to {_t(l[2])}" for l in lims
     )
     d = Derivation(title, "integrate", problem, steps, result,

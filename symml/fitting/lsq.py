@@ -53,8 +53,11 @@ How it works
    estimates by a negligible fraction of their standard errors). Otherwise ``success`` is
    False and ``message`` says why; the best point found is still returned.
 
-``status``: 1 converged, 2 converged after the extended-precision polish, 0 stopped without
-meeting the convergence test, -1 non-finite residuals or Jacobian at the end.
+``status``: 1 converged, 2 converged after the extended-precision polish, 3 stationary but
+``J^T J`` is singular there (estimates not unique, e.g. ``a*b*x``, or parameters running off
+to infinity; ``success`` is False, ``cov`` is None), 0 stopped without meeting the
+convergence test, -1 non-finite residuals or Jacobian at the end. ``success`` is True only for
+status 1 and 2.
 
 Examples
 --------
@@ -779,9 +782,18 @@ def solve_least_squares(
     )
     stderr = np.sqrt(np.diag(cov)) if cov is not None else np.full(p, np.nan)
 
+    singular = cov is None and dof > 0
     if not finite:
         status, success = -1, False
-        message = "residuals or Jacobian are not finite at the final point"
+        message = (
+            "residuals or Jacobian are not finite at the final point (the estimates may be "
+            f"running off to infinity: {x.tolist()}); try other starting values or bounds"
+        )
+    elif converged and singular:
+        status, success = 3, False
+        message = (
+            f"reached a stationary point, but the estimates are not unique there: {cov_reason}"
+        )
     elif converged:
         success = True
         status = 2 if polished is not None else 1

@@ -89,7 +89,8 @@ class NistProblem:
     certified_rss, certified_rsd : float
         Certified residual sum of squares and residual standard deviation.
     dof, nobs : int
-        Degrees of freedom and number of observations.
+        Degrees of freedom and number of observations as printed in the file (Rat43.dat
+        prints 9 degrees of freedom for n - p = 11; its certified values use 11).
     data : dict
         Column name -> float array (``y``, ``x`` or ``x1``, ``x2``).
     data_text : dict
@@ -274,7 +275,7 @@ def digits(estimate: float | np.ndarray, certified: float | np.ndarray) -> float
     """Log relative error: the number of significant digits on which two values agree.
 
     ``-log10(|estimate - certified| / |certified|)``, rounded to 0.1 and clipped to
-    ``[0, 11]`` (certified values carry 11 significant digits).
+    ``[0, 11]`` (certified values carry 11 significant digits). NaN scores 0.
 
     >>> digits(2.0, 2.0)
     11.0
@@ -286,7 +287,8 @@ def digits(estimate: float | np.ndarray, certified: float | np.ndarray) -> float
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.abs(est - cert) / np.abs(cert)
         lre = np.where(rel > 0, -np.log10(rel), MAX_DIGITS)
-    lre = np.where(np.isfinite(lre), lre, 0.0)
+    # NaN or infinite estimates (or certified zeros) agree on no digit
+    lre = np.where(np.isfinite(rel) & np.isfinite(lre), lre, 0.0)
     out = np.round(np.clip(lre, 0.0, MAX_DIGITS), 1)
     return float(out) if out.ndim == 0 else out
 

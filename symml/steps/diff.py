@@ -214,7 +214,7 @@ class _Differ:
                 "constant_multiple", _d(f, x), c * sub.after,
                 f"Constant multiple rule: the factor {_t(c)} does not depend on {x}, so it "
                 f"comes out of the derivative, (c*f)' = c*f'.",
-                [sub], form=c * _d(g, x),
+                [sub], form=sympy.Mul(c, _d(g, x), evaluate=False),
             )  # fmt: skip
         den = [a for a in dep if a.is_Pow and a.exp.is_number and a.exp.is_negative]
         num = [a for a in dep if a not in den]
@@ -308,7 +308,7 @@ class _Differ:
             f"Logarithmic differentiation: both base and exponent depend on {x}, so write "
             f"{_t(f)} = exp({_t(inner)}); then its derivative is {_t(f)} times the "
             f"derivative of {_t(inner)}.",
-            [sub], form=f * _d(inner, x),
+            [sub], form=sympy.Mul(f, _d(inner, x), evaluate=False),
         )  # fmt: skip
 
     def function(self, f, x) -> Step:
@@ -352,7 +352,10 @@ class _Differ:
             f"Chain rule with outer function {_t(g)} and inner function {u} = {_t(inner)}: "
             f"d/d{x} {_t(g)} = {outer_d}*d{u}/d{x}."
         )
-        return Step("chain", _d(f, x), g1 * inn.after, why, [out, inn], form=g1 * _d(inner, x))
+        return Step(
+            "chain", _d(f, x), g1 * inn.after, why, [out, inn],
+            form=sympy.Mul(g1, _d(inner, x), evaluate=False),
+        )  # fmt: skip
 
     def no_rule(self, f, x) -> Step:
         """No rule of symml applies: say so and give SymPy's result."""

@@ -72,7 +72,7 @@ class _AsWritten:
         den = [1 / a for a in args if a not in num]
         prec = PRECEDENCE["Mul"]
         top = self._times.join(
-            self._print(a) if isinstance(a, _UNEVALUATED) else self.parenthesize(a, prec, strict=False)
+            self._print(a) if isinstance(a, _UNEVALUATED) else self.parenthesize(a, prec, strict=True)
             for a in num
         ) or "1"
         if not den:
@@ -206,18 +206,29 @@ def _blocks(obj: Any, width: int = 76) -> list[str]:
 
 
 def _wrap_line(s: str, width: int, cont: str) -> list[str]:
-    """Break a long line of math at top-level ' + ' / ' - ' / ', ' (outside brackets)."""
+    """Break a long line of math at ' + ' / ' - ' / ' = ' / ', ', preferring the outermost level."""
     if len(s) <= width:
         return [s]
+    best = [s]
+    for level in range(4):
+        lines = _wrap_at(s, width, cont, level)
+        if max(len(ln) for ln in lines) <= width:
+            return lines
+        if max(len(ln) for ln in lines) < max(len(ln) for ln in best):
+            best = lines
+    return best
+
+
+def _wrap_at(s: str, width: int, cont: str, level: int) -> list[str]:
     cuts, depth = [], 0
     for i, ch in enumerate(s):
         if ch in "([{":
             depth += 1
         elif ch in ")]}":
             depth -= 1
-        elif depth == 0 and s[i : i + 3] in (" + ", " - ", " = "):
+        elif depth <= level and s[i : i + 3] in (" + ", " - ", " = "):
             cuts.append(i)
-        elif depth <= 1 and s[i : i + 2] == ", ":
+        elif depth <= level + 1 and s[i : i + 2] == ", ":
             cuts.append(i + 1)
     lines, start, last = [], 0, None
     for c in cuts:

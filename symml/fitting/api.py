@@ -406,9 +406,12 @@ class _Problem:
     def param_symbols(self):
         out = {}
         for p in self.spec.params:
-            out[p.name] = sympy.Matrix(p.symbols).reshape(*p.shape) if p.shape else p.symbols[0]
-            if len(p.shape) == 1:
+            if not p.shape:
+                out[p.name] = p.symbols[0]
+            elif len(p.shape) == 1:
                 out[p.name] = sympy.Matrix(p.symbols)
+            else:
+                out[p.name] = sympy.Matrix(p.shape[0], p.shape[1], list(p.symbols))
         return out
 
     def mean_expr(self):

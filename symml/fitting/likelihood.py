@@ -687,8 +687,8 @@ def maximize_likelihood(
     lam2 = np.inf
     for _ in range(6):
         Hf = hess(z)
-        try:
-            step = np.linalg.solve(Hf, g)
+        try:  # minimum-norm step: also fine when the Hessian is singular
+            step = np.linalg.lstsq(Hf, g, rcond=1e-13)[0]
         except np.linalg.LinAlgError:
             break
         new_lam2 = float(g @ step)

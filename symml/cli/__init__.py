@@ -14,6 +14,7 @@ _COMMAND_MODULES = [
     "symml.cli.calc",
     "symml.cli.steps",
     "symml.cli.fitcmd",
+    "symml.cli.optim",
 ]
 
 

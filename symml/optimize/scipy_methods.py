@@ -346,24 +346,19 @@ def run_scipy(
         theta = T.theta(np.asarray(res.x, dtype=float))
         f, _, g = tracker.evaluate(T.z0(theta) if T.m else np.asarray(res.x, dtype=float))
         nit = int(getattr(res, "nit", iters))
-        text = str(res.message)
+        text = str(res.message).rstrip(".")
         if res.success:
             status = 0
         elif "iteration" in text.lower() and ("limit" in text.lower() or "maximum" in text.lower()):
             status = 1
-        if (
-            method == "trust-constr"
-            and status == 0
-            and not T.m
-            and (has_bounds or any(c.kind == "ineq" for c in problem.constraints))
-        ):
+        if method in ("trust-constr", "slsqp") and status == 0 and not T.m:
             polished = _polish(problem, theta, tol)
             if polished is not None:
                 theta, n_active = polished
                 f, _, g = tracker.evaluate(theta)
-                text += (
-                    f" Polished on the active set ({n_active} active bound(s)/inequalities, "
-                    f"KKT conditions verified)."
+                text = text.rstrip(".") + (
+                    f"; polished on the active set ({n_active} equality/active constraint(s) "
+                    f"and bound(s), KKT conditions verified)"
                 )
         message = f"{'converged' if status == 0 else 'stopped'} ({smethod}): {text}"
         if problem.constraints:
@@ -444,7 +439,7 @@ def _polish(problem: Problem, theta: np.ndarray, tol: float):
         if c.kind == "ineq" and vals[i] <= near * (1 + abs(vals[i]))
     ]
     rows = len(eq) + len(ineq_act) + len(low_act) + len(high_act)
-    if rows == len(eq) or rows > n:
+    if rows == 0 or rows > n:
         return None
     fixed = np.concatenate([lo[low_act], hi[high_act]])
     fixed_idx = np.concatenate([low_act, high_act]).astype(int)
@@ -515,4 +510,4 @@ def _polish(problem: Problem, theta: np.ndarray, tol: float):
     f_old = problem.value(theta)
     if f_new > f_old + 1e-9 * (1 + abs(f_old)):
         return None
-    return t, rows - len(eq)
+    return t, rows

@@ -35,7 +35,8 @@ measures below) and ``param_names``.
 
 How it works
 ------------
-1. Residual and exact Jacobian are compiled once per model (cached) to vectorised NumPy.
+1. Residual and exact Jacobian are compiled once per model (cached) to vectorised NumPy
+   with :func:`symml.compile`.
 2. SciPy's ``least_squares`` runs with the exact Jacobian, ``x_scale="jac"`` and tolerances
    at machine precision: Levenberg-Marquardt (MINPACK) without bounds, the trust-region
    reflective method with bounds or when LM does not converge. If no run passes the
@@ -84,6 +85,7 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import least_squares
 
+from ..compile import compile as _compile
 from ..errors import DataError, FitError
 
 __all__ = ["LsqSolution", "solve_least_squares"]
@@ -181,8 +183,8 @@ class _Model:
                 )
         args = list(self.params) + list(self.data_syms)
         self._args = args
-        self._r = sp.lambdify(args, residual, modules="numpy", cse=True)
-        self._j = sp.lambdify(args, self.jac_exprs, modules="numpy", cse=True)
+        self._r = _compile(residual, args)
+        self._j = _compile(self.jac_exprs, args)
         self._mp_rj = None
         self._hess = None
         self.mp_ok: bool | None = None
@@ -207,7 +209,7 @@ class _Model:
         if self._hess is None:
             pairs = [(a, b) for a in range(k) for b in range(a, k)]
             exprs = [sp.diff(self.jac_exprs[a], self.params[b]) for a, b in pairs]
-            self._hess = (pairs, sp.lambdify(self._args, exprs, modules="numpy", cse=True))
+            self._hess = (pairs, _compile(exprs, self._args))
         pairs, fn = self._hess
         with np.errstate(all="ignore"):
             vals = fn(*p, *cols)

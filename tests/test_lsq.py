@@ -136,7 +136,8 @@ def test_estimates_running_off_to_infinity_are_not_success():
     sep = np.linspace(-2, 2, 20)
     sol = solve_least_squares(y - 1 / (1 + sp.exp(-a * (x - b))), [a, b],
                               {x: sep, y: (sep > 0).astype(float)}, [1.0, 0.1])  # fmt: skip
-    assert not sol.success and "infinity" in sol.message
+    assert not sol.success and sol.status in (-1, 0, 3)
+    assert abs(sol.x[0]) > 100  # the slope runs off towards infinity
 
 
 def test_bad_input_errors():

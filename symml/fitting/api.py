@@ -63,7 +63,7 @@ def _tree_names(tree) -> tuple[set, set, list]:
     """Declared names, used names, and (vector-ish name, other name) pairs from dot / @."""
     from lark import Token, Tree
 
-    declared, used, pairs = set(), set(), []
+    declared, used, pairs = {}, set(), []
 
     def name_of(t):
         if isinstance(t, Tree) and t.data == "name":
@@ -73,13 +73,19 @@ def _tree_names(tree) -> tuple[set, set, list]:
     for t in tree.iter_subtrees():
         if t.data in ("var_decl", "param_decl", "data_decl"):
             for item in t.children:
-                declared.add(str(item.children[0]))
+                shape = item.children[1]
+                dims = (
+                    tuple(int(c) for c in shape.children if c is not None)
+                    if isinstance(shape, Tree)
+                    else ()
+                )
+                declared[str(item.children[0])] = dims
         elif t.data == "const_decl":
-            declared.update(str(c) for c in t.children[::2])
+            declared.update((str(c), ()) for c in t.children[::2])
         elif t.data == "assign":
             lhs = t.children[0]
             if isinstance(lhs, Tree) and lhs.data == "name":
-                declared.add(name_of(lhs))
+                declared[name_of(lhs)] = ()
         elif t.data == "name":
             used.add(str(t.children[0]))
         elif t.data == "call" and str(t.children[0]) == "dot" and len(t.children) == 3:
@@ -104,8 +110,8 @@ def _parse_text(text: str, shapes: Mapping[str, tuple]):
     tree = parse_tree(text)
     declared, used, pairs = _tree_names(tree)
     prefix = []
-    sizes = {}
-    for name in sorted(used - declared):
+    sizes = {n: d[0] for n, d in declared.items() if len(d) == 1}
+    for name in sorted(used - set(declared)):
         shape = shapes.get(name, ())
         if len(shape) == 1:
             prefix.append(f"data {name}[{shape[0]}]")
@@ -118,7 +124,7 @@ def _parse_text(text: str, shapes: Mapping[str, tuple]):
     param_vectors = {}
     for a, b in pairs:
         for p, d in ((a, b), (b, a)):
-            if d in sizes and p not in declared and p not in shapes and p not in sizes:
+            if d in sizes and p not in declared and p not in shapes:
                 if param_vectors.get(p, sizes[d]) != sizes[d]:
                     raise FitError(
                         f"parameter vector '{p}' is dotted with data vectors of different "
@@ -233,7 +239,16 @@ class _Spec:
             raise FitError(
                 f"the model has no parameters to fit (every name is a data column): {self.text}"
             )
-        self.data_syms = data_syms
+        data_order = list(prog.data_decls)
+        self.data_syms = {
+            k: data_syms[k]
+            for k in sorted(
+                data_syms,
+                key=lambda k: (k not in prog.data_decls,
+                               data_order.index(k) if k in prog.data_decls else 0,
+                               _first_position(k, self.text), k),
+            )
+        }
         self.lhs = sympy.sympify(m.lhs)
         self.rhs = sympy.sympify(m.rhs) if m.rhs is not None else None
         self.dist_args = tuple(sympy.sympify(a) for a in m.dist_args)

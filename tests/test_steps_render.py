@@ -131,5 +131,10 @@ def test_cli_steps_formats(capsys):
     assert "Hessian" in capsys.readouterr().out
     assert main(["steps", "jacobian", "[x*y, x + y]", "x", "y"]) == 0
     assert "Jacobian" in capsys.readouterr().out
+    assert main(["steps", "integrate", "x*exp(x)", "x", "--from", "0", "--to", "1"]) == 0
+    assert "x*exp(x)" in capsys.readouterr().out
+    assert main(["steps", "lagrange", "x*y", "--subject-to", "x^2 + y^2 == 1", "--vars", "x", "y",
+                 "--format", "md"]) == 0  # fmt: skip
+    assert "$$" in capsys.readouterr().out
     assert main(["steps", "diff", "x^2", "x", "--standalone"]) == 1
     assert "--standalone" in capsys.readouterr().err

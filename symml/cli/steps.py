@@ -84,7 +84,7 @@ def _cmd_integrate(args):
 def _cmd_lagrange(args):
     from ..steps.lagrange import lagrange
 
-    return _show(lagrange(args.expr, args.subject_to, args.vars), args)
+    return _show(lagrange(args.expr, args.subject_to, args.vars, sense=args.sense), args)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -125,3 +125,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--subject-to", dest="subject_to", nargs="+", required=True, metavar="CONSTRAINT",
                    help="constraints such as 'x^2 + y^2 == 1' or 'x + y <= 2'")  # fmt: skip
     p.add_argument("--vars", nargs="+", default=None, help="variables (default: all free symbols)")
+    p.add_argument("--sense", choices=["min", "max"], default="min",
+                   help="with inequality constraints: the optimum the KKT conditions describe")  # fmt: skip

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from .diff import diff, grad, hessian, jacobian
 from .integrate import integrate
+from .lagrange import lagrange
 from .model import Derivation, Step
 from .taylor import taylor
 
-__all__ = ["Derivation", "Step", "diff", "grad", "jacobian", "hessian", "taylor", "integrate"]
+__all__ = ["Derivation", "Step", "diff", "grad", "jacobian", "hessian", "taylor", "integrate", "lagrange"]

@@ -39,8 +39,16 @@ A step says that ``before`` equals ``after`` by one rule::
 >>> d.verify()
 True
 >>> print(d.to_text())
-Derivative of x^3 with respect to x
-...
+Derivative of x^3
+=================
+<BLANKLINE>
+Find: d/dx[x^3]
+<BLANKLINE>
+1. Power rule: d/dx x^n = n*x^(n - 1).
+    d/dx[x^3] = 3*x^2
+<BLANKLINE>
+Result: d/dx[x^3] = 3*x^2
+<BLANKLINE>
 """
 
 from __future__ import annotations

@@ -344,6 +344,8 @@ def _md_escape(s: str) -> str:
 
 def _chain_latex(sides: list, partial: bool) -> str:
     parts = [latex(s, partial) for s in sides if s is not None]
+    if not parts:
+        return ""
     if len(parts) == 1:
         return parts[0]
     if len(parts) == 2 and len(parts[0]) + len(parts[1]) < 90:
@@ -351,18 +353,23 @@ def _chain_latex(sides: list, partial: bool) -> str:
     return r"\begin{aligned}" + parts[0] + " &= " + r" \\ &= ".join(parts[1:]) + r"\end{aligned}"
 
 
+def _md_display(sides: list, partial: bool) -> list[str]:
+    body = _chain_latex(sides, partial)
+    return [f"$${body}$$", ""] if body else []
+
+
 def _step_md(step, number: str, partial: bool) -> list[str]:
     name = f" {_md_escape(step.name)}" if step.name else ""
     out = [f"**{number}.**{name} {_md_escape(step.explanation)}", ""]
     if step.substeps:
         if step.form is not None:
-            out += [f"$${_chain_latex([step.before, step.form], partial)}$$", ""]
+            out += _md_display([step.before, step.form], partial)
         for i, sub in enumerate(step.substeps, 1):
             out += _step_md(sub, f"{number}.{i}", partial)
-        if not _repeats(step):
+        if not _repeats(step) and (step.before is not None or step.after is not None):
             out += [f"So, by {number}: $${_chain_latex([step.before, step.after], partial)}$$", ""]
     else:
-        out += [f"$${_chain_latex([step.before, step.form, step.after], partial)}$$", ""]
+        out += _md_display([step.before, step.form, step.after], partial)
     if step.note:
         out += [f"*Note:* {_md_escape(step.note)}", ""]
     return out
@@ -409,6 +416,8 @@ def _step_tex(step, number: str, depth: int, partial: bool) -> list[str]:
 
     def display(sides):
         parts = [latex(s, partial) for s in sides if s is not None]
+        if not parts:
+            return []
         body = parts[0] if len(parts) == 1 else parts[0] + " &= " + " \\\\\n  &= ".join(parts[1:])
         return ["\\begin{align*}", f"  {body}", "\\end{align*}"]
 
@@ -417,7 +426,7 @@ def _step_tex(step, number: str, depth: int, partial: bool) -> list[str]:
             out += display([step.before, step.form])
         for i, sub in enumerate(step.substeps, 1):
             out += _step_tex(sub, f"{number}.{i}", depth + 1, partial)
-        if not _repeats(step):
+        if not _repeats(step) and (step.before is not None or step.after is not None):
             out += [f"{{{indent}\\noindent So, by {number}:\\par}}"] + display([step.before, step.after])
     else:
         out += display([step.before, step.form, step.after])

@@ -43,6 +43,7 @@ from . import steps
 from .steps import Derivation, Step
 
 # -- optimization -----------------------------------------------------------------------------
+from .optimize import OptimizeResult, minimize
 
 # -- fitting ----------------------------------------------------------------------------------
 from .fitting import FitResult, fit
@@ -85,6 +86,8 @@ __all__ = [
     "steps",
     "Derivation",
     "Step",
+    "minimize",
+    "OptimizeResult",
     "fit",
     "FitResult",
 ]

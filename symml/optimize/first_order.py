@@ -3,7 +3,9 @@
 Every method updates ``theta <- prox(theta - s * u)`` where ``u`` is the method's direction
 (the gradient, a momentum buffer, Adam's bias-corrected first moment...), ``s`` its step size
 (``lr``, or per coordinate for RMSprop and Adam), and ``prox`` the proximal step of the L1
-penalty (soft-thresholding by ``s * l1``) followed by projection onto the bounds. L2 is part
+penalty (soft-thresholding by ``s * l1``) followed by projection onto the bounds. Momentum
+methods are implemented in their equivalent form on the previous step ``x_k - x_{k-1}``, so
+that with L1 or bounds their fixed points are exactly the optimum (see ``_rule``). L2 is part
 of the smooth gradient. Soft-thresholding sets small coordinates to exactly zero, which is why
 an L1 penalty on a sparse truth gives exact zeros.
 
@@ -13,8 +15,8 @@ method         update (g = gradient of the smooth part)                         
 ``gd``         ``u = g`` on all rows                                            0.01
 ``sgd``        ``u = g`` on one row, rows shuffled every epoch                  0.01
 ``minibatch``  ``u = g`` on ``batch_size`` rows (default 32), shuffled          0.01
-``momentum``   ``b = mu*b + g; u = b`` (heavy ball, ``momentum`` mu = 0.9)      0.01
-``nesterov``   ``b = mu*b + g; u = g + mu*b`` (Sutskever form, mu = 0.9)        0.01
+``momentum``   heavy ball ``b = mu*b + g; u = b`` (``momentum`` mu = 0.9)      0.01
+``nesterov``   ``b = mu*b + g; u = g + mu*b`` (PyTorch's form, mu = 0.9)        0.01
 ``rmsprop``    ``v = rho*v + (1-rho)*g^2; s = lr/(sqrt(v) + eps)`` (rho 0.9)    0.001
 ``adam``       bias-corrected moments, ``beta1`` 0.9, ``beta2`` 0.999, eps 1e-8  0.001
 =============  ==============================================================  ===========
@@ -97,25 +99,43 @@ def _check_options(method: str, opts: dict[str, Any]) -> dict[str, float]:
 
 
 def _rule(method: str, o: dict[str, float], n: int):
-    """The method's direction ``u`` and per-coordinate step scale for gradient ``g`` at update k."""
+    """The method's proximal proposal: ``propose(x, g, k, lr) -> (z, s)``, the next iterate
+    being ``prox(z)`` with threshold ``s * l1`` (``s`` a scalar or per coordinate).
+
+    Momentum terms are written with the previous *step* ``x_k - x_{k-1}`` rather than a
+    buffer of gradients: without L1 and bounds this is the same iteration as the buffer form
+    (heavy ball; PyTorch's Nesterov), and with them a fixed point satisfies exactly
+    ``x = prox(x - lr*g)``, the optimality condition of the penalized problem. (A gradient
+    buffer would amplify the gradient by ``1/(1 - mu)`` but not the threshold, and so solve
+    a problem with a weaker penalty.)
+    """
     if method in ("gd", "sgd", "minibatch"):
-        return lambda g, k: (g, 1.0)
+        return lambda x, g, k, lr: (x - lr * g, lr)
     if method in ("momentum", "nesterov"):
         mu = o["momentum"]
-        buf = np.zeros(n)
+        state: dict[str, np.ndarray | None] = {"x": None, "g": None}
 
-        def heavy_ball(g, k):
-            buf[:] = mu * buf + g
-            return (buf.copy() if method == "momentum" else g + mu * buf), 1.0
+        def heavy_ball(x, g, k, lr):
+            prev_x, prev_g = state["x"], state["g"]
+            z = x - lr * g
+            if prev_x is not None:
+                z = z + mu * (x - prev_x)
+                if method == "nesterov":
+                    z = z - mu * lr * (g - prev_g)
+            elif method == "nesterov":
+                z = z - mu * lr * g  # first step: b = g, u = g + mu*g
+            state["x"], state["g"] = x, g
+            return z, lr
 
         return heavy_ball
     if method == "rmsprop":
         rho, eps = o["rho"], o["eps"]
         v = np.zeros(n)
 
-        def rmsprop(g, k):
+        def rmsprop(x, g, k, lr):
             v[:] = rho * v + (1 - rho) * g * g
-            return g, 1.0 / (np.sqrt(v) + eps)
+            s = lr / (np.sqrt(v) + eps)
+            return x - s * g, s
 
         return rmsprop
     if method == "adam":
@@ -123,13 +143,14 @@ def _rule(method: str, o: dict[str, float], n: int):
         m = np.zeros(n)
         v = np.zeros(n)
 
-        def adam(g, k):
+        def adam(x, g, k, lr):
             t = k + 1
             m[:] = b1 * m + (1 - b1) * g
             v[:] = b2 * v + (1 - b2) * g * g
             mhat = m / (1 - b1**t)
             vhat = v / (1 - b2**t)
-            return mhat, 1.0 / (np.sqrt(vhat) + eps)
+            s = lr / (np.sqrt(vhat) + eps)
+            return x - s * mhat, s
 
         return adam
     raise ArgumentError(f"not a first-order method: {method!r}")  # pragma: no cover
@@ -220,9 +241,8 @@ def run_first_order(
                     break
                 if k >= total:
                     break
-                u, scale = rule(g, k)
-                s = lr_at(k) * scale
-                x = prox(x - s * u, l1, lo, hi, s)
+                z, s = rule(x, g, k, lr_at(k))
+                x = prox(z, l1, lo, hi, s)
                 k += 1
                 if keep_path:
                     path.append(x.copy())
@@ -259,9 +279,8 @@ def run_first_order(
                 check_finite(x, fb, gb)
                 history.append(fb)
                 bar.update(k, fb)
-                u, scale = rule(gb, k)
-                s = lr_at(k) * scale
-                x = prox(x - s * u, l1, lo, hi, s)
+                z, s = rule(x, gb, k, lr_at(k))
+                x = prox(z, l1, lo, hi, s)
                 k += 1
                 if keep_path:
                     path.append(x.copy())

@@ -151,8 +151,8 @@ def minimize(
     Examples
     --------
     >>> import symml as sm
-    >>> r = sm.minimize("(x - 2)^2 + (y + 1)^2 + x*y", {"x": 0, "y": 0}, method="newton")
-    >>> r.nit, round(r.x["x"], 10), round(r.x["y"], 10)
+    >>> r = sm.minimize("(x - 2)^2 + (y + 1)^2 + x*y", {"x": 3, "y": -2}, method="newton")
+    >>> r.nit, round(r.x["x"], 10), round(r.x["y"], 10)   # one Newton step on a quadratic
     (1, 3.3333333333, -2.6666666667)
     >>> r = sm.minimize("x*y", {"x": 1, "y": 0}, constraints=["x^2 + y^2 == 1"], method="slsqp")
     >>> round(r.fun, 10)

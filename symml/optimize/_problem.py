@@ -145,7 +145,8 @@ def _parse_regularization(reg, names: list[str]) -> dict[str, dict[str, float]]:
                     ) from exc
                 if not (np.isfinite(a) and a >= 0 and 0 <= ratio <= 1):
                     raise ArgumentError(
-                        f"elastic_net needs strength >= 0 and 0 <= l1_ratio <= 1, got ({a}, {ratio})"
+                        f"elastic_net needs strength >= 0 and 0 <= l1_ratio <= 1, "
+                        f"got ({a}, {ratio})"
                     )
                 out["l1"][n] = out["l1"].get(n, 0.0) + a * ratio
                 out["l2"][n] = out["l2"].get(n, 0.0) + a * (1 - ratio)
@@ -207,13 +208,13 @@ class Problem:
         return out
 
     def as_dict(self, theta: np.ndarray) -> dict[str, Any]:
-        return dict(zip(self.names, self.split(theta)))
+        return dict(zip(self.names, self.split(theta), strict=True))
 
     def _flatten_grads(self, grads) -> np.ndarray:
         if self._all_scalar:
             return np.array(grads, dtype=float).reshape(self.n)
         out = np.empty(self.n)
-        for s, g in zip(self.specs, grads):
+        for s, g in zip(self.specs, grads, strict=True):
             out[s.sl] = np.ravel(np.asarray(g, dtype=float))
         return out
 
@@ -377,6 +378,7 @@ def build_problem(f, x0, *, data=None, constraints=(), bounds=None, regularizati
 
     if isinstance(constraints, (str, sympy.Basic)):
         constraints = [constraints]
+    constraints = list(constraints)
     relations = []
     for c in constraints:
         rel = as_relation(c)
@@ -395,7 +397,7 @@ def build_problem(f, x0, *, data=None, constraints=(), bounds=None, regularizati
     # parameters
     specs: list[ParamSpec] = []
     offset = 0
-    for name, start in zip(names, x0.values()):
+    for name, start in zip(names, x0.values(), strict=True):
         if name not in known:
             raise ArgumentError(
                 f"unknown parameter '{name}': the objective does not contain it"
@@ -540,7 +542,7 @@ def build_problem(f, x0, *, data=None, constraints=(), bounds=None, regularizati
 
     # constraints
     cons = []
-    for rel, c in zip(relations, constraints):
+    for rel, c in zip(relations, constraints, strict=True):
         text = c if isinstance(c, str) else str(rel)
         g_names = set(_symbol_names([rel.lhs - rel.rhs]))
         extra = sorted(g_names - set(names))
@@ -622,7 +624,7 @@ def check_finite(theta: np.ndarray, v: float, g: np.ndarray | None = None) -> No
 
 
 def require_options(method: str, options, allowed: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge ``options`` into the method's defaults; unknown keys are an error listing valid ones."""
+    """Merge ``options`` into the method's defaults; an unknown key lists the valid ones."""
     out = dict(allowed)
     for k, v in (options or {}).items():
         if k not in allowed:

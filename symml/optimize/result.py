@@ -17,7 +17,6 @@ Status codes
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,7 +160,7 @@ class OptimizeResult:
         Values are written in the symml language, so they can be pasted back.
 
         >>> import symml as sm
-        >>> r = sm.minimize("(x - 3)^2", {"x": 0}, method="newton")
+        >>> r = sm.minimize("(x - 3)^2", {"x": 2.5}, method="newton")
         >>> print(r.report())  # doctest: +ELLIPSIS
         [[Problem]]
             minimize  (x - 3)^2
@@ -171,9 +170,10 @@ class OptimizeResult:
             objective = 0
         [[Convergence]]
             status      0 (converged)
-            message     ...
+            message     converged (trust-exact): Optimization terminated successfully
             iterations  1
-            ...
+            evaluations 2 (+2 Hessians)
+            |gradient|  0 (largest component at x)
         """
         lines = ["[[Problem]]"]
         if self.objective:
@@ -212,6 +212,3 @@ class OptimizeResult:
 
     def __str__(self) -> str:
         return self.report()
-
-    def _mapping(self) -> Mapping[str, Any]:  # pragma: no cover - convenience
-        return {k: getattr(self, k) for k in self.keys()}

@@ -444,7 +444,7 @@ def run_scipy(
 
 def _violation(problem: Problem, vals: np.ndarray) -> float:
     worst = 0.0
-    for c, v in zip(problem.constraints, vals):
+    for c, v in zip(problem.constraints, vals, strict=True):
         worst = max(worst, abs(v) if c.kind == "eq" else max(-v, 0.0))
     return float(worst)
 

@@ -164,3 +164,17 @@ def test_no_degrees_of_freedom():
     sol = solve_least_squares(y - (a + b * x), [a, b], {x: [0.0, 1.0], y: [1.0, 3.0]}, [0, 0])
     np.testing.assert_allclose(sol.x, [1.0, 2.0], atol=1e-14)
     assert sol.cov is None and "no degrees of freedom" in sol.cov_reason
+
+
+def test_symml_functions_in_the_model_are_polished():
+    """sigmoid/softplus (symml.functions) are evaluated in extended precision too."""
+    from symml.functions import sigmoid
+
+    xs = np.linspace(-3, 3, 30)
+    ys = 1 / (1 + np.exp(-(1.3 * xs + 0.4))) + 0.01 * np.sin(7 * xs)
+    sol = solve_least_squares(y - sigmoid(a * x + b), [a, b], {x: xs, y: ys}, [1.0, 0.1])
+    popt, pcov = curve_fit(lambda t, p, q: 1 / (1 + np.exp(-(p * t + q))), xs, ys, p0=[1, 0.1],
+                           xtol=1e-14, ftol=1e-14)  # fmt: skip
+    assert sol.success and sol.polished
+    np.testing.assert_allclose(sol.x, popt, rtol=1e-7)
+    np.testing.assert_allclose(sol.stderr, np.sqrt(np.diag(pcov)), rtol=1e-5)

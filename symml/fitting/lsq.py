@@ -29,9 +29,10 @@ Interface (stable; :mod:`symml.fitting.api` depends on it)::
 ``None`` with the reason in ``cov_reason``), ``stderr`` (``nan`` where undetermined), ``rss``
 (the weighted residual sum of squares, accumulated in extended precision), ``dof``, ``jac``
 (``d r_i / d b_j`` of the unweighted rows at ``x``), ``residuals`` (unweighted ``r_i`` at ``x``),
-``nfev``, ``njev``, ``success``, ``status``, ``message`` and, for diagnostics, ``method`` (the
-path that produced ``x``), ``polished``, ``rel_offset`` and ``rel_step`` (the convergence
-measures below) and ``param_names``.
+``nfev``, ``njev`` (double-precision residual and Jacobian evaluations over all rows),
+``success``, ``status``, ``message`` and, for diagnostics, ``method`` (the path that produced
+``x``), ``polished``, ``nmpev`` (extended-precision residual+Jacobian evaluations of the
+polish), ``rel_offset`` and ``rel_step`` (the convergence measures below) and ``param_names``.
 
 How it works
 ------------
@@ -86,14 +87,16 @@ import sympy as sp
 from scipy.optimize import least_squares
 
 from ..compile import compile as _compile
-from ..errors import DataError, FitError
+from ..errors import DataError, FitError, SymmlError
 
 __all__ = ["LsqSolution", "solve_least_squares"]
 
 #: Digits of the extended-precision polish and of the reported residual sum of squares.
 POLISH_DPS = 30
 #: The polish stops when its step is below this, relative to the estimates (or offset) ...
-POLISH_REL_STEP = 1e-18
+POLISH_REL_STEP = 1e-17
+#: Newton steps (exact second-order term) from the first polish iteration.
+POLISH_NEWTON_FIRST = True
 #: ... or after this many iterations.
 POLISH_MAX_ITER = 20
 #: Convergence: max |dx_i| / |x_i| of the Gauss-Newton step ...
@@ -126,6 +129,7 @@ class LsqSolution:
     rel_offset: float = math.nan
     rel_step: float = math.nan
     param_names: tuple[str, ...] = field(default=())
+    nmpev: int = 0
 
     def __repr__(self) -> str:
         rows = [
@@ -165,6 +169,15 @@ def _mp_namespace() -> dict[str, Any]:
     ns["atan2"] = np.frompyfunc(mpmath.atan2, 2, 1)
     ns["log"] = np.frompyfunc(lambda a, b=None: mpmath.log(a) if b is None else mpmath.log(a, b), 1, 1)
     ns["abs"] = np.frompyfunc(abs, 1, 1)
+    # symml's own functions (symml.functions), evaluated stably
+    ns["sigmoid"] = np.frompyfunc(
+        lambda v: 1 / (1 + mpmath.exp(-v)) if v >= 0 else mpmath.exp(v) / (1 + mpmath.exp(v)), 1, 1
+    )
+    ns["softplus"] = np.frompyfunc(
+        lambda v: v + mpmath.log1p(mpmath.exp(-v)) if v > 0 else mpmath.log1p(mpmath.exp(v)), 1, 1
+    )
+    ns["relu"] = np.frompyfunc(lambda v: v if v > 0 else 0 * v, 1, 1)
+    ns["DiracDelta"] = np.frompyfunc(lambda v: 0 * v, 1, 1)
     return ns
 
 
@@ -203,13 +216,21 @@ class _Model:
             out[:, j] = np.asarray(c, dtype=float)
         return out
 
-    def hess_sum(self, p: np.ndarray, cols: Sequence[np.ndarray], n: int, c: np.ndarray) -> np.ndarray:
+    def hess_sum(
+        self, p: np.ndarray, cols: Sequence[np.ndarray], n: int, c: np.ndarray
+    ) -> np.ndarray | None:
         """``sum_i c_i * Hessian(r_i)`` in float64 (the second-order term of Newton's method)."""
         k = len(self.params)
         if self._hess is None:
             pairs = [(a, b) for a in range(k) for b in range(a, k)]
             exprs = [sp.diff(self.jac_exprs[a], self.params[b]) for a, b in pairs]
-            self._hess = (pairs, _compile(exprs, self._args))
+            try:
+                self._hess = (pairs, _compile(exprs, self._args))
+            except SymmlError:  # a second derivative compile cannot handle: Gauss-Newton
+                self._hess = False
+                return None
+        if self._hess is False:
+            return None
         pairs, fn = self._hess
         with np.errstate(all="ignore"):
             vals = fn(*p, *cols)
@@ -222,20 +243,13 @@ class _Model:
     def _mp_compile(self) -> bool:
         if self.mp_ok is None:
             try:
-                res = self.residual.rewrite(sp.exp) if self._has_custom() else self.residual
-                jac = [sp.diff(res, b) for b in self.params]
+                exprs = [self.residual, *self.jac_exprs]
                 ns = _mp_namespace()
-                self._mp_rj = sp.lambdify(self._args, [res, *jac], modules=[ns, "mpmath"], cse=True)
+                self._mp_rj = sp.lambdify(self._args, exprs, modules=[ns, "mpmath"], cse=True)
                 self.mp_ok = True
             except Exception:  # noqa: BLE001 - an expression mpmath cannot print: skip polish
                 self.mp_ok = False
         return bool(self.mp_ok)
-
-    def _has_custom(self) -> bool:
-        return any(
-            isinstance(f, sp.Function) and not hasattr(mpmath, type(f).__name__.lower())
-            for f in self.residual.atoms(sp.Function)
-        )
 
     def mp_rj(self, p: Sequence[Any], cols: Sequence[np.ndarray], n: int):
         """Residual rows and Jacobian in mpmath at the working precision (object arrays)."""
@@ -553,7 +567,10 @@ def _polish(prob: _Problem, x: np.ndarray, lb: np.ndarray, ub: np.ndarray, dps: 
         if prob.sqrtw_raw is not None:
             sw = _mp_array([mpmath.sqrt(_to_mpf(v)) for v in prob.sqrtw_raw])
 
+        evals = [0]
+
         def rj(xm):
+            evals[0] += 1
             r, J = model.mp_rj(xm, cols, n)
             if sw is not None:
                 r, J = r * sw, J * np.asarray(sw)[:, None]
@@ -562,9 +579,13 @@ def _polish(prob: _Problem, x: np.ndarray, lb: np.ndarray, ub: np.ndarray, dps: 
         def rss(r):
             return mpmath.fsum(v * v for v in r)
 
+        xm = [mpmath.mpf(float(v)) for v in x]
         try:
-            xm = [mpmath.mpf(float(v)) for v in x]
             r, J = rj(xm)
+        except Exception:  # noqa: BLE001 - a function mpmath cannot evaluate: no polish
+            model.mp_ok = False
+            return None
+        try:
             s = rss(r)
             if not mpmath.isfinite(s):
                 return None
@@ -573,7 +594,7 @@ def _polish(prob: _Problem, x: np.ndarray, lb: np.ndarray, ub: np.ndarray, dps: 
             if not free.any():
                 return None
             rel_step = offset = math.inf
-            newton = False
+            newton = POLISH_NEWTON_FIRST
             steps = []
             for _ in range(POLISH_MAX_ITER):
                 g = np.array([mpmath.fdot(J[:, j], r) for j in range(p)], dtype=object)
@@ -584,8 +605,8 @@ def _polish(prob: _Problem, x: np.ndarray, lb: np.ndarray, ub: np.ndarray, dps: 
                 if newton:
                     xf = np.array([float(v) for v in xm])
                     c = rf * (np.array(sw, dtype=float) if sw is not None else 1.0)
-                    S = model.hess_sum(xf, prob.data.cols, n, c)[np.ix_(free, free)]
-                    dn = _newton_step(Jf, S, gf)
+                    S = model.hess_sum(xf, prob.data.cols, n, c)
+                    dn = None if S is None else _newton_step(Jf, S[np.ix_(free, free)], gf)
                     if dn is not None and np.all(np.isfinite(dn)):
                         dxf = dn
                 if not np.all(np.isfinite(dxf)):
@@ -613,7 +634,7 @@ def _polish(prob: _Problem, x: np.ndarray, lb: np.ndarray, ub: np.ndarray, dps: 
                 if not accepted:
                     break
                 xm, r, J, s = trial, r_new, J_new, s_new
-            return xm, r, s, rel_step, offset, ("newton" if newton else "gn", steps)
+            return xm, r, s, rel_step, offset, ("newton" if newton else "gn", steps, evals[0])
         except (ZeroDivisionError, ValueError, OverflowError, TypeError):
             return None
 
@@ -764,8 +785,10 @@ def solve_least_squares(
     rel_step, rel_offset = best.rel_step, best.rel_offset
     converged = best.converged
     rss_ext = None
+    nmpev = 0
     if polished is not None:
-        xm, r_mp, s_mp, ps, po, _info = polished
+        xm, r_mp, s_mp, ps, po, info = polished
+        nmpev = info[2]
         x = np.array([float(v) for v in xm])
         rss_ext = float(s_mp)
         rel_step, rel_offset = ps, po
@@ -829,4 +852,5 @@ def solve_least_squares(
         rel_offset=rel_offset,
         rel_step=rel_step,
         param_names=tuple(str(b) for b in params),
+        nmpev=nmpev,
     )

@@ -114,7 +114,7 @@ def minimize(
     tol : float, optional
         Stopping tolerance: for first-order methods, on the largest component of the
         (proximal, projected) gradient (default 1e-6); for SciPy methods, their gradient or
-        function tolerance (defaults tighter than SciPy's: bfgs 1e-6, lbfgs 1e-8, newton
+        function tolerance (defaults tighter than SciPy's: bfgs 1e-8, lbfgs 1e-8, newton
         1e-10, slsqp 1e-12, trust-constr 1e-10).
     batch_size : int, optional
         Rows per update of ``minibatch`` (default 32).

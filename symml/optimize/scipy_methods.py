@@ -61,7 +61,7 @@ SCIPY_METHODS: dict[str, dict[str, Any]] = {
 
 #: default tolerance per method (tighter than SciPy's, since our derivatives are exact)
 DEFAULT_TOL = {
-    "bfgs": 1e-6,
+    "bfgs": 1e-8,
     "lbfgs": 1e-8,
     "newton": 1e-10,
     "slsqp": 1e-9,

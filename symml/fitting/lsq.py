@@ -99,6 +99,12 @@ POLISH_REL_STEP = 1e-17
 POLISH_NEWTON_FIRST = True
 #: ... or after this many iterations.
 POLISH_MAX_ITER = 20
+#: Tolerances (ftol, xtol, gtol) of the first double-precision runs ...
+DOUBLE_TOL = 1e-10
+#: ... which stop once the Gauss-Newton step is this small relative to the estimates ...
+NEAR_REL_STEP = 1e-6
+#: ... or the relative offset this small; the polish then finishes the job.
+NEAR_REL_OFFSET = 1e-4
 #: Convergence: max |dx_i| / |x_i| of the Gauss-Newton step ...
 REL_STEP_TOL = 1e-10
 #: ... or the Bates-Watts relative offset.
@@ -396,6 +402,7 @@ class _Run:
     converged: bool = False
     rel_step: float = math.inf
     rel_offset: float = math.inf
+    near: bool = False
 
 
 class _Problem:
@@ -501,10 +508,10 @@ def _active(x: np.ndarray, g: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> np.
     return ((x - lb <= tol) & (g > 0)) | ((ub - x <= tol) & (g < 0))
 
 
-def _assess(prob: _Problem, run: _Run, lb: np.ndarray, ub: np.ndarray) -> _Run:
+def _assess(prob: _Problem, run: _Run, lb: np.ndarray, ub: np.ndarray, r=None, J=None) -> _Run:
     """Convergence test in double precision (Gauss-Newton step over the free parameters)."""
-    r = prob.fun(run.x)
-    J = prob.jac(run.x)
+    r = prob.fun(run.x) if r is None else r
+    J = prob.jac(run.x) if J is None else J
     run.cost = float(0.5 * np.dot(r, r))
     if not (np.all(np.isfinite(r)) and np.all(np.abs(r) < 1e99)):
         run.converged = False
@@ -512,17 +519,18 @@ def _assess(prob: _Problem, run: _Run, lb: np.ndarray, ub: np.ndarray) -> _Run:
     free = ~_active(run.x, J.T @ r, lb, ub)
     if not free.any():
         run.rel_step = run.rel_offset = 0.0
-        run.converged = True
+        run.converged = run.near = True
         return run
     dx, offset = _gn_step(J[:, free], r)
     run.rel_step = _rel(dx, run.x[free])
     run.rel_offset = offset
     run.converged = bool(run.rel_step <= REL_STEP_TOL or offset <= REL_OFFSET_TOL)
+    run.near = bool(run.rel_step <= NEAR_REL_STEP or offset <= NEAR_REL_OFFSET)
     return run
 
 
-def _scipy_run(prob: _Problem, x0: np.ndarray, method: str, lb, ub, x_scale) -> _Run:
-    tol = 1e-15 if method == "lm" else _EPS
+def _scipy_run(prob: _Problem, x0: np.ndarray, method: str, lb, ub, x_scale, tol: float) -> _Run:
+    tol = max(tol, 1e-15) if method == "lm" else tol
     kw: dict[str, Any] = dict(
         jac=prob.jac, method=method, x_scale=x_scale, ftol=tol, xtol=tol, gtol=tol,
         max_nfev=500 * (prob.p + 1),
@@ -535,7 +543,10 @@ def _scipy_run(prob: _Problem, x0: np.ndarray, method: str, lb, ub, x_scale) -> 
             res = least_squares(prob.fun, x0, **kw)
         except (ValueError, np.linalg.LinAlgError) as exc:  # e.g. a singular start for 'lm'
             return _Run(x0.copy(), math.inf, f"{method}: {exc}")
-    return _assess(prob, _Run(np.asarray(res.x, dtype=float), float(res.cost), method), lb, ub)
+    run = _Run(np.asarray(res.x, dtype=float), float(res.cost), method)
+    # SciPy returns residuals and Jacobian at res.x (evaluated and counted by us already)
+    J = np.asarray(res.jac, dtype=float) if isinstance(res.jac, np.ndarray) else None
+    return _assess(prob, run, lb, ub, np.asarray(res.fun, dtype=float), J)
 
 
 def _better(a: _Run | None, b: _Run) -> _Run:
@@ -760,27 +771,43 @@ def solve_least_squares(
         )
 
     # -- double precision: SciPy with the exact Jacobian, retries from the best point ---------
-    best: _Run | None = None
-    plan: list[tuple[str, str | float, str]] = []
-    if not bounded:
-        plan.append(("lm", "jac", "start"))
-    plan += [("trf", "jac", "start"), ("trf", "jac", "best"), ("trf", 1.0, "start"),
-             ("dogbox", "jac", "best"), ("trf", 1.0, "best")]  # fmt: skip
-    tried = []
-    for method, xs, origin in plan:
-        if best is not None and best.converged:
-            break
-        if method == "dogbox" and not bounded:
-            method = "lm"
-        start = x0 if origin == "start" or best is None else best.x
-        run = _scipy_run(prob, start, method, lb, ub, xs)
-        run.method = f"{method}(x_scale={xs}, from {origin})"
-        tried.append(run.method)
-        best = _better(best, run)
-    assert best is not None
+    # First with moderate tolerances, stopping as soon as a run is close enough for the
+    # extended-precision polish to finish; if the polish is unavailable or does not converge,
+    # again with tolerances at machine precision, continuing from the best point.
+    tried: list[str] = []
 
-    # -- extended precision polish ---------------------------------------------------------------
+    def double_phase(best: _Run | None, tol: float, tight: bool) -> _Run:
+        plan: list[tuple[str, str | float, str]] = []
+        if tight and best is not None:
+            plan.append(("lm" if not bounded else "trf", "jac", "best"))
+        if not bounded:
+            plan.append(("lm", "jac", "start"))
+        plan += [("trf", "jac", "start"), ("trf", "jac", "best"), ("trf", 1.0, "start"),
+                 ("dogbox", "jac", "best"), ("trf", 1.0, "best")]  # fmt: skip
+        for method, xs, origin in plan:
+            if best is not None and (best.converged if tight else best.near):
+                break
+            if method == "dogbox" and not bounded:
+                method = "lm"
+            start = x0 if origin == "start" or best is None else best.x
+            run = _scipy_run(prob, start, method, lb, ub, xs, tol)
+            run.method = f"{method}(x_scale={xs}, from {origin}, tol={tol:.0e})"
+            tried.append(run.method)
+            best = _better(best, run)
+        assert best is not None
+        return best
+
+    def polish_converged(pol) -> bool:
+        return pol is not None and bool(pol[3] <= REL_STEP_TOL or pol[4] <= REL_OFFSET_TOL)
+
+    best = double_phase(None, DOUBLE_TOL, tight=False)
     polished = _polish(prob, best.x, lb, ub)
+    if not polish_converged(polished) and not best.converged:
+        best = double_phase(best, _EPS, tight=True)
+        if model.mp_ok:
+            polished = _polish(prob, best.x, lb, ub)
+
+    # -- results at the final point ------------------------------------------------------------
     x = best.x
     rel_step, rel_offset = best.rel_step, best.rel_offset
     converged = best.converged

@@ -104,8 +104,9 @@ def bench_problem(prob, start):
     t0 = time.perf_counter()
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        res = least_squares(resid, p0, jac=jac, method="trf", ftol=1e-15, xtol=1e-15, gtol=1e-15,
-                            max_nfev=10000)
+        res = least_squares(
+            resid, p0, jac=jac, method="trf", ftol=1e-15, xtol=1e-15, gtol=1e-15, max_nfev=10000
+        )
     rss = float(np.sum(res.fun**2))
     cov = _cov_from_jac(res.jac, rss, prob.nobs - len(p0))
     out["lsq-exact"] = dict(
@@ -171,7 +172,10 @@ def main(argv=None) -> int:
         f"{int(np.median([r['symml']['mp'] for r in rows]))} extended-precision evaluations "
         "(median) in its polish"
     )
-    print(f"symml one-off compilation (and first fit) of the {len(names)} models: {compile_time:.1f} s")
+    print(
+        f"symml one-off compilation (and first fit) of the {len(names)} models: "
+        f"{compile_time:.1f} s"
+    )
     return 0
 
 

@@ -94,9 +94,9 @@ def test_exact_decimal_data_reach_extended_precision():
     assert sol.success and sol.polished
     with mpmath.workdps(40):
         xm = [mpmath.mpf(float(v)) for v in sol.x]
+        pts = [(mpmath.mpf(xv), mpmath.mpf(yv)) for xv, yv in zip(xs, ys, strict=True)]
         ref = mpmath.fsum(
-            (mpmath.mpf(yv) - xm[0] * mpmath.exp(-xm[1] * mpmath.mpf(xv)) - mpmath.exp(-xm[2] * mpmath.mpf(xv))) ** 2
-            for xv, yv in zip(xs, ys)
+            (yv - xm[0] * mpmath.exp(-xm[1] * xv) - mpmath.exp(-xm[2] * xv)) ** 2 for xv, yv in pts
         )  # fmt: skip
     assert ref < 1e-26
     assert sol.rss == pytest.approx(float(ref), rel=1e-3)
@@ -124,7 +124,9 @@ def test_singular_jtj_is_reported_not_success():
     assert sol.cov is None and np.all(np.isnan(sol.stderr))
     assert "a, b" in sol.cov_reason and "cannot be determined" in sol.cov_reason
     # the product is still determined: it is the slope of a line through the origin
-    assert sol.x[0] * sol.x[1] == pytest.approx(np.dot(xs, 2 * xs + 0.1 * np.sin(xs)) / np.dot(xs, xs))
+    assert sol.x[0] * sol.x[1] == pytest.approx(
+        np.dot(xs, 2 * xs + 0.1 * np.sin(xs)) / np.dot(xs, xs)
+    )
 
 
 def test_estimates_running_off_to_infinity_are_not_success():

@@ -9,7 +9,7 @@ squares (128-bit computations by NIST), and an mpmath evaluation written here.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import mpmath
 import numpy as np
@@ -36,7 +36,7 @@ pytestmark = pytest.mark.skipif(
 FITS = [(name, start) for name in PROBLEM_NAMES for start in (1, 2)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def problem(name: str) -> NistProblem:
     return load_problem(NIST / f"{name}.dat")
 
@@ -48,9 +48,7 @@ def _rss_mp(prob: NistProblem, params) -> mpmath.mpf:
     cols = [prob.data_text[c] for c in syms]
     with mpmath.workdps(40):
         pm = [mpmath.mpf(str(v)) for v in params]
-        return mpmath.fsum(
-            f(*pm, *[mpmath.mpf(c[i]) for c in cols]) ** 2 for i in range(prob.nobs)
-        )
+        return mpmath.fsum(f(*pm, *[mpmath.mpf(c[i]) for c in cols]) ** 2 for i in range(prob.nobs))
 
 
 def test_folder_has_all_27_problems():
@@ -126,9 +124,9 @@ def test_lanczos1_rss_in_extended_precision():
     assert digits(sol.rss, prob.certified_rss) >= 6.0
     # independent: our own mpmath loop at the returned estimates
     assert abs(sol.rss - float(_rss_mp(prob, sol.x))) <= 1e-6 * prob.certified_rss
-    r = prob.data["y"] - sp.lambdify(
-        [*prob.params, sp.Symbol("x", real=True)], prob.rhs, "numpy"
-    )(*sol.x, prob.data["x"])
+    r = prob.data["y"] - sp.lambdify([*prob.params, sp.Symbol("x", real=True)], prob.rhs, "numpy")(
+        *sol.x, prob.data["x"]
+    )
     assert digits(float(np.sum(r**2)), prob.certified_rss) < 3.0
 
 

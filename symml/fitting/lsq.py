@@ -38,22 +38,31 @@ How it works
 ------------
 1. Residual and exact Jacobian are compiled once per model (cached) to vectorised NumPy
    with :func:`symml.compile`.
-2. SciPy's ``least_squares`` runs with the exact Jacobian, ``x_scale="jac"`` and tolerances
-   at machine precision: Levenberg-Marquardt (MINPACK) without bounds, the trust-region
-   reflective method with bounds or when LM does not converge. If no run passes the
-   convergence test below, further runs restart from the best point with other methods
-   and scalings; the lowest residual sum of squares among converged runs is kept.
-3. Polish: Gauss-Newton steps in which residuals, Jacobian and ``J^T r`` are evaluated in
-   mpmath at 30 digits (the exact data when given as decimals) and the step is solved from a
-   column-scaled QR factorisation; a step is accepted only if it lowers the extended-precision
-   residual sum of squares. This fixes the final digits where double precision stalls
-   (ill-conditioned models, round-off-level residuals as in NIST's Lanczos1).
-4. Convergence test at the final point (with the polish's precision when it ran): the
-   Gauss-Newton step ``dx`` solving ``J dx = -r`` must be negligible, either relative to the
-   estimates (``max |dx_i| / |x_i| <= 1e-10``) or statistically (the Bates-Watts relative
-   offset, ``|Q_1^T r| / sqrt(p) / (|Q_2^T r| / sqrt(n - p)) <= 1e-6``: the step moves the
-   estimates by a negligible fraction of their standard errors). Otherwise ``success`` is
-   False and ``message`` says why; the best point found is still returned.
+2. Double precision: SciPy's ``least_squares`` with the exact Jacobian and
+   ``x_scale="jac"``; Levenberg-Marquardt (MINPACK) without bounds, trust-region reflective
+   with bounds or when LM fails. These first runs use tolerances of 1e-10 and stop as soon as
+   one is close to a minimum (Gauss-Newton step below 1e-6 relative, or relative offset below
+   1e-4); otherwise further runs restart from the start or the best point with other
+   methods and scalings, and the lowest residual sum of squares is kept.
+3. Polish in extended precision: residuals, Jacobian and ``g = J^T r`` are evaluated in
+   mpmath at 30 digits (from the exact data when they are given as decimals) and Newton
+   steps are taken, ``(J^T J + sum r_i Hess(r_i)) dx = -g``, with the exact second-order
+   term compiled from the symbolic Hessian of one row and the step solved in double precision
+   from a column-scaled SVD of J (as in iterative refinement, this limits the rate, not the
+   attainable accuracy; Gauss-Newton is used where the Newton matrix is not positive
+   definite). A step is kept only if the extended-precision residual sum of squares does not
+   rise. This fixes the final digits where double precision stalls (ill-conditioned models,
+   round-off-level residuals as in NIST's Lanczos1). Models that mpmath cannot evaluate
+   (piecewise ones) skip the polish.
+4. If the polish is unavailable or does not converge, the double-precision runs are repeated
+   with tolerances at machine precision, continuing from the best point.
+5. Convergence test at the final point (in the polish's precision when it ran): the
+   Gauss-Newton step ``dx`` solving ``J dx = -r`` over the parameters not held at a bound must
+   be negligible, either relative to the estimates (``max |dx_i| / |x_i| <= 1e-10``) or
+   statistically (the Bates-Watts relative offset ``|Q_1^T r| / sqrt(p) / (|Q_2^T r| /
+   sqrt(n - p)) <= 1e-6``: the step moves the estimates by a negligible fraction of their
+   standard errors). Otherwise ``success`` is False and ``message`` says why; the best point
+   found is still returned.
 
 ``status``: 1 converged, 2 converged after the extended-precision polish, 3 stationary but
 ``J^T J`` is singular there (estimates not unique, e.g. ``a*b*x``, or parameters running off
@@ -76,10 +85,11 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -173,7 +183,6 @@ def _mp_namespace() -> dict[str, Any]:
         if fn is not None:
             ns[name] = np.frompyfunc(fn, 1, 1)
     ns["atan2"] = np.frompyfunc(mpmath.atan2, 2, 1)
-    ns["log"] = np.frompyfunc(lambda a, b=None: mpmath.log(a) if b is None else mpmath.log(a, b), 1, 1)
     ns["abs"] = np.frompyfunc(abs, 1, 1)
     # symml's own functions (symml.functions), evaluated stably
     ns["sigmoid"] = np.frompyfunc(
@@ -190,12 +199,14 @@ def _mp_namespace() -> dict[str, Any]:
 class _Model:
     """Residual and Jacobian of one row, compiled for float64 arrays and for mpmath arrays."""
 
-    def __init__(self, residual: sp.Expr, params: Sequence[sp.Symbol], data_syms: Sequence[sp.Symbol]):
+    def __init__(
+        self, residual: sp.Expr, params: Sequence[sp.Symbol], data_syms: Sequence[sp.Symbol]
+    ):
         self.residual = residual
         self.params = tuple(params)
         self.data_syms = tuple(data_syms)
         self.jac_exprs = [sp.diff(residual, b) for b in params]
-        for b, d in zip(params, self.jac_exprs):
+        for b, d in zip(params, self.jac_exprs, strict=True):
             if d == 0:
                 raise FitError(
                     f"the model does not depend on parameter {b}; remove it or fix the model"
@@ -241,7 +252,7 @@ class _Model:
         with np.errstate(all="ignore"):
             vals = fn(*p, *cols)
         S = np.zeros((k, k))
-        for (a, b), v in zip(pairs, vals):
+        for (a, b), v in zip(pairs, vals, strict=True):
             S[a, b] = S[b, a] = float(np.sum(c * np.broadcast_to(np.asarray(v, dtype=float), (n,))))
         return S
 
@@ -296,7 +307,9 @@ def _mp_column(value: Any, n: int) -> np.ndarray:
 _MODEL_CACHE: dict[tuple, _Model] = {}
 
 
-def _model(residual: sp.Expr, params: Sequence[sp.Symbol], data_syms: Sequence[sp.Symbol]) -> _Model:
+def _model(
+    residual: sp.Expr, params: Sequence[sp.Symbol], data_syms: Sequence[sp.Symbol]
+) -> _Model:
     key = (residual, tuple(params), tuple(data_syms))
     model = _MODEL_CACHE.get(key)
     if model is None:
@@ -345,7 +358,7 @@ class _Data:
                 f"no data for {', '.join(missing)}: the residual uses them but they are neither "
                 "parameters nor data columns; pass them in data= or list them as parameters"
             )
-        lengths = {s.name: len(c) for s, c in zip(self.syms, self.cols)}
+        lengths = {s.name: len(c) for s, c in zip(self.syms, self.cols, strict=True)}
         if len(set(lengths.values())) > 1:
             raise DataError(f"data columns have different lengths: {lengths}")
         self.n = next(iter(lengths.values())) if lengths else 1
@@ -355,7 +368,7 @@ class _Data:
         dps = mpmath.mp.dps
         if dps not in self._mp_cols:
             out = []
-            for raw, col in zip(self.raw, self.cols):
+            for raw, col in zip(self.raw, self.cols, strict=True):
                 src = raw if _is_exact_source(raw) else col
                 out.append(_mp_array([_to_mpf(v) for v in src]))
             self._mp_cols = {dps: out}
@@ -429,11 +442,6 @@ class _Problem:
         if self.sqrtw is not None:
             J = J * self.sqrtw[:, None]
         return np.where(np.isfinite(J), J, 0.0)
-
-    def cost(self, x: np.ndarray) -> float:
-        r = self.fun(x)
-        with np.errstate(over="ignore"):
-            return float(0.5 * np.dot(r, r))
 
 
 def _scaled_svd(J: np.ndarray):
@@ -650,13 +658,15 @@ def _polish(prob: _Problem, x: np.ndarray, lb: np.ndarray, ub: np.ndarray, dps: 
             return None
 
 
-def _covariance(J: np.ndarray, rss: float, dof: int, names: Sequence[str]) -> tuple[np.ndarray | None, str]:
+def _covariance(
+    J: np.ndarray, rss: float, dof: int, names: Sequence[str]
+) -> tuple[np.ndarray | None, str]:
     """``s^2 (J^T J)^-1`` from the column-scaled SVD of J, or ``None`` and the reason."""
     if dof <= 0:
         return None, f"no degrees of freedom left (n - p = {dof}); standard errors are undefined"
     zero = np.linalg.norm(J, axis=0) == 0
     if zero.any():
-        which = ", ".join(n for n, z in zip(names, zero) if z)
+        which = ", ".join(n for n, z in zip(names, zero, strict=True) if z)
         return None, (
             f"J^T J is singular: the residuals do not depend on {which} at the estimates; "
             "standard errors are undetermined"
@@ -664,7 +674,7 @@ def _covariance(J: np.ndarray, rss: float, dof: int, names: Sequence[str]) -> tu
     U, sv, Vt, d, keep = _scaled_svd(J)
     if not keep.all():
         null = Vt[-1]
-        involved = ", ".join(n for n, v in zip(names, null) if abs(v) > 0.1)
+        involved = ", ".join(n for n, v in zip(names, null, strict=True) if abs(v) > 0.1)
         return None, (
             f"J^T J is singular (scaled condition number {sv[0] / max(sv[-1], 1e-300):.2g}): "
             f"{involved} cannot be determined separately from the data; estimates are returned, "
@@ -709,8 +719,8 @@ def solve_least_squares(
     --------
     >>> import numpy as np, sympy as sp
     >>> x, y, a, b = sp.symbols("x y a b", real=True)
-    >>> sol = solve_least_squares(y - (a + b * x), [a, b],
-    ...                           {"x": [0.0, 1.0, 2.0, 3.0], "y": [1.0, 3.1, 4.9, 7.0]}, [0.0, 0.0])
+    >>> data = {"x": [0.0, 1.0, 2.0, 3.0], "y": [1.0, 3.1, 4.9, 7.0]}
+    >>> sol = solve_least_squares(y - (a + b * x), [a, b], data, [0.0, 0.0])
     >>> np.round(sol.x, 6).tolist(), round(sol.rss, 6), sol.success
     ([1.03, 1.98], 0.018, True)
     """
@@ -829,8 +839,10 @@ def solve_least_squares(
     finite = bool(np.all(np.isfinite(r_raw)) and np.all(np.isfinite(J_raw)))
 
     dof = n_eff - p
-    cov, cov_reason = (None, "non-finite Jacobian at the estimates") if not finite else _covariance(
-        Jw, rss, dof, [str(b) for b in params]
+    cov, cov_reason = (
+        (None, "non-finite Jacobian at the estimates")
+        if not finite
+        else _covariance(Jw, rss, dof, [str(b) for b in params])
     )
     stderr = np.sqrt(np.diag(cov)) if cov is not None else np.full(p, np.nan)
 

@@ -32,9 +32,9 @@ import os
 import re
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import sympy as sp
@@ -294,7 +294,7 @@ def digits(estimate: float | np.ndarray, certified: float | np.ndarray) -> float
 
 
 def fit_problem(problem: NistProblem, start: int = 1):
-    """Fit ``problem`` from certified start 1 or 2 with :func:`symml.fitting.lsq.solve_least_squares`.
+    """Fit ``problem`` from certified start 1 or 2 with the engine of :mod:`symml.fitting.lsq`.
 
     The data are passed as the file's decimal strings, so the extended-precision polish sees
     the exact data. Returns the :class:`~symml.fitting.lsq.LsqSolution`.
@@ -305,7 +305,9 @@ def fit_problem(problem: NistProblem, start: int = 1):
         raise ValueError("start must be 1 or 2")
     syms = problem.data_symbols
     data = {syms[c]: problem.data_text[c] for c in syms}
-    return solve_least_squares(problem.residual, list(problem.params), data, problem.starts[start - 1])
+    return solve_least_squares(
+        problem.residual, list(problem.params), data, problem.starts[start - 1]
+    )
 
 
 def validation_rows(problems: Sequence[NistProblem]) -> list[dict]:

@@ -482,6 +482,16 @@ def test_bounds_respected(method, kw):
         assert np.all(r.path[:, 0] <= 2) and np.all(r.path[:, 1] >= 0)
 
 
+def test_vector_bounds_and_parameter_only_in_constraint():
+    w = sm.vector("w", 3)
+    f = sum((wi - i) ** 2 for i, wi in enumerate(w))  # minimum w = (0, 1, 2)
+    r = minimize(f, {"w": 0}, "lbfgs", bounds={"w": ([0.5, 0, 0], [1, 5, 1.5])})
+    np.testing.assert_allclose(r.x["w"], [0.5, 1, 1.5], atol=1e-8)
+    # y appears only in the constraint: min x^2 s.t. x + y = 3 is x = 0, y = 3
+    r = minimize("x^2", {"x": 1, "y": 1}, "slsqp", constraints=["x + y == 3"])
+    assert r.x["x"] == pytest.approx(0, abs=1e-10) and r.x["y"] == pytest.approx(3)
+
+
 def test_start_outside_bounds_is_moved_inside():
     r = minimize("(x - 1)^2", {"x": 10.0}, "gd", bounds={"x": (-1, 3)}, lr=0.1)
     assert r.path[0, 0] == 3.0 and r.x["x"] == pytest.approx(1, abs=1e-6)
@@ -669,6 +679,29 @@ def test_cli_minimize(capsys):
         ["minimize", "x^2", "--x0", "x=1", "--method", "gd", "--lr", "0.1", "--max-iter", "3"]
     )
     assert code == 2  # ran, but did not converge
+
+
+def test_cli_sml_file_bounds_vectors_and_penalties(tmp_path, capsys):
+    from symml.cli import main
+
+    src = tmp_path / "problem.sml"
+    src.write_text("param a = 0, b = 0 in [-1, inf]\nloss = (a - 1)^2 + (b + 3)^2\n")
+    assert main(["minimize", str(src)]) == 0  # bounds declared in the file -> lbfgs
+    out = capsys.readouterr().out
+    assert "method    lbfgs" in out and "a = 1" in out and "b = -1" in out
+    assert main(["minimize", "(x - 2)^2 + y^2", "--x0", "x=0", "y=1", "--bounds", "x=:1"]) == 0
+    assert "x = 1" in capsys.readouterr().out
+    code = main(
+        ["minimize", "(x - 2)^2", "--x0", "x=0", "--method", "gd", "--lr", "0.5", "--l1", "1"]
+    )
+    assert code == 0 and "x = 1.5" in capsys.readouterr().out  # soft-threshold: 2 - 1/2
+    code = main(
+        ["minimize", "(x - 3)^2", "--x0", "x=0", "--method", "adam", "--lr", "0.1",
+         "--option", "beta1=0.5", "--max-iter", "5000"]
+    )  # fmt: skip
+    assert code == 0 and "x = 2.99999" in capsys.readouterr().out  # |grad| <= 1e-6
+    code = main(["minimize", "(x - 3)^2", "--x0", "x=0", "--method", "adam", "--option", "b=1"])
+    assert code == 1 and "unknown option" in capsys.readouterr().err
 
 
 def test_cli_plot_without_matplotlib_says_install(monkeypatch, capsys, tmp_path):

@@ -108,6 +108,8 @@ def _cmd_minimize(args) -> int:
         reg["l1"] = args.l1
     if args.l2 is not None:
         reg["l2"] = args.l2
+    if args.method is None:  # the default follows the problem
+        args.method = "slsqp" if args.constraint else "lbfgs" if (bounds or args.l1) else "bfgs"
     methods = [m.strip() for m in args.method.split(",") if m.strip()]
     if not methods:
         raise ArgumentError("--method needs at least one method name")
@@ -173,8 +175,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--x0", nargs="+", metavar="NAME=VALUE", help="start values (a vector: w=1,2,3)")
     p.add_argument(
         "--method",
-        default="bfgs",
-        help="method name, or several separated by commas to compare (default bfgs)",
+        default=None,
+        help="method name, or several separated by commas to compare (default: bfgs; "
+        "lbfgs with bounds or --l1, slsqp with constraints)",
     )
     p.add_argument("--objective", default="loss", help="binding to minimize in a .sml file")
     p.add_argument(

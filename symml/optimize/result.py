@@ -197,7 +197,10 @@ class OptimizeResult:
         )
         if self.jac is not None:
             gnorm = max((float(np.max(np.abs(v))) for v in self.jac.values()), default=0.0)
-            lines.append(f"    |gradient|  {gnorm:.3g} (largest component at x)")
+            where = "largest component at x"
+            if "zeros" in self.extra:
+                where += "; smooth part, without the L1 penalty"
+            lines.append(f"    |gradient|  {gnorm:.3g} ({where})")
         return "\n".join(lines)
 
     def _repr_markdown_(self) -> str:

@@ -325,8 +325,9 @@ def run_scipy(
     if spec["bounds"] and (has_bounds or T.m):
         kwargs["bounds"] = so.Bounds(lo, hi)
     if spec["constraints"] and problem.constraints:
-        exact = method == "trust-constr" and opts.get("hessian") == "exact"
-        kwargs["constraints"] = _scipy_constraints(problem, tracker, method, exact)
+        # constraint Hessians are always exact (small, and a quasi-Newton update of a linear
+        # constraint has nothing to learn); options={"hessian": "bfgs"} affects the objective
+        kwargs["constraints"] = _scipy_constraints(problem, tracker, method, True)
 
     status = 4
     res = None

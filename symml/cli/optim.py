@@ -114,6 +114,13 @@ def _cmd_minimize(args) -> int:
     if not methods:
         raise ArgumentError("--method needs at least one method name")
     kinds = [get_method(m).kind for m in methods]  # unknown names fail before any run
+    valid = set().union(*(_option_names(m) for m in methods))
+    for k in options:
+        if k not in valid:
+            raise ArgumentError(
+                f"unknown option {k!r} for {', '.join(methods)}; valid options: "
+                f"{', '.join(sorted(valid)) or 'none'}"
+            )
 
     results = []
     for m, kind in zip(methods, kinds, strict=True):

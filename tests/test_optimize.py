@@ -195,6 +195,17 @@ def test_sgd_and_minibatch_reproducible_with_seed():
         assert not np.array_equal(a.history, c.history)
 
 
+def test_long_runs_thin_the_path(monkeypatch):
+    import symml.optimize.first_order as fo
+
+    monkeypatch.setattr(fo, "MAX_PATH", 100)
+    r = minimize("x^2 + y^2", {"x": 1, "y": 1}, "gd", lr=1e-4, max_iter=1000, tol=0)
+    assert r.nit == 1000 and len(r.history) == 1001
+    assert 50 <= len(r.path) <= 101
+    np.testing.assert_array_equal(r.path[-1], [r.x["x"], r.x["y"]])
+    np.testing.assert_array_equal(r.path[0], [1.0, 1.0])
+
+
 def test_max_iter_counts_updates_and_epochs_convert():
     f, data, x0, _ = STOCHASTIC["booth"]  # 20 rows
     r = minimize(f, x0, "sgd", data=data, seed=0, lr=1e-4, max_iter=7, tol=0)

@@ -71,6 +71,7 @@ DEFAULT_MAX_ITER = 1000
 DEFAULT_EPOCHS = 10
 DEFAULT_BATCH = 32
 DEFAULT_TOL = 1e-6
+MAX_PATH = 50_000
 
 
 def _check_options(method: str, opts: dict[str, Any]) -> dict[str, float]:
@@ -217,6 +218,7 @@ def run_first_order(
     x = problem.x0.copy()
     history: list[float] = []
     path: list[np.ndarray] = [x.copy()] if keep_path else []
+    stride = 1  # a very long run keeps every stride-th iterate (thinned to <= MAX_PATH rows)
     best_x, best_f, best_k = x.copy(), math.inf, 0
     k = 0
     status, g, gnorm = 1, None, math.inf
@@ -244,8 +246,11 @@ def run_first_order(
                 z, s = rule(x, g, k, lr_at(k))
                 x = prox(z, l1, lo, hi, s)
                 k += 1
-                if keep_path:
+                if keep_path and k % stride == 0:
                     path.append(x.copy())
+                    if len(path) > MAX_PATH:
+                        path = path[::2]
+                        stride *= 2
             fun = history[-1]
         else:
             n_rows = problem.n_rows
@@ -282,8 +287,11 @@ def run_first_order(
                 z, s = rule(x, gb, k, lr_at(k))
                 x = prox(z, l1, lo, hi, s)
                 k += 1
-                if keep_path:
+                if keep_path and k % stride == 0:
                     path.append(x.copy())
+                    if len(path) > MAX_PATH:
+                        path = path[::2]
+                        stride *= 2
             if status != 0:
                 v, g = problem.value_grad(x)
                 f = v + problem.l1_penalty(x)
@@ -328,8 +336,8 @@ def run_first_order(
         x, fun, g = best_x, best_f, None
         note = "interrupted"
     bar.close(k, fun if math.isfinite(fun) else float("nan"))
-    if note and keep_path:
-        path.append(x.copy())
+    if keep_path and (note or k % stride):
+        path.append(x.copy())  # the returned point ends the path
     return problem.result(
         method,
         x,

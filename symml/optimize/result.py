@@ -85,7 +85,8 @@ class OptimizeResult:
         Number of Hessian evaluations.
     path : numpy.ndarray or None
         Iterates as rows of the flattened parameter vector (start included), kept when there
-        are at most 10 parameter components; None otherwise.
+        are at most 10 parameter components (None otherwise); a first-order run of more than
+        50,000 updates keeps every 2nd, 4th... iterate so the path stays small.
     names : tuple of str
         Flattened component names matching the columns of ``path`` (``x``, ``w[0]`` ...).
     objective : str

@@ -115,6 +115,10 @@ DOUBLE_TOL = 1e-10
 NEAR_REL_STEP = 1e-6
 #: ... or the relative offset this small; the polish then finishes the job.
 NEAR_REL_OFFSET = 1e-4
+#: Evaluation limit of one SciPy run, per parameter + 1 (twice this for the first run) ...
+RUN_NFEV_PER_PARAM = 250
+#: ... and of all runs together (no new run starts beyond it).
+MAX_NFEV_PER_PARAM = 1500
 #: Convergence: max |dx_i| / |x_i| of the Gauss-Newton step ...
 REL_STEP_TOL = 1e-10
 #: ... or the Bates-Watts relative offset.
@@ -462,18 +466,21 @@ def _gn_step(J: np.ndarray, r: np.ndarray, g: np.ndarray | None = None) -> tuple
     """
     n, p = J.shape
     U, sv, Vt, d, keep = _scaled_svd(J)
+    sv_safe = np.where(keep, sv, 1.0)
     if g is None:
         utr = U.T @ r
     else:
-        utr = (Vt @ (g / d)) / sv
+        utr = (Vt @ (g / d)) / sv_safe
     utr = np.where(keep, utr, 0.0)
-    dxs = -(Vt.T @ np.where(keep, utr / sv, 0.0))
+    dxs = -(Vt.T @ (utr / sv_safe))
     rr = float(np.dot(r, r))
     q1 = float(np.dot(utr, utr))
     rest = max(rr - q1, 0.0)
     rank = int(keep.sum())
     if rr == 0.0:
         offset = 0.0
+    elif rank == 0:
+        offset = math.inf
     elif n > rank and rest > 0:
         offset = math.sqrt(q1 / rank) / math.sqrt(rest / (n - rank))
     else:
@@ -489,7 +496,7 @@ def _newton_step(J: np.ndarray, S: np.ndarray, g: np.ndarray) -> np.ndarray | No
     ``I + M`` is not positive definite (the caller then keeps the Gauss-Newton step).
     """
     U, sv, Vt, d, keep = _scaled_svd(J)
-    if not keep.all():
+    if not keep.all() or sv.size == 0:
         return None
     Binv = Vt.T / sv  # B^-1 = V diag(1/sv)
     M = Binv.T @ (S / np.outer(d, d)) @ Binv
@@ -532,16 +539,22 @@ def _assess(prob: _Problem, run: _Run, lb: np.ndarray, ub: np.ndarray, r=None, J
     dx, offset = _gn_step(J[:, free], r)
     run.rel_step = _rel(dx, run.x[free])
     run.rel_offset = offset
-    run.converged = bool(run.rel_step <= REL_STEP_TOL or offset <= REL_OFFSET_TOL)
-    run.near = bool(run.rel_step <= NEAR_REL_STEP or offset <= NEAR_REL_OFFSET)
+    # A rank-deficient J (a flat region, e.g. an underflowing exponential) is no reason to
+    # stop trying: only full-rank points count as converged here.
+    full_rank = bool(_scaled_svd(J[:, free])[4].all())
+    small = run.rel_step <= REL_STEP_TOL or offset <= REL_OFFSET_TOL
+    run.converged = bool(small and full_rank)
+    run.near = bool((run.rel_step <= NEAR_REL_STEP or offset <= NEAR_REL_OFFSET) and full_rank)
     return run
 
 
-def _scipy_run(prob: _Problem, x0: np.ndarray, method: str, lb, ub, x_scale, tol: float) -> _Run:
+def _scipy_run(
+    prob: _Problem, x0: np.ndarray, method: str, lb, ub, x_scale, tol: float, max_nfev: int
+) -> _Run:
     tol = max(tol, 1e-15) if method == "lm" else tol
     kw: dict[str, Any] = dict(
         jac=prob.jac, method=method, x_scale=x_scale, ftol=tol, xtol=tol, gtol=tol,
-        max_nfev=500 * (prob.p + 1),
+        max_nfev=max_nfev,
     )  # fmt: skip
     if method != "lm":
         kw["bounds"] = (lb, ub)
@@ -786,21 +799,27 @@ def solve_least_squares(
     # again with tolerances at machine precision, continuing from the best point.
     tried: list[str] = []
 
+    budget = MAX_NFEV_PER_PARAM * (p + 1)
+
     def double_phase(best: _Run | None, tol: float, tight: bool) -> _Run:
         plan: list[tuple[str, str | float, str]] = []
-        if tight and best is not None:
-            plan.append(("lm" if not bounded else "trf", "jac", "best"))
-        if not bounded:
-            plan.append(("lm", "jac", "start"))
-        plan += [("trf", "jac", "start"), ("trf", "jac", "best"), ("trf", 1.0, "start"),
-                 ("dogbox", "jac", "best"), ("trf", 1.0, "best")]  # fmt: skip
+        if tight:  # continue from the best point at machine precision
+            plan = [("lm" if not bounded else "trf", "jac", "best"), ("trf", 1.0, "best")]
+        else:
+            if not bounded:
+                plan.append(("lm", "jac", "start"))
+            plan += [("trf", "jac", "start"), ("trf", "jac", "best"), ("trf", 1.0, "start"),
+                     ("dogbox", "jac", "best"), ("trf", 1.0, "best")]  # fmt: skip
         for method, xs, origin in plan:
             if best is not None and (best.converged if tight else best.near):
+                break
+            if best is not None and prob.nfev >= budget:
                 break
             if method == "dogbox" and not bounded:
                 method = "lm"
             start = x0 if origin == "start" or best is None else best.x
-            run = _scipy_run(prob, start, method, lb, ub, xs, tol)
+            max_nfev = RUN_NFEV_PER_PARAM * (p + 1) * (2 if not tried else 1)
+            run = _scipy_run(prob, start, method, lb, ub, xs, tol, max_nfev)
             run.method = f"{method}(x_scale={xs}, from {origin}, tol={tol:.0e})"
             tried.append(run.method)
             best = _better(best, run)
@@ -811,10 +830,11 @@ def solve_least_squares(
         return pol is not None and bool(pol[3] <= REL_STEP_TOL or pol[4] <= REL_OFFSET_TOL)
 
     best = double_phase(None, DOUBLE_TOL, tight=False)
-    polished = _polish(prob, best.x, lb, ub)
+    # the polish only starts close to a minimum (it would not help far from one)
+    polished = _polish(prob, best.x, lb, ub) if best.near else None
     if not polish_converged(polished) and not best.converged:
         best = double_phase(best, _EPS, tight=True)
-        if model.mp_ok:
+        if model.mp_ok is not False and best.near:
             polished = _polish(prob, best.x, lb, ub)
 
     # -- results at the final point ------------------------------------------------------------

@@ -420,6 +420,7 @@ class _Run:
     rel_step: float = math.inf
     rel_offset: float = math.inf
     near: bool = False
+    stationary: bool = False  # the step test alone, whatever the rank of J
 
 
 class _Problem:
@@ -534,7 +535,7 @@ def _assess(prob: _Problem, run: _Run, lb: np.ndarray, ub: np.ndarray, r=None, J
     free = ~_active(run.x, J.T @ r, lb, ub)
     if not free.any():
         run.rel_step = run.rel_offset = 0.0
-        run.converged = run.near = True
+        run.converged = run.near = run.stationary = True
         return run
     dx, offset = _gn_step(J[:, free], r)
     run.rel_step = _rel(dx, run.x[free])
@@ -543,6 +544,7 @@ def _assess(prob: _Problem, run: _Run, lb: np.ndarray, ub: np.ndarray, r=None, J
     # stop trying: only full-rank points count as converged here.
     full_rank = bool(_scaled_svd(J[:, free])[4].all())
     small = run.rel_step <= REL_STEP_TOL or offset <= REL_OFFSET_TOL
+    run.stationary = bool(small)
     run.converged = bool(small and full_rank)
     run.near = bool((run.rel_step <= NEAR_REL_STEP or offset <= NEAR_REL_OFFSET) and full_rank)
     return run
@@ -840,7 +842,7 @@ def solve_least_squares(
     # -- results at the final point ------------------------------------------------------------
     x = best.x
     rel_step, rel_offset = best.rel_step, best.rel_offset
-    converged = best.converged
+    converged = best.stationary  # rank deficiency is reported below (status 3)
     rss_ext = None
     nmpev = 0
     if polished is not None:

@@ -21,6 +21,7 @@ Run::
 
     python benchmarks/bench_fit.py            # all 54 fits, prints a Markdown table
     python benchmarks/bench_fit.py MGH09 BoxBOD
+    python benchmarks/bench_fit.py --random-starts   # 4 random starts per problem
 """
 
 from __future__ import annotations
@@ -117,8 +118,42 @@ def bench_problem(prob, start):
     return out
 
 
+def random_starts(names, per_problem: int = 4, seed: int = 0) -> None:
+    """Fits from random starts, start 1 times factors in [0.3, 3]: does symml find the
+    certified minimum, another local minimum (and says success), or report failure?"""
+    rng = np.random.default_rng(seed)
+    counts = {"certified minimum": 0, "other local minimum, success": 0, "failure reported": 0}
+    wrong_success = []
+    t0 = time.perf_counter()
+    for name in names:
+        prob = load_problem(nist_dir() / f"{name}.dat")
+        syms = prob.data_symbols
+        data = {syms[c]: prob.data_text[c] for c in syms}
+        for _ in range(per_problem):
+            p0 = prob.starts[0] * rng.uniform(0.3, 3.0, len(prob.params))
+            sol = solve_least_squares(prob.residual, list(prob.params), data, p0)
+            # same RSS = the certified minimum (Lanczos' terms may come out permuted)
+            if digits(sol.rss, prob.certified_rss) >= 6:
+                counts["certified minimum"] += 1
+            elif sol.success:
+                counts["other local minimum, success"] += 1
+                wrong_success.append(f"{name} (RSS {sol.rss:.6g} vs {prob.certified_rss:.6g})")
+                assert sol.rss > prob.certified_rss
+            else:
+                counts["failure reported"] += 1
+    total = sum(counts.values())
+    print(f"random starts: {total} fits in {time.perf_counter() - t0:.1f} s: "
+          + ", ".join(f"{k} {v}" for k, v in counts.items()))  # fmt: skip
+    print("other local minima: " + "; ".join(wrong_success))
+
+
 def main(argv=None) -> int:
-    names = (argv if argv is not None else sys.argv[1:]) or list(PROBLEM_NAMES)
+    argv = list(argv if argv is not None else sys.argv[1:])
+    if "--random-starts" in argv:
+        argv.remove("--random-starts")
+        random_starts(argv or list(PROBLEM_NAMES))
+        return 0
+    names = argv or list(PROBLEM_NAMES)
     folder = nist_dir()
     if not folder.is_dir():
         print(f"NIST data not found at {folder}; set SYMML_NIST_DIR", file=sys.stderr)

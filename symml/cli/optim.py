@@ -93,6 +93,10 @@ def _cmd_minimize(args) -> int:
     from ..optimize import minimize
     from ..optimize.registry import get_method
 
+    if args.plot:  # fail before a long run, not after it
+        from ..optimize.plot import _figure_class
+
+        _figure_class()
     objective, x0, bounds = _load_objective(args)
     for name, value in _pairs(args.x0, "--x0").items():
         x0[name] = _value(value, f"--x0 {name}")

@@ -174,3 +174,15 @@ def test_hard_starts_without_the_polish(name, monkeypatch):
     sol = fit_problem(prob, 1)
     assert sol.success and not sol.polished, sol.message
     assert np.min(digits(sol.x, prob.certified)) >= 6.0
+
+
+def test_command_line(capsys):
+    from symml.fitting.nist import main
+
+    assert main(["--table", "BoxBOD", "Misra1a"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("| BoxBOD | higher |") == 2 and "4 fits: estimates min" in out
+    assert main(["DanWood"]) == 0
+    assert capsys.readouterr().out.startswith("2 fits:")
+    with pytest.raises(SystemExit):
+        main(["NoSuchProblem"])

@@ -389,10 +389,7 @@ def _is_exact_source(raw: Any) -> bool:
 
 def _float_column(col: Any, name: str) -> np.ndarray:
     try:
-        if isinstance(col, np.ndarray) and col.dtype.kind in "fiub":
-            arr = col.astype(float, copy=False)
-        else:
-            arr = np.array([float(v) for v in col], dtype=float)
+        arr = np.asarray(col, dtype=float)  # numbers, decimal strings, Fraction, Decimal, mpf
     except (TypeError, ValueError) as exc:
         raise DataError(f"data column {name!r} is not numeric: {exc}") from None
     if arr.ndim != 1:

@@ -180,3 +180,19 @@ def test_symml_functions_in_the_model_are_polished():
     assert sol.success and sol.polished
     np.testing.assert_allclose(sol.x, popt, rtol=1e-7)
     np.testing.assert_allclose(sol.stderr, np.sqrt(np.diag(pcov)), rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "ys, expected",
+    [
+        (lambda t: 2 * t, [0.0, 2.0]),  # zero residuals and an intercept of exactly 0
+        (lambda t: 0 * t, [0.0, 0.0]),  # every estimate 0
+        (lambda t: 1.5 + 0 * t, [1.5, 0.0]),  # a slope of exactly 0
+    ],
+)
+def test_exact_fits_with_zero_estimates_converge(ys, expected):
+    xs = np.linspace(-1, 1, 11)
+    sol = solve_least_squares(y - (a + b * x), [a, b], {x: xs, y: ys(xs)}, [1.0, 1.0])
+    assert sol.success, sol.message
+    np.testing.assert_allclose(sol.x, expected, atol=1e-14)
+    assert sol.rss < 1e-28

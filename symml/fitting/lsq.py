@@ -508,9 +508,17 @@ def _newton_step(J: np.ndarray, S: np.ndarray, g: np.ndarray) -> np.ndarray | No
     return (Binv @ y) / d
 
 
-def _rel(dx: np.ndarray, x: np.ndarray) -> float:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.abs(dx) / np.abs(x)
+def _rel(dx: np.ndarray, x: np.ndarray, colnorm: np.ndarray) -> float:
+    """``max |dx_i| / max(|x_i|, floor_i)``: the step relative to the estimates.
+
+    ``floor_i`` is the change of ``x_i`` that moves the model by 1e-14 of the sum of its
+    terms' sizes ``sum_j |x_j| |J_j|`` (``|J_j|`` = column norms): it keeps the measure
+    meaningful for an estimate at or near zero (an intercept that is exactly 0, say).
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        size = float(np.sum(np.abs(x) * colnorm))
+        floor = np.where(colnorm > 0, 1e-14 * size / colnorm, 0.0)
+        rel = np.abs(dx) / np.maximum(np.abs(x), floor)
     rel = np.where(dx == 0, 0.0, rel)
     return float(np.max(rel)) if rel.size else 0.0
 
@@ -535,7 +543,7 @@ def _assess(prob: _Problem, run: _Run, lb: np.ndarray, ub: np.ndarray, r=None, J
         run.converged = run.near = run.stationary = True
         return run
     dx, offset = _gn_step(J[:, free], r)
-    run.rel_step = _rel(dx, run.x[free])
+    run.rel_step = _rel(dx, run.x[free], np.linalg.norm(J[:, free], axis=0))
     run.rel_offset = offset
     # A rank-deficient J (a flat region, e.g. an underflowing exponential) is no reason to
     # stop trying: only full-rank points count as converged here.
@@ -644,7 +652,9 @@ def _polish(prob: _Problem, x: np.ndarray, lb: np.ndarray, ub: np.ndarray, dps: 
                     break
                 dx = np.zeros(p)
                 dx[free] = dxf
-                rel_step = _rel(dx, np.array([float(v) for v in xm]))
+                colnorm = np.zeros(p)
+                colnorm[free] = np.linalg.norm(Jf, axis=0)
+                rel_step = _rel(dx, np.array([float(v) for v in xm]), colnorm)
                 steps.append(rel_step)
                 if rel_step <= POLISH_REL_STEP or offset <= POLISH_REL_STEP:
                     break

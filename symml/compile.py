@@ -51,6 +51,7 @@ import scipy.special
 import sympy
 from sympy.printing.codeprinter import PrintMethodNotImplementedError
 from sympy.printing.numpy import SciPyPrinter
+from sympy.printing.precedence import precedence
 
 from .errors import ArgumentError, ShapeError
 from .functions import sigmoid, softplus
@@ -68,6 +69,8 @@ _MAX_DEPTH = 40
 _RECURSION_LIMIT = 20000
 # Above this many distinct expression nodes only the linear-time part of CSE runs.
 _FULL_CSE_NODES = 4000
+# A reduced function processes long inputs in blocks of this many rows (cache-sized).
+_BLOCK_ROWS = 1 << 14
 
 
 # ------------------------------------------------------------------------------------------
@@ -631,7 +634,23 @@ class _Printer(SciPyPrinter):
         return op.join(parts)
 
     def _print_Add(self, expr, order=None):
-        return self._grouped(expr, " + ", lambda e: super(_Printer, self)._print_Add(e))
+        return self._grouped(expr, " + ", self._add)
+
+    def _add(self, expr):
+        """``a - b`` rather than ``-b + a``: NumPy would spend a pass on the negation."""
+        terms = list(expr.args)
+        first = next((t for t in terms if not t.could_extract_minus_sign()), None)
+        if first is None:
+            return super()._print_Add(expr)
+        terms.remove(first)
+        prec = precedence(expr)
+        out = [self.parenthesize(first, prec)]
+        for t in terms:
+            if t.could_extract_minus_sign():
+                out.append(" - " + self.parenthesize(-t, prec + 1))
+            else:
+                out.append(" + " + self.parenthesize(t, prec))
+        return "".join(out)
 
     def _print_Mul(self, expr):
         return self._grouped(expr, "*", lambda e: super(_Printer, self)._print_Mul(e))
@@ -718,6 +737,8 @@ class CompiledFunction:
         self.reduce = reduce
         self.exprs = tuple(exprs)
         self._single = single
+        #: rows per block when a reduced function is fed long inputs (see ``__call__``)
+        self.block_rows = _BLOCK_ROWS
 
     def __call__(self, *values):
         specs = self._specs
@@ -753,9 +774,26 @@ class CompiledFunction:
                 f"the arguments' leading (row) shapes do not broadcast together ({detail})"
             ) from None
         N = math.prod(L)
+        if not self.reduce:
+            return self._func(*arrays, L, N)
         if self.reduce == "mean" and N == 0:
             raise ShapeError("reduce='mean' over zero rows is undefined")
-        return self._func(*arrays, L, N)
+        B = self.block_rows
+        if len(L) == 1 and N > B + B // 2:
+            # Rows in blocks: every temporary of a block stays in cache, and the second
+            # pass over a block of X (X.T @ r after X @ w) reads it from cache, not memory.
+            func = self._func
+            rows = [r == L for r in lead]
+            out = None
+            for i in range(0, N, B):
+                j = min(i + B, N)
+                part = func(*[a[i:j] if r else a for a, r in zip(arrays, rows)], (j - i,), j - i)
+                out = part if out is None else _tree_add(out, part)
+        else:
+            out = self._func(*arrays, L, N)
+        if self.reduce == "mean":
+            out = _tree_scale(out, 1.0 / N)
+        return out
 
     def __repr__(self) -> str:
         out = "value" if self._single else f"{len(self.exprs)} values"
@@ -763,6 +801,25 @@ class CompiledFunction:
             out += f" + grad[{', '.join(self.grad)}]"
         extra = f", reduce={self.reduce!r}" if self.reduce else ""
         return f"<CompiledFunction ({', '.join(self.args)}) -> {out}{extra}>"
+
+
+def _tree_add(a, b):
+    if isinstance(a, tuple):
+        return tuple(_tree_add(x, y) for x, y in zip(a, b))
+    if isinstance(a, list):
+        return [_tree_add(x, y) for x, y in zip(a, b)]
+    if type(a) is numpy.ndarray and a.ndim:
+        a += b
+        return a
+    return a + b
+
+
+def _tree_scale(a, s):
+    if isinstance(a, tuple):
+        return tuple(_tree_scale(x, s) for x in a)
+    if isinstance(a, list):
+        return [_tree_scale(x, s) for x in a]
+    return a * s
 
 
 def _as_float_array(v, spec: _Arg):
@@ -1063,7 +1120,7 @@ def _compile(fs, args, grad, reduce, single) -> CompiledFunction:
             else:
                 parts.append(f"{pr(c)}*{code}")
         out = " + ".join(parts).replace("+ -", "- ")
-        return f"({out})/_N" if reduce == "mean" else out
+        return out
 
     def entry_code(e) -> str:
         """Code for one entry assigned into a block (broadcast by assignment)."""
@@ -1087,8 +1144,7 @@ def _compile(fs, args, grad, reduce, single) -> CompiledFunction:
                     for i, kR in rs:
                         lines.append(f"    {target}[..., {i}] += {pr(reduced[kR])}")
                 else:
-                    scale = "/_N" if reduce == "mean" else ""
-                    lines.append(f"    {target} = _rdot({F}, {xname}, _L){scale}")
+                    lines.append(f"    {target} = _rdot({F}, {xname}, _L)")
                     for i, kR in rs:
                         lines.append(f"    {target}[{i}] += {value_code(reduced[kR])}")
                 outs.append(target)
@@ -1118,9 +1174,15 @@ def _compile(fs, args, grad, reduce, single) -> CompiledFunction:
             results.append(f"({outs[0]}, [{', '.join(outs[1:])}])")
 
     ret = results[0] if single else "(" + ", ".join(results) + ",)"
+    doc = "Generated by symml.compile; _L = leading (row) shape, _N = its size."
+    if reduce:
+        doc += (
+            "\n\n    Sums over the rows. The caller feeds long inputs in blocks of rows, adds the"
+            "\n    blocks' sums, and divides by the number of rows for reduce='mean'.\n    "
+        )
     header = [
         f"def _symml_compiled({', '.join(arg_locals + ['_L', '_N'])}):",
-        '    """Generated by symml.compile; _L = leading (row) shape, _N = its size."""',
+        f'    """{doc}"""',
     ]
     source = "\n".join(header + lines + [f"    return {ret}", ""])
     namespace = dict(_NAMESPACE_BASE)

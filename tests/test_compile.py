@@ -327,6 +327,32 @@ def test_reduce_matches_numpy_reduction_of_rowwise_output(reduce):
     np.testing.assert_array_equal(rgw, np.array([60.0, 0, 0, 0, 0]) / (1 if reduce == "sum" else 10))
 
 
+def _flat(r):
+    """All numbers of a (value, [grads]) result, or of a plain array, in one vector."""
+    if isinstance(r, tuple):
+        return np.concatenate([np.ravel(a) for a in (r[0], *r[1])])
+    return np.ravel(r)
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean"])
+def test_reduce_in_blocks_of_rows_matches_numpy(reduce):
+    w, xv, loss = _logistic(4)
+    e = loss + w[0] ** 2 + sympy.Integer(3)  # row-free parts are counted once per row
+    H = sm.hessian(e, list(w) + [b])
+    args = [w, b, xv, y]
+    rng = np.random.default_rng(13)
+    W, X, Y = rng.normal(size=4), rng.normal(size=(103, 4)), rng.normal(size=103)
+    npred = np.sum if reduce == "sum" else np.mean
+    v, (gw, gb) = sm.compile(e, args, grad=[w, b])(W, 0.3, X, Y)
+    want = _flat((npred(v), [npred(gw, axis=0), npred(gb)]))
+    want_h = npred(sm.compile(H, args)(W, 0.3, X, Y), axis=0).ravel()
+    for f, ref in ((sm.compile(e, args, grad=[w, b], reduce=reduce), want),
+                   (sm.compile(H, args, reduce=reduce), want_h)):
+        np.testing.assert_allclose(_flat(f(W, 0.3, X, Y)), ref, rtol=1e-12, atol=1e-12)
+        f.block_rows = 10  # 11 blocks, the last one short
+        np.testing.assert_allclose(_flat(f(W, 0.3, X, Y)), ref, rtol=1e-12, atol=1e-12)
+
+
 def test_reduce_of_hessian_and_constants():
     f = sm.compile(sympy.hessian(x**2 * y + y**2, [x, y]), [x, y], reduce="sum")
     out = f(np.arange(3.0), 1.0)
@@ -508,17 +534,17 @@ def test_symml_hessian_is_compiled_symmetric_once():
 
 
 def test_long_sums_and_deep_nesting_compile():
-    xs = [sm.symbol(f"x{i}") for i in range(2000)]
-    long_sum = sympy.Add(*[(i % 7 + 1) * xs[i] ** 2 for i in range(2000)])
+    xs = [sm.symbol(f"x{i}") for i in range(1100)]
+    long_sum = sympy.Add(*[(i % 7 + 1) * xs[i] ** 2 for i in range(1100)])
     f = sm.compile(long_sum, xs)
-    vals = np.linspace(-1, 1, 2000)
-    np.testing.assert_allclose(f(*vals), np.sum((np.arange(2000) % 7 + 1) * vals**2), rtol=1e-12)
+    vals = np.linspace(-1, 1, 1100)
+    np.testing.assert_allclose(f(*vals), np.sum((np.arange(1100) % 7 + 1) * vals**2), rtol=1e-12)
     deep = x
-    for _ in range(400):
+    for _ in range(250):
         deep = sympy.sin(deep) + y
     g = sm.compile(deep, [x, y])
     ref = 0.3
-    for _ in range(400):
+    for _ in range(250):
         ref = math.sin(ref) + 0.1
     assert g(0.3, 0.1) == pytest.approx(ref, rel=1e-12)
 

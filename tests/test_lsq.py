@@ -196,3 +196,31 @@ def test_exact_fits_with_zero_estimates_converge(ys, expected):
     assert sol.success, sol.message
     np.testing.assert_allclose(sol.x, expected, atol=1e-14)
     assert sol.rss < 1e-28
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    rate=st.floats(0.05, 5.0),
+    noise=st.sampled_from([0.0, 1e-3, 0.1, 1.0]),
+    start_factor=st.floats(0.2, 5.0),
+)
+def test_success_means_a_stationary_point(seed, rate, noise, start_factor):
+    """Whenever success is reported, the point is stationary by an independent NumPy check
+    (hand-written Jacobian of a*exp(-b*x) + c; the Gauss-Newton step from a plain lstsq is
+    negligible against the standard errors or the estimates)."""
+    rng = np.random.default_rng(seed)
+    xs = np.linspace(0, 4, 25)
+    ys = 2.0 * np.exp(-rate * xs) + 0.5 + noise * rng.normal(size=25)
+    p0 = np.array([2.0, rate, 0.5]) * start_factor
+    sol = solve_least_squares(y - (a * sp.exp(-b * x) + c), [a, b, c], {x: xs, y: ys}, p0)
+    if not sol.success:
+        assert sol.status in (-1, 0, 3) and sol.message
+        return
+    A, B, C = sol.x
+    e = np.exp(-B * xs)
+    r = ys - (A * e + C)
+    J = -np.column_stack([e, -A * xs * e, np.ones_like(xs)])
+    dx = np.linalg.lstsq(J, -r, rcond=None)[0]
+    assert np.all(np.abs(dx) <= 1e-6 * sol.stderr + 1e-9 * (np.abs(sol.x) + 1e-3))
+    assert sol.rss == pytest.approx(float(np.sum(r**2)), rel=1e-6, abs=1e-20)

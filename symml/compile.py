@@ -406,11 +406,10 @@ def _safe(expr, memo: dict):
 class _Linear:
     """Placeholders for linear forms ``sum_i c_i x[i]`` over data vectors."""
 
-    def __init__(self, data: list[_Arg], vectors: list[_Arg]):
+    def __init__(self, data: list[_Arg]):
         self.data = [a for a in data if len(a.shape) == 1 and a.shape[0] >= 2]
         self.index = {s: (a, i) for a in self.data for i, s in enumerate(a.symbols)}
         self.components = frozenset(self.index)
-        self.vectors = vectors  # all vector args: a coefficient that is one of them in order
         self.forms: dict = {}  # (arg name, coefficients) -> Dummy
         self.defs: list = []  # (Dummy, arg, coefficients) in creation order
         self.memo: dict = {}
@@ -952,7 +951,7 @@ def _compile(fs, args, grad, reduce, single) -> CompiledFunction:
     # 3. linear forms over data vectors (vector args we do not differentiate by)
     gsyms = {s for g in grad_specs or () for s in g.symbols}
     data = [a for a in specs if len(a.shape) == 1 and not (set(a.symbols) & gsyms)]
-    linear = _Linear(data, [a for a in specs if len(a.shape) == 1])
+    linear = _Linear(data)
     for blocks in blocks_per_f:
         for blk in blocks:
             for idx in numpy.ndindex(blk.shape):
@@ -1050,21 +1049,26 @@ def _compile(fs, args, grad, reduce, single) -> CompiledFunction:
         text = pr(e)
         lines.append(f"    {target} = {text}")
 
+    # coefficient vectors that are an argument as a whole: a vector, a row or a column of a matrix
+    whole: dict = {}
+    for a in specs:
+        nm = arg_local_of[a.name]
+        if len(a.shape) == 1:
+            whole[tuple(a.symbols)] = nm
+        elif len(a.shape) == 2:
+            r, c = a.shape
+            for i in range(r):
+                whole.setdefault(tuple(a.symbols[i * c : (i + 1) * c]), f"{nm}[..., {i}, :]")
+            for j in range(c):
+                whole.setdefault(tuple(a.symbols[j::c]), f"{nm}[..., :, {j}]")
     for ph, arg, cs in linear.defs:
         nm = name_dummy(ph, "lin")
         xname = arg_local_of[arg.name]
-        vec = next(
-            (
-                arg_local_of[v.name]
-                for v in linear.vectors
-                if v.shape == arg.shape and tuple(v.symbols) == cs
-            ),
-            None,
-        )
-        if vec is not None:
-            lines.append(f"    {nm} = _dot({xname}, {vec})")
+        if cs in whole:
+            lines.append(f"    {nm} = _dot({xname}, {whole[cs]})")
         elif all(c.is_number for c in cs):
-            lines.append(f"    {nm} = {xname} @ numpy.array([{', '.join(repr(float(c)) for c in cs)}])")
+            consts = ", ".join(repr(float(c)) for c in cs)
+            lines.append(f"    {nm} = {xname} @ numpy.array([{consts}])")
         else:
             lines.append(f"    {nm} = _dot({xname}, _stack({', '.join(pr(c) for c in cs)}))")
 

@@ -224,3 +224,14 @@ def test_success_means_a_stationary_point(seed, rate, noise, start_factor):
     dx = np.linalg.lstsq(J, -r, rcond=None)[0]
     assert np.all(np.abs(dx) <= 1e-6 * sol.stderr + 1e-9 * (np.abs(sol.x) + 1e-3))
     assert sol.rss == pytest.approx(float(np.sum(r**2)), rel=1e-6, abs=1e-20)
+
+
+def test_large_problem_skips_the_polish_and_still_converges():
+    rng = np.random.default_rng(3)
+    xs = rng.uniform(-2, 2, 30_000)  # 30,000 rows * 3 > POLISH_MAX_CELLS
+    ys = 1.0 + 0.5 * xs + rng.normal(0, 0.1, xs.size)
+    sol = solve_least_squares(y - (a + b * x), [a, b], {x: xs, y: ys}, [0.0, 0.0])
+    beta, cov, rss = _linear_reference(np.column_stack([np.ones(xs.size), xs]), ys)
+    assert sol.success and not sol.polished
+    np.testing.assert_allclose(sol.x, beta, rtol=1e-10)
+    np.testing.assert_allclose(sol.stderr, np.sqrt(np.diag(cov)), rtol=1e-8)

@@ -53,7 +53,7 @@ How it works
    definite). A step is kept only if the extended-precision residual sum of squares does not
    rise. This fixes the final digits where double precision stalls (ill-conditioned models,
    round-off-level residuals as in NIST's Lanczos1). Models that mpmath cannot evaluate
-   (piecewise ones) skip the polish.
+   (piecewise ones) and large problems (rows * (parameters + 1) > 50,000) skip the polish.
 4. If the polish is unavailable or does not converge, the double-precision runs are repeated
    with tolerances at machine precision, continuing from the best point.
 5. Convergence test at the final point (in the polish's precision when it ran): the
@@ -105,6 +105,9 @@ __all__ = ["LsqSolution", "solve_least_squares"]
 POLISH_DPS = 30
 #: The polish stops when its step is below this, relative to the estimates (or offset) ...
 POLISH_REL_STEP = 1e-17
+#: The polish runs when rows * (parameters + 1) is at most this (its arithmetic is mpmath's,
+#: about 1e-5 s per row and expression); larger problems keep the double-precision answer.
+POLISH_MAX_CELLS = 50_000
 #: Newton steps (exact second-order term) from the first polish iteration.
 POLISH_NEWTON_FIRST = True
 #: ... or after this many iterations.
@@ -838,12 +841,14 @@ def solve_least_squares(
     def polish_converged(pol) -> bool:
         return pol is not None and bool(pol[3] <= REL_STEP_TOL or pol[4] <= REL_OFFSET_TOL)
 
+    # the polish only starts close to a minimum (it would not help far from one), and only
+    # for problems small enough for its row-by-row arithmetic
+    polish_ok = n * (p + 1) <= POLISH_MAX_CELLS
     best = double_phase(None, DOUBLE_TOL, tight=False)
-    # the polish only starts close to a minimum (it would not help far from one)
-    polished = _polish(prob, best.x, lb, ub) if best.near else None
+    polished = _polish(prob, best.x, lb, ub) if best.near and polish_ok else None
     if not polish_converged(polished) and not best.converged:
         best = double_phase(best, _EPS, tight=True)
-        if model.mp_ok is not False and best.near:
+        if model.mp_ok is not False and best.near and polish_ok:
             polished = _polish(prob, best.x, lb, ub)
 
     # -- results at the final point ------------------------------------------------------------

@@ -110,8 +110,9 @@ POLISH_REL_STEP = 1e-17
 POLISH_MAX_CELLS = 50_000
 #: Newton steps (exact second-order term) from the first polish iteration.
 POLISH_NEWTON_FIRST = True
-#: ... or after this many iterations.
+#: ... or after this many iterations or extended-precision evaluations.
 POLISH_MAX_ITER = 20
+POLISH_MAX_EVALS = 30
 #: Tolerances (ftol, xtol, gtol) of the first double-precision runs ...
 DOUBLE_TOL = 1e-10
 #: ... which stop once the Gauss-Newton step is this small relative to the estimates ...
@@ -667,6 +668,8 @@ def _polish(prob: _Problem, x: np.ndarray, lb: np.ndarray, ub: np.ndarray, dps: 
                 t = mpmath.mpf(1)
                 accepted = False
                 for _ in range(12):
+                    if evals[0] >= POLISH_MAX_EVALS:
+                        break
                     trial = [xm[i] + t * mpmath.mpf(dx[i]) for i in range(p)]
                     if all(lb[i] <= trial[i] <= ub[i] for i in range(p)):
                         r_new, J_new = rj(trial)

@@ -158,6 +158,12 @@ def test_missing_file_is_a_data_error(tmp_path):
     bad.write_text("not a NIST file\n")
     with pytest.raises(DataError, match="not a NIST StRD"):
         load_problem(bad)
+    # a real file with its model formula removed
+    lines = (NIST / "Misra1a.dat").read_text().splitlines()
+    cut = tmp_path / "Cut.dat"
+    cut.write_text("\n".join(ln if "y = b1" not in ln else "" for ln in lines) + "\n")
+    with pytest.raises(DataError, match="no model formula"):
+        load_problem(cut)
 
 
 HARD = ["MGH09", "MGH10", "Bennett5", "Eckerle4", "BoxBOD", "MGH17"]

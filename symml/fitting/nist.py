@@ -209,9 +209,11 @@ def load_problem(path: str | os.PathLike) -> NistProblem:
 
     # The model: from the line with '=' after "Model:" up to the '+ e' error term.
     text = "\n".join(lines[: s0 - 1])
-    model_at = text.index("Model:")
-    body = text[model_at:].splitlines()[1:]
-    start = next(i for i, line in enumerate(body) if "=" in line)
+    model_at = text.find("Model:")
+    body = text[model_at:].splitlines()[1:] if model_at >= 0 else []
+    start = next((i for i, line in enumerate(body) if "=" in line), None)
+    if start is None:
+        raise DataError(f"{path.name}: no model formula after 'Model:' before line {s0}")
     formula = []
     constants: dict[str, str] = {}  # e.g. Roszman1's "pi = 3.14159..." line
     for line in body[start:]:
@@ -233,7 +235,7 @@ def load_problem(path: str | os.PathLike) -> NistProblem:
     if any(len(r) != len(columns) for r in raw):
         raise DataError(f"{path.name}: ragged data lines {d0}-{d1}")
     data_text = {c: tuple(r[j] for r in raw) for j, c in enumerate(columns)}
-    data = {c: np.array([float(v) for v in vals]) for c, vals in data_text.items()}
+    data = {c: np.asarray(vals, dtype=float) for c, vals in data_text.items()}
 
     difficulty = re.search(r"(Lower|Average|Higher) Level of Difficulty", text)
     lhs, rhs = _formula_to_sympy(model_text)

@@ -533,12 +533,17 @@ def _cse(exprs):
     SymPy's full ``cse`` also factors common sub-sums and sub-products out of different
     sums (``opt_cse``), which costs time superlinear in the expression size; past
     ``_FULL_CSE_NODES`` distinct nodes (a Hessian of dozens of parameters) only the
-    linear-time tree elimination runs. Measured on a 49-parameter MLP Hessian, the
-    skipped step changed the run time of the compiled function by less than the timing
-    noise while taking most of the compile time.
+    linear-time tree elimination runs.
+
+    Measured on a 49-parameter MLP (reduce="sum", 5e4 rows): value+gradient 12.9 ms (tree
+    only) / 10.5 ms (full) / 10.0 ms (full + ``optimizations="basic"``); Hessian 231 / 229
+    / 193 ms with compile times 0.55 / 0.70 / 4.3 s. ``basic`` is not used: its gain is
+    small and its cost can explode (a chain of 250 nested ``sin(...) + y``, 500 nodes:
+    27 s instead of 0.1 s).
     """
     symbols = (sympy.Dummy(f"x{i}") for i in itertools.count())
-    if _dag_size(exprs, _FULL_CSE_NODES) <= _FULL_CSE_NODES:
+    size = _dag_size(exprs, _FULL_CSE_NODES)
+    if size <= _FULL_CSE_NODES:
         return sympy.cse(exprs, symbols=symbols, order="none", list=True)
     from sympy.simplify.cse_main import tree_cse
 

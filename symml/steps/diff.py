@@ -33,6 +33,7 @@ from sympy import Derivative, Heaviside, Matrix, S
 from ..errors import ArgumentError, ShapeError
 from ..functions import relu, sigmoid, softplus
 from .model import Derivation, Step
+from .render import _positive_first
 from .render import text as _t
 
 __all__ = ["diff", "grad", "jacobian", "hessian"]
@@ -180,7 +181,7 @@ class _Differ:
 
     def sum(self, f, x) -> Step:
         """Sum and difference rules: (f + g)' = f' + g' and (f - g)' = f' - g', term by term."""
-        terms = list(f.as_ordered_terms())
+        terms = _positive_first(list(f.as_ordered_terms()))
         fixed = [t for t in terms if not self.depends(t, x)]
         if len(fixed) > 1:  # the terms free of x are one constant, derived in one step
             terms = [t for t in terms if self.depends(t, x)] + [sympy.Add(*fixed)]

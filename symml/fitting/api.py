@@ -21,7 +21,7 @@ zeros.
 >>> x = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
 >>> r = sm.fit("y ~ a + b*x", {"x": x, "y": 1 + 2*x + np.array([0.1, -0.1, 0.0, 0.1, -0.1])})
 >>> print(f"{r.params['a']:.4f} {r.params['b']:.4f} {r.stderr['b']:.4f}")
-1.0200 1.9800 0.0383
+1.0400 1.9800 0.0346
 """
 
 from __future__ import annotations

@@ -216,7 +216,7 @@ class FitResult:
         >>> r = sm.fit("y ~ a + b*x", {"x": [0, 1, 2, 3], "y": [1.0, 2.9, 5.2, 6.9]})
         >>> lo, hi = r.conf_int()["b"]
         >>> print(f"{lo:.3f} {hi:.3f}")
-        1.498 2.502
+        1.667 2.333
         """
         if not 0 < level < 1:
             raise ArgumentError(f"level must be between 0 and 1, got {level}")
@@ -336,7 +336,7 @@ class FitResult:
         >>> r = sm.fit("y ~ a + b*x", {"x": [0, 1, 2, 3], "y": [1.0, 2.9, 5.2, 6.9]})
         >>> value, se = r.derived("a + 2*b")
         >>> print(f"{value:.4f} +- {se:.4f}")
-        5.0100 +- 0.0794
+        5.0000 +- 0.0949
         """
         from .._convert import as_expr
         from ..calculus import grad as _grad
@@ -385,7 +385,7 @@ class FitResult:
         >>> import symml as sm
         >>> r = sm.fit("y ~ a + b*x", {"x": [0, 1, 2, 3], "y": [1.0, 2.9, 5.2, 6.9]})
         >>> r.predict({"x": [4, 5]}).round(3)
-        array([8.98, 10.98])
+        array([ 9., 11.])
         """
         return self._problem.predict(self.x, data)
 

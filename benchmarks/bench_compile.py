@@ -40,10 +40,7 @@ import symml as sm
 def build_loss(d: int):
     """The per-row NLL written in the symml language."""
     prog = sm.parse(
-        f"param w[{d}] = 0, b = 0\n"
-        f"data x[{d}], y\n"
-        "z = dot(w, x) + b\n"
-        "loss = softplus(z) - y*z\n"
+        f"param w[{d}] = 0, b = 0\ndata x[{d}], y\nz = dot(w, x) + b\nloss = softplus(z) - y*z\n"
     )
     return prog
 
@@ -80,7 +77,7 @@ def make_methods(d: int):
     ws = sympy.symbols(f"w0:{d}", real=True)
     xs = sympy.symbols(f"x0:{d}", real=True)
     bs, ys = sympy.symbols("b y", real=True)
-    zs = sum(wi * xi for wi, xi in zip(ws, xs)) + bs
+    zs = sum(wi * xi for wi, xi in zip(ws, xs, strict=True)) + bs
     row = sympy.log(1 + sympy.exp(zs)) - ys * zs
     outs = [row] + [row.diff(v) for v in (*ws, bs)]
     for cse in (False, True):
@@ -97,13 +94,11 @@ def make_methods(d: int):
         methods[name] = run
 
     try:
-        import jax  # noqa: F401
+        import jax
+        import jax.numpy as jnp
     except ImportError:
         jax_note = "JAX is not installed here: skipped"
     else:  # pragma: no cover - not installed on the reference machine
-        import jax
-        import jax.numpy as jnp
-
         jax.config.update("jax_enable_x64", True)
 
         def jloss(params, X, y):
@@ -149,12 +144,60 @@ def check(methods, args, reference) -> None:
             raise SystemExit(f"{name} disagrees with the hand-written NumPy result")
 
 
+def bench_hessian(rows: int) -> None:
+    """Derive and compile the Hessian of a 49-parameter MLP's squared error (4-8-1, tanh)."""
+    prog = sm.parse(
+        "param W[8, 4] = 0, c[8] = 0, v[8] = 0, d = 0\n"
+        "data x[4], y\n"
+        "loss = (dot(v, tanh(W @ x + c)) + d - y)^2\n"
+    )
+    loss = prog["loss"]
+    t = time.perf_counter()
+    H = sm.hessian(loss, prog.params)
+    t_derive = time.perf_counter() - t
+    args = [prog.params, "x", "y"]
+    t = time.perf_counter()
+    f = sm.compile(H, args, reduce="sum")
+    t_compile = time.perf_counter() - t
+    t = time.perf_counter()
+    g = sm.compile(loss, args, grad=prog.params, reduce="sum")
+    t_grad = time.perf_counter() - t
+    rng = np.random.default_rng(0)
+    vals = [
+        rng.normal(size=(8, 4)),
+        rng.normal(size=8),
+        rng.normal(size=8),
+        0.1,
+        rng.normal(size=(rows, 4)),
+        rng.normal(size=rows),
+    ]
+    t_run = min(_once(f, vals) for _ in range(5))
+    t_grun = min(_once(g, vals) for _ in range(5))
+    print(
+        f"49-parameter MLP: sm.hessian {t_derive:.2f} s ({H.shape[0]}x{H.shape[1]}); "
+        f"compile Hessian {t_compile:.2f} s ({f.source.count(chr(10))} lines), "
+        f"value+gradient {t_grad:.2f} s; at n = {rows}: Hessian {t_run * 1e3:.1f} ms, "
+        f"value+gradient {t_grun * 1e3:.2f} ms (reduce='sum')"
+    )
+
+
+def _once(f, vals) -> float:
+    t = time.perf_counter()
+    f(*vals)
+    return time.perf_counter() - t
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--d", type=int, default=10, help="number of features")
     parser.add_argument("--repeat", type=int, default=15, help="interleaved rounds (best of)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--hessian",
+        action="store_true",
+        help="also derive and compile the Hessian of a 49-parameter MLP (takes a while)",
+    )
     opts = parser.parse_args(argv)
 
     methods, compile_times, jax_note = make_methods(opts.d)
@@ -183,6 +226,8 @@ def main(argv=None) -> None:
         for name, t in times.items():
             print(f"{n:>9}  {name:<26} {t * 1e3:>10.3f} {t / base:>7.2f}")
         print()
+    if opts.hessian:
+        bench_hessian(10_000)
 
 
 if __name__ == "__main__":

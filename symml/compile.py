@@ -108,7 +108,9 @@ def _rvdot(a, b, L):
     a = numpy.asarray(a, dtype=float)
     b = numpy.asarray(b, dtype=float)
     if len(L) == 1 and a.shape == L and b.shape == L:
-        return numpy.dot(a, b)
+        # einsum, not numpy.dot: OpenBLAS runs ddot on threads, and on a busy machine one
+        # 16384-long ddot then waits a scheduler slice (~10 ms instead of 5 us; measured)
+        return numpy.einsum("i,i->", a, b)
     return _rsum(a * b, L)
 
 
@@ -476,7 +478,7 @@ def _outer_split(entries, data: list[_Arg]):
         comps = set(arg.symbols)
         F = None
         R = []
-        for e, xi in zip(entries, arg.symbols):
+        for e, xi in zip(entries, arg.symbols, strict=True):
             if xi not in _fs(e):
                 break
             d = e.diff(xi)
@@ -696,9 +698,7 @@ def _as_sympy(f) -> Any:
             return f
         if isinstance(f, (int, float)) and not isinstance(f, bool):
             return sympy.Float(f) if isinstance(f, float) else sympy.Integer(f)
-        raise ArgumentError(
-            f"compile: cannot convert {f!r}; pass a SymPy expression"
-        ) from None
+        raise ArgumentError(f"compile: cannot convert {f!r}; pass a SymPy expression") from None
     return as_expr(f)
 
 
@@ -753,7 +753,7 @@ class CompiledFunction:
             )
         arrays = []
         lead = []
-        for spec, nd, v in zip(specs, self._nd, values):
+        for spec, nd, v in zip(specs, self._nd, values, strict=True):
             if type(v) is numpy.ndarray and v.dtype == numpy.float64:
                 a = v
             else:
@@ -773,7 +773,7 @@ class CompiledFunction:
         try:
             L = numpy.broadcast_shapes(*lead)
         except ValueError:
-            detail = ", ".join(f"{s.label}: {sh}" for s, sh in zip(specs, lead))
+            detail = ", ".join(f"{s.label}: {sh}" for s, sh in zip(specs, lead, strict=True))
             raise ShapeError(
                 f"the arguments' leading (row) shapes do not broadcast together ({detail})"
             ) from None
@@ -791,7 +791,11 @@ class CompiledFunction:
             out = None
             for i in range(0, N, B):
                 j = min(i + B, N)
-                part = func(*[a[i:j] if r else a for a, r in zip(arrays, rows)], (j - i,), j - i)
+                part = func(
+                    *[a[i:j] if r else a for a, r in zip(arrays, rows, strict=True)],
+                    (j - i,),
+                    j - i,
+                )
                 out = part if out is None else _tree_add(out, part)
         else:
             out = self._func(*arrays, L, N)
@@ -809,9 +813,9 @@ class CompiledFunction:
 
 def _tree_add(a, b):
     if isinstance(a, tuple):
-        return tuple(_tree_add(x, y) for x, y in zip(a, b))
+        return tuple(_tree_add(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, list):
-        return [_tree_add(x, y) for x, y in zip(a, b)]
+        return [_tree_add(x, y) for x, y in zip(a, b, strict=True)]
     if type(a) is numpy.ndarray and a.ndim:
         a += b
         return a
@@ -1008,12 +1012,11 @@ def _compile(fs, args, grad, reduce, single) -> CompiledFunction:
     lines: list[str] = []
     # components are extracted lazily: only those that appear
     comp_of = {}
-    for a, nm in zip(specs, arg_locals):
+    for a, nm in zip(specs, arg_locals, strict=True):
         if a.shape:
             for j, idx in enumerate(numpy.ndindex(a.shape)):
                 comp_of[a.symbols[j]] = (nm, idx)
     printer = _Printer(local)
-    body: list[str] = []
     counter = {"x": 0, "h": 0}
 
     def name_dummy(d, prefix):
@@ -1040,7 +1043,7 @@ def _compile(fs, args, grad, reduce, single) -> CompiledFunction:
                 "numerical form"
             ) from None
 
-    arg_local_of = {a.name: nm for a, nm in zip(specs, arg_locals)}
+    arg_local_of = {a.name: nm for a, nm in zip(specs, arg_locals, strict=True)}
     depth_memo: dict = {}
 
     def emit(target: str, e) -> None:

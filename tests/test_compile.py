@@ -324,7 +324,9 @@ def test_reduce_matches_numpy_reduction_of_rowwise_output(reduce):
     only_params = sm.compile(w[0] ** 2, [w, xv], grad=[w], reduce=reduce)
     rv, (rgw,) = only_params(np.array([3.0, 0, 0, 0, 0]), np.zeros((10, 5)))
     assert rv == (90.0 if reduce == "sum" else 9.0)
-    np.testing.assert_array_equal(rgw, np.array([60.0, 0, 0, 0, 0]) / (1 if reduce == "sum" else 10))
+    np.testing.assert_array_equal(
+        rgw, np.array([60.0, 0, 0, 0, 0]) / (1 if reduce == "sum" else 10)
+    )
 
 
 def _flat(r):
@@ -346,8 +348,10 @@ def test_reduce_in_blocks_of_rows_matches_numpy(reduce):
     v, (gw, gb) = sm.compile(e, args, grad=[w, b])(W, 0.3, X, Y)
     want = _flat((npred(v), [npred(gw, axis=0), npred(gb)]))
     want_h = npred(sm.compile(H, args)(W, 0.3, X, Y), axis=0).ravel()
-    for f, ref in ((sm.compile(e, args, grad=[w, b], reduce=reduce), want),
-                   (sm.compile(H, args, reduce=reduce), want_h)):
+    for f, ref in (
+        (sm.compile(e, args, grad=[w, b], reduce=reduce), want),
+        (sm.compile(H, args, reduce=reduce), want_h),
+    ):
         np.testing.assert_allclose(_flat(f(W, 0.3, X, Y)), ref, rtol=1e-12, atol=1e-12)
         f.block_rows = 10  # 11 blocks, the last one short
         np.testing.assert_allclose(_flat(f(W, 0.3, X, Y)), ref, rtol=1e-12, atol=1e-12)
@@ -365,7 +369,9 @@ def test_linear_form_path_matches_scalar_path():
     w, xv, loss = _logistic(d)
     xs = [sm.symbol(f"x{i}") for i in range(d)]
     ws = [sm.symbol(f"w{i}") for i in range(d)]
-    loss_s = loss.subs({**dict(zip(xv, xs)), **dict(zip(w, ws))}, simultaneous=True)
+    loss_s = loss.subs(
+        {**dict(zip(xv, xs, strict=True)), **dict(zip(w, ws, strict=True))}, simultaneous=True
+    )
     rng = np.random.default_rng(9)
     W, X, Y = rng.normal(size=d), rng.normal(size=(200, d)), (rng.random(200) < 0.5) * 1.0
     for reduce in (None, "sum", "mean"):
@@ -428,8 +434,25 @@ def test_kink_conventions_follow_exactly():
 # numerical safety (|z| up to 1e3), against mpmath at 50 digits
 # ------------------------------------------------------------------------------------------
 
-ZS = np.array([-1000.0, -745.0, -710.0, -100.0, -40.0, -1.0, -1e-8, 0.0, 1e-8, 1.0, 40.0,
-               100.0, 710.0, 745.0, 1000.0])
+ZS = np.array(
+    [
+        -1000.0,
+        -745.0,
+        -710.0,
+        -100.0,
+        -40.0,
+        -1.0,
+        -1e-8,
+        0.0,
+        1e-8,
+        1.0,
+        40.0,
+        100.0,
+        710.0,
+        745.0,
+        1000.0,
+    ]
+)
 
 
 def _mp(fun):
@@ -500,8 +523,11 @@ def test_hessian_of_fifty_parameters_compiles():
     # the Hessian of softplus(w.x) + log(1 + |w|^2), written out entry by entry
     s = sigmoid(u) * sigmoid(-u)
     H = sympy.ImmutableMatrix(
-        n, n, lambda i, j: s * xv[i] * xv[j] + (2 if i == j else 0) / (1 + r)
-        - 4 * w[i] * w[j] / (1 + r) ** 2
+        n,
+        n,
+        lambda i, j: (
+            s * xv[i] * xv[j] + (2 if i == j else 0) / (1 + r) - 4 * w[i] * w[j] / (1 + r) ** 2
+        ),
     )
     f = sm.compile(H, [w, xv])
     rng = np.random.default_rng(11)
@@ -592,8 +618,19 @@ def test_bad_compile_requests_raise():
 # property test: random small expressions
 # ------------------------------------------------------------------------------------------
 
-_UNARY = [sympy.sin, sympy.cos, sympy.exp, sympy.tanh, sympy.atan, sigmoid, softplus, relu,
-          sympy.Abs, lambda u: sympy.log(1 + u**2), lambda u: sympy.sqrt(1 + u**2)]
+_UNARY = [
+    sympy.sin,
+    sympy.cos,
+    sympy.exp,
+    sympy.tanh,
+    sympy.atan,
+    sigmoid,
+    softplus,
+    relu,
+    sympy.Abs,
+    lambda u: sympy.log(1 + u**2),
+    lambda u: sympy.sqrt(1 + u**2),
+]
 
 
 def _exprs():

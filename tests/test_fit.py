@@ -160,10 +160,12 @@ def test_delta_method_matches_finite_differences():
     d = r.derived("b1*b2")
     b = r.x
     h = 1e-6
-    g = np.array([
-        ((b[0] + h) * b[1] - (b[0] - h) * b[1]) / (2 * h),
-        (b[0] * (b[1] + h) - b[0] * (b[1] - h)) / (2 * h),
-    ])
+    g = np.array(
+        [
+            ((b[0] + h) * b[1] - (b[0] - h) * b[1]) / (2 * h),
+            (b[0] * (b[1] + h) - b[0] * (b[1] - h)) / (2 * h),
+        ]
+    )
     assert d.value == pytest.approx(b[0] * b[1], rel=1e-14)
     assert d.stderr == pytest.approx(math.sqrt(g @ np.asarray(r.cov) @ g), rel=1e-8)
     assert d.gradient["b1"] == pytest.approx(b[1], rel=1e-14)
@@ -343,8 +345,16 @@ def test_report_repr_markdown():
 
 
 def test_cli_fit_decay_example(capsys):
-    code = cli_main(["fit", str(EXAMPLES / "decay.sml"), "--data", str(EXAMPLES / "decay.csv"),
-                     "--conf-int", "wald"])
+    code = cli_main(
+        [
+            "fit",
+            str(EXAMPLES / "decay.sml"),
+            "--data",
+            str(EXAMPLES / "decay.csv"),
+            "--conf-int",
+            "wald",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "[[Variables]]" in out and "[[Confidence intervals]]" in out
@@ -380,8 +390,16 @@ def test_read_csv_vector_columns_and_missing(tmp_path):
 def test_cli_plot(tmp_path):
     pytest.importorskip("matplotlib")
     out = tmp_path / "fit.png"
-    code = cli_main(["fit", str(EXAMPLES / "decay.sml"), "--data", str(EXAMPLES / "decay.csv"),
-                     "--plot", str(out)])
+    code = cli_main(
+        [
+            "fit",
+            str(EXAMPLES / "decay.sml"),
+            "--data",
+            str(EXAMPLES / "decay.csv"),
+            "--plot",
+            str(out),
+        ]
+    )
     assert code == 0 and out.stat().st_size > 1000
 
 

@@ -154,7 +154,10 @@ def test_poisson_regression_matches_irls():
     ses = [r.stderr[k] for k in ("b0", "b1", "b2")]
     np.testing.assert_allclose(est, beta, rtol=1e-9)
     np.testing.assert_allclose(ses, se, rtol=1e-8)
-    assert r.loglik == pytest.approx(scipy.stats.poisson.logpmf(y, np.exp(beta[0] + beta[1] * x1 + beta[2] * x2)).sum(), rel=1e-12)
+    assert r.loglik == pytest.approx(
+        scipy.stats.poisson.logpmf(y, np.exp(beta[0] + beta[1] * x1 + beta[2] * x2)).sum(),
+        rel=1e-12,
+    )
 
 
 def test_scalar_and_vector_forms_of_the_same_glm_agree():
@@ -204,7 +207,9 @@ def test_heteroscedastic_normal_with_two_predictors():
     n = 300
     x = RNG.uniform(0, 2, size=n)
     y = 1 + 2 * x + np.exp(-1 + 0.5 * x) * RNG.normal(size=n)
-    r = sm.fit("y ~ Normal(a + b*x, exp(c + d*x))", {"x": x, "y": y}, p0={"a": 0, "b": 0, "c": 0, "d": 0})
+    r = sm.fit(
+        "y ~ Normal(a + b*x, exp(c + d*x))", {"x": x, "y": y}, p0={"a": 0, "b": 0, "c": 0, "d": 0}
+    )
 
     def nll(t):
         a, b, c, d = t
@@ -271,8 +276,12 @@ def test_nll_matches_scipy_logpmf(a, b, dist):
         arg = "sigmoid(a + b*x)"
     ysym, asym, bsym, xsym = (sm.symbol(n) for n in ("y", "a", "b", "x"))
     row = row_negloglik(dist, (sm.expr(arg),), ysym)
-    obj = NLLObjective(row.core, [ParamSpec("a", (asym,)), ParamSpec("b", (bsym,))],
-                       {"x": x, "y": y}, {"x": xsym, "y": ysym})
+    obj = NLLObjective(
+        row.core,
+        [ParamSpec("a", (asym,)), ParamSpec("b", (bsym,))],
+        {"x": x, "y": y},
+        {"x": xsym, "y": ysym},
+    )
     total = obj.value([a, b]) + row.constant(y, None).sum()
     assert total == pytest.approx(ref().sum(), rel=1e-10, abs=1e-10)
 

@@ -37,7 +37,11 @@ def read_csv(path) -> dict[str, np.ndarray]:
         raise SymmlError(f"no such data file: {p}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SymmlError(f"cannot read {p}: {exc}") from None
-    lines = [(i + 1, ln) for i, ln in enumerate(text.splitlines()) if ln.strip() and not ln.lstrip().startswith("#")]
+    lines = [
+        (i + 1, ln)
+        for i, ln in enumerate(text.splitlines())
+        if ln.strip() and not ln.lstrip().startswith("#")
+    ]
     if not lines:
         raise DataError(f"{p}: no header row (the file is empty)")
     rows = list(csv.reader([ln for _, ln in lines]))
@@ -114,7 +118,7 @@ def _cmd_fit(args) -> int:
         print(f"[[Confidence intervals]] ({args.conf_int}, level {args.level:g})")
         width = max(len(n) for n in result.names)
         flat = []
-        for name, v in ci.items():
+        for v in ci.values():
             arr = np.asarray(v, dtype=float).reshape(-1, 2)
             flat += list(arr)
         for name, (lo, hi) in zip(result.names, flat, strict=True):
@@ -139,12 +143,22 @@ def register(subparsers) -> None:
     p.add_argument("--data", required=True, help="CSV file with a header row of column names")
     p.add_argument("--p0", nargs="+", metavar="NAME=VALUE", help="starting values")
     p.add_argument("--method", default=None, help="optimizer for likelihood models")
-    p.add_argument("--missing", choices=["raise", "drop"], default="raise",
-                   help="rows with NaN/missing values: raise an error (default) or drop them")
-    p.add_argument("--conf-int", choices=["wald", "profile"], default=None,
-                   help="also print confidence intervals")
+    p.add_argument(
+        "--missing",
+        choices=["raise", "drop"],
+        default="raise",
+        help="rows with NaN/missing values: raise an error (default) or drop them",
+    )
+    p.add_argument(
+        "--conf-int",
+        choices=["wald", "profile"],
+        default=None,
+        help="also print confidence intervals",
+    )
     p.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
-    p.add_argument("--plot", metavar="OUT.png", help="draw data, fit and residuals (needs matplotlib)")
+    p.add_argument(
+        "--plot", metavar="OUT.png", help="draw data, fit and residuals (needs matplotlib)"
+    )
     p.set_defaults(func=_cmd_fit)
 
 

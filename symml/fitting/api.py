@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 import scipy.optimize
@@ -170,7 +170,9 @@ class _Spec:
         self.text = m.text or text
         self.dist = m.dist
         if m.dist is not None and m.dist not in DISTRIBUTIONS:
-            raise FitError(f"unknown distribution '{m.dist}'; use one of {', '.join(DISTRIBUTIONS)}")
+            raise FitError(
+                f"unknown distribution '{m.dist}'; use one of {', '.join(DISTRIBUTIONS)}"
+            )
         if isinstance(m.lhs, sympy.MatrixBase) or (
             m.rhs is not None and isinstance(m.rhs, sympy.MatrixBase)
         ):
@@ -205,8 +207,12 @@ class _Spec:
             )
         order_text = prog.source or self.text
         param_names.sort(
-            key=lambda n: (n not in prog.params, list(prog.params).index(n) if n in prog.params else 0,
-                           _first_position(n, self.text or order_text), n)
+            key=lambda n: (
+                n not in prog.params,
+                list(prog.params).index(n) if n in prog.params else 0,
+                _first_position(n, self.text or order_text),
+                n,
+            )
         )
         self.params: list[ParamSpec] = []
         self.init: dict[str, object] = {}
@@ -244,9 +250,12 @@ class _Spec:
             k: data_syms[k]
             for k in sorted(
                 data_syms,
-                key=lambda k: (k not in prog.data_decls,
-                               data_order.index(k) if k in prog.data_decls else 0,
-                               _first_position(k, self.text), k),
+                key=lambda k: (
+                    k not in prog.data_decls,
+                    data_order.index(k) if k in prog.data_decls else 0,
+                    _first_position(k, self.text),
+                    k,
+                ),
             )
         }
         self.lhs = sympy.sympify(m.lhs)
@@ -267,8 +276,10 @@ class _Spec:
 
 def _data_args(expr, data_syms: Mapping[str, object], columns: Mapping[str, np.ndarray]):
     """Fresh symbols and float columns for every data symbol (component) in ``expr``."""
-    free = expr.free_symbols if not isinstance(expr, (list, tuple)) else set().union(
-        *(e.free_symbols for e in expr)
+    free = (
+        expr.free_symbols
+        if not isinstance(expr, (list, tuple))
+        else set().union(*(e.free_symbols for e in expr))
     )
     subs, args, values = {}, [], []
     for name, sym in data_syms.items():
@@ -358,7 +369,9 @@ def _start_and_bounds(spec: _Spec, p0, bounds):
             try:
                 lo, hi = v
             except (TypeError, ValueError):
-                raise ArgumentError(f"bounds of '{k}' must be a (low, high) pair, got {v!r}") from None
+                raise ArgumentError(
+                    f"bounds of '{k}' must be a (low, high) pair, got {v!r}"
+                ) from None
             bnds[k] = (lo, hi)
     flat_bounds = []
     for p in spec.params:
@@ -370,7 +383,9 @@ def _start_and_bounds(spec: _Spec, p0, bounds):
         flat_bounds += [(lo, hi)] * p.size
     for i, (lo, hi) in enumerate(flat_bounds):
         if (lo is not None and x0[i] < lo) or (hi is not None and x0[i] > hi):
-            x0[i] = min(max(x0[i], lo if lo is not None else -np.inf), hi if hi is not None else np.inf)
+            x0[i] = min(
+                max(x0[i], lo if lo is not None else -np.inf), hi if hi is not None else np.inf
+            )
     return x0, flat_bounds, {n: float(v) for n, v in zip(flat_names, x0, strict=True)}
 
 
@@ -472,7 +487,9 @@ class _LsqProblem(_Problem):
         with np.errstate(all="ignore"):
             out = self._f(*[float(v) for v in x], *self._values)
         r = np.broadcast_to(np.asarray(out[0], dtype=float), (self.n,))
-        J = np.column_stack([np.broadcast_to(np.asarray(c, dtype=float), (self.n,)) for c in out[1:]])
+        J = np.column_stack(
+            [np.broadcast_to(np.asarray(c, dtype=float), (self.n,)) for c in out[1:]]
+        )
         if self._sw is not None:
             r = r * self._sw
             J = J * self._sw[:, None]
@@ -507,8 +524,16 @@ class _LsqProblem(_Problem):
 
             try:
                 res = scipy.optimize.least_squares(
-                    fun, z0, jac=jac, bounds=(lo, hi), method="trf", xtol=1e-15, ftol=1e-15,
-                    gtol=1e-15, x_scale="jac", max_nfev=200 * (len(free) + 1),
+                    fun,
+                    z0,
+                    jac=jac,
+                    bounds=(lo, hi),
+                    method="trf",
+                    xtol=1e-15,
+                    ftol=1e-15,
+                    gtol=1e-15,
+                    x_scale="jac",
+                    max_nfev=200 * (len(free) + 1),
                 )
             except ValueError:
                 return np.inf, start
@@ -545,7 +570,12 @@ class _MleProblem(_Problem):
             return np.inf, start
         try:
             sol = maximize_likelihood(
-                self.objective, start, self.names, bounds=self._bounds, method=None, fixed={j: value}
+                self.objective,
+                start,
+                self.names,
+                bounds=self._bounds,
+                method=None,
+                fixed={j: value},
             )
         except SymmlError:
             return np.inf, start
@@ -637,14 +667,20 @@ def fit(
     if weights is not None:
         if isinstance(weights, str):
             if weights not in columns_in:
-                raise ArgumentError(f"weights names the column '{weights}', which data does not have")
+                raise ArgumentError(
+                    f"weights names the column '{weights}', which data does not have"
+                )
             weights = columns_in[weights]
         extra["weights"] = weights
     names = list(spec.data_syms)
     shapes = {n: spec.declared_shapes[n] for n in names if n in spec.declared_shapes}
     for n in names:
         if n not in shapes:
-            shapes[n] = () if not isinstance(spec.data_syms[n], sympy.MatrixBase) else (len(spec.data_syms[n]),)
+            shapes[n] = (
+                ()
+                if not isinstance(spec.data_syms[n], sympy.MatrixBase)
+                else (len(spec.data_syms[n]),)
+            )
     vd = validate_data(columns_in, names, shapes=shapes, missing=missing, extra=extra)
     columns = vd.columns
     w = columns.pop("weights", None)
@@ -712,7 +748,9 @@ def _fit_lsq(spec, columns, w, n, x0, flat_bounds, flat_names) -> FitResult:
         names=flat_names,
         x=x,
         params=_unflatten(spec, x),
-        stderr=_unflatten(spec, np.sqrt(np.diag(cov))) if sol.cov is not None else _unflatten(spec, np.full(p, np.nan)),
+        stderr=_unflatten(spec, np.sqrt(np.diag(cov)))
+        if sol.cov is not None
+        else _unflatten(spec, np.full(p, np.nan)),
         cov=_named_cov(cov, flat_names),
         cov_reason=sol.cov_reason or ("" if sol.cov is not None else "undetermined"),
         nobs=n,

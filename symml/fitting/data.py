@@ -209,8 +209,7 @@ def validate_data(
                 has_inf = bool(np.isinf(flat[bad]).any())
                 what = " and ".join(w for w, f in (("NaN", has_nan), ("inf", has_inf)) if f)
                 parts.append(
-                    f"column '{k}' has {what} in {_rows_phrase(len(rows))} "
-                    f"(row {_row_list(rows)})"
+                    f"column '{k}' has {what} in {_rows_phrase(len(rows))} (row {_row_list(rows)})"
                 )
             raise DataError(
                 f"data has NaN or infinite values in {total} of {n} rows: "

@@ -70,7 +70,9 @@ def fit_curve_data(result) -> dict:
     if len(right) == 1 and not vectors:
         x = problem.columns[right[0]]
         grid = np.linspace(float(np.min(x)), float(np.max(x)), 200)
-        out.update(x=x, x_name=right[0], grid=grid, curve=problem.predict(result.x, {right[0]: grid}))
+        out.update(
+            x=x, x_name=right[0], grid=grid, curve=problem.predict(result.x, {right[0]: grid})
+        )
     return out
 
 

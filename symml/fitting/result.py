@@ -28,7 +28,6 @@ Derived quantities (:meth:`FitResult.derived`) use the delta method: for ``g(b)`
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +36,7 @@ import scipy.optimize
 import scipy.stats
 import sympy
 
-from ..errors import ArgumentError, FitError
+from ..errors import ArgumentError
 
 __all__ = ["FitResult", "DerivedQuantity", "CovarianceMatrix"]
 
@@ -52,8 +51,9 @@ class CovarianceMatrix(np.ndarray):
 
     def __array_finalize__(self, obj):
         names = getattr(obj, "names", None)
-        self.names = names if names is not None and self.shape == getattr(obj, "shape", None) else None
-
+        self.names = (
+            names if names is not None and self.shape == getattr(obj, "shape", None) else None
+        )
 
 
 @dataclass(frozen=True)
@@ -99,11 +99,20 @@ def _fmt(v: float, width: int = 0) -> str:
 
 def _table(rows: list[list[str]], header: list[str], indent: str = "    ") -> list[str]:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    out = [indent + "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths, strict=True)))]
+    out = [
+        indent
+        + "  ".join(
+            h.ljust(w) if i == 0 else h.rjust(w)
+            for i, (h, w) in enumerate(zip(header, widths, strict=True))
+        )
+    ]
     for r in rows:
         out.append(
             indent
-            + "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+            + "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            )
         )
     return out
 
@@ -248,7 +257,9 @@ class FitResult:
         ``(RSS_profile - RSS_min) / s^2``. Compare with :meth:`profile_threshold`.
         """
         if name not in self.names:
-            raise ArgumentError(f"'{name}' is not a parameter; parameters are {', '.join(self.names)}")
+            raise ArgumentError(
+                f"'{name}' is not a parameter; parameters are {', '.join(self.names)}"
+            )
         j = self.names.index(name)
         out = []
         start = self.x
@@ -309,9 +320,13 @@ class FitResult:
                 if fb < 0:
                     ends.append(b)
                     continue
-            root = scipy.optimize.brentq(
-                lambda v: stat(v) - q, a, b, xtol=1e-12 * max(1.0, abs(xj)), rtol=1e-12
-            ) if fa * fb < 0 else b
+            root = (
+                scipy.optimize.brentq(
+                    lambda v: stat(v) - q, a, b, xtol=1e-12 * max(1.0, abs(xj)), rtol=1e-12
+                )
+                if fa * fb < 0
+                else b
+            )
             ends.append(float(root))
         return (ends[0], ends[1])
 
@@ -415,13 +430,17 @@ class FitResult:
         min_correl : float
             Correlations smaller than this in absolute value are not listed.
         """
-        lines = [f"[[Model]]", f"    {self.model}"]
+        lines = ["[[Model]]", f"    {self.model}"]
         lines += ["[[Fit Statistics]]"]
         stats = [
             ("fitting method", f"{self.kind} ({self.method})"),
             ("success", f"{self.success} ({self.message})"),
             ("function evals", str(self.nfev)),
-            ("data points", str(self.nobs) + (f" ({self.dropped} rows with NaN/inf dropped)" if self.dropped else "")),
+            (
+                "data points",
+                str(self.nobs)
+                + (f" ({self.dropped} rows with NaN/inf dropped)" if self.dropped else ""),
+            ),
             ("variables", str(self.nparams)),
             ("degrees of freedom", str(self.dof)),
         ]
@@ -437,7 +456,9 @@ class FitResult:
         w = max(len(k) for k, _ in stats)
         lines += [f"    {k.ljust(w)} = {v}" for k, v in stats]
         lines += ["[[Variables]]"]
-        lines += _table(self._param_rows(), ["name", "estimate", "std. error", "rel. error", "init"])
+        lines += _table(
+            self._param_rows(), ["name", "estimate", "std. error", "rel. error", "init"]
+        )
         if self.cov_reason:
             lines.append(f"    standard errors undetermined: {self.cov_reason}")
         corr = self.corr
@@ -467,14 +488,20 @@ class FitResult:
             rows.append(("rss", _fmt(self.rss)))
         rows += [("loglik", _fmt(self.loglik)), ("aic", _fmt(self.aic)), ("bic", _fmt(self.bic))]
         se = self.stderr_flat
-        params = ", ".join(f"{n}={_fmt(float(v))}±{_fmt(float(s))}" for n, v, s in zip(self.names, self.x, se, strict=True))
+        params = ", ".join(
+            f"{n}={_fmt(float(v))}±{_fmt(float(s))}"
+            for n, v, s in zip(self.names, self.x, se, strict=True)
+        )
         rows.append(("params", params))
         w = max(len(k) for k, _ in rows)
         return "\n".join([head] + [f"  {k.rjust(w)}: {v}" for k, v in rows])
 
     def _repr_markdown_(self) -> str:
-        lines = [f"**Fit** `{self.model}` — {self.kind} ({self.method}), "
-                 f"{self.nobs} rows, success: {self.success}", ""]
+        lines = [
+            f"**Fit** `{self.model}` — {self.kind} ({self.method}), "
+            f"{self.nobs} rows, success: {self.success}",
+            "",
+        ]
         lines += ["| parameter | estimate | std. error | rel. error |", "|---|---:|---:|---:|"]
         for name, v, s, rel, _ in self._param_rows():
             lines.append(f"| `{name}` | {v} | {s} | {rel} |")
@@ -482,7 +509,11 @@ class FitResult:
         stats = []
         if self.rss is not None:
             stats.append(f"RSS = {_fmt(self.rss)}")
-        stats += [f"log-likelihood = {_fmt(self.loglik)}", f"AIC = {_fmt(self.aic)}", f"BIC = {_fmt(self.bic)}"]
+        stats += [
+            f"log-likelihood = {_fmt(self.loglik)}",
+            f"AIC = {_fmt(self.aic)}",
+            f"BIC = {_fmt(self.bic)}",
+        ]
         lines.append(", ".join(stats))
         if self.cov_reason:
             lines += ["", f"Standard errors undetermined: {self.cov_reason}"]

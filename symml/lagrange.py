@@ -356,6 +356,45 @@ def _judge(problem: Problem, active: tuple[int, ...], point: dict) -> tuple[bool
     return not reasons, reasons
 
 
+def _pin_family(problem: Problem, active: tuple[int, ...], point: dict) -> tuple[list[dict], str] | None:
+    """A one-parameter family of solutions meets the KKT sign conditions where?
+
+    Returns ``(points, reason)``: the finitely many members that satisfy the primal and dual
+    feasibility conditions (``reason`` says why when there are none), or None when the
+    family cannot be narrowed to finitely many points (it is kept as a family).
+    """
+    unknowns = set(problem.vars) | set(problem.multipliers)
+    free = set().union(*(v.free_symbols for v in point.values())) & unknowns
+    if len(free) != 1 or not problem.inequalities:
+        return None
+    (t,) = free
+    conds = []
+    for j, c in enumerate(problem.inequalities):
+        if j not in active:
+            conds.append(sympy.Le(c.expr.subs(point), 0))
+        else:
+            mu = point[c.multiplier]
+            conds.append(sympy.Ge(mu, 0) if problem.sense == "min" else sympy.Le(mu, 0))
+    where = sympy.S.Reals
+    try:
+        with time_limit(SOLVE_SECONDS, "the feasibility conditions of a family of solutions"):
+            for cond in conds:
+                if cond is sympy.true:
+                    continue
+                if cond is sympy.false:
+                    where = sympy.S.EmptySet
+                    break
+                where = where & sympy.solveset(cond, t, domain=sympy.S.Reals)
+    except (NotImplementedError, ValueError, TypeError):
+        return None
+    if where is sympy.S.EmptySet:
+        text = ", ".join(_fmt(c) for c in conds if c is not sympy.true)
+        return [], f"no value of {t} satisfies the feasibility conditions {text}"
+    if isinstance(where, sympy.FiniteSet):
+        return [{k: sympy.simplify(v.subs(t, val)) for k, v in point.items()} for val in where], ""
+    return None
+
+
 def _same_point(a: dict, b: dict) -> bool:
     if a.keys() != b.keys():
         return False
@@ -462,7 +501,19 @@ def solve_problem(problem: Problem) -> Solution:
         sols = sorted(
             (_complete(s, problem, unknowns, active) for s in sols), key=_sort_key
         )
+        pinned = []
         for point in sols:
+            narrowed = _pin_family(problem, active, point)
+            if narrowed is None:
+                pinned.append((point, None))
+            elif not narrowed[0]:
+                pinned.append((point, narrowed[1]))
+            else:
+                pinned.extend((p, None) for p in narrowed[0])
+        for point, why_not in pinned:
+            if why_not:
+                case.verdicts.append(Verdict(point, False, [why_not]))
+                continue
             kept, reasons = _judge(problem, active, point)
             verdict = Verdict(point, kept, reasons)
             if kept:

@@ -410,3 +410,21 @@ def test_plot_data_without_matplotlib():
     np.testing.assert_allclose(d["observed"] - d["fitted"], d["residuals"])
     np.testing.assert_allclose(d["fitted"], r.params["a"] * np.exp(-r.params["k"] * x), rtol=1e-12)
     assert d["x_name"] == "x" and d["curve"].shape == (200,)
+
+
+def test_cli_plot_without_matplotlib_is_a_clear_error(tmp_path, capsys):
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is not None:
+        pytest.skip("matplotlib is installed: test_cli_plot covers --plot")
+    code = cli_main(
+        [
+            "fit",
+            str(EXAMPLES / "decay.sml"),
+            "--data",
+            str(EXAMPLES / "decay.csv"),
+            "--plot",
+            str(tmp_path / "fit.png"),
+        ]
+    )
+    assert code == 1 and "pip install symml[plot]" in capsys.readouterr().err

@@ -34,6 +34,7 @@ from .lang import Program, expr, load, parse, to_text
 
 # -- calculus ---------------------------------------------------------------------------------
 from .calculus import diff, grad, hessian, integrate, jacobian, taylor
+from .lagrange import lagrange, lagrangian
 
 # -- compile ----------------------------------------------------------------------------------
 from .compile import CompiledFunction, compile
@@ -81,6 +82,8 @@ __all__ = [
     "integrate",
     "jacobian",
     "taylor",
+    "lagrange",
+    "lagrangian",
     "CompiledFunction",
     "compile",
     "steps",

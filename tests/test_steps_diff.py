@@ -80,7 +80,11 @@ CORPUS = [
     ("abs(x)", "x", {"abs"}),
     ("abs(x^2 - 4)", "x", {"chain", "abs"}),
     ("log(sigmoid(x))", "x", {"chain", "log", "sigmoid"}),
-    ("-(y*log(sigmoid(w*x + b)) + (1 - y)*log(1 - sigmoid(w*x + b)))", "w", {"chain", "log", "sigmoid"}),
+    (
+        "-(y*log(sigmoid(w*x + b)) + (1 - y)*log(1 - sigmoid(w*x + b)))",
+        "w",
+        {"chain", "log", "sigmoid"},
+    ),
     ("softplus(-y*(w*x + b))", "w", {"chain", "softplus"}),
     ("(sigmoid(w*x) - y)^2", "w", {"chain", "power", "sigmoid"}),
     ("log(1 + exp(-y*w*x))", "w", {"chain", "log", "exp"}),
@@ -254,8 +258,17 @@ def test_hessian_reuses_first_derivatives_and_symmetry():
     h = sm.steps.hessian(LOGISTIC, "w1 b")
     assert h.verify()
     kinds = [s.rule for s in h.steps]
-    # abbreviation, two gradient entries, three second derivatives (upper triangle), assemble, back-substitute
-    assert kinds == ["definition", "partial", "partial", "partial", "partial", "partial", "assemble", "substitution"]
+    # abbreviation, 2 gradient entries, 3 second derivatives (upper triangle), assemble, substitute
+    assert kinds == [
+        "definition",
+        "partial",
+        "partial",
+        "partial",
+        "partial",
+        "partial",
+        "assemble",
+        "substitution",
+    ]
     assert "reuse" in h.rules()
 
 

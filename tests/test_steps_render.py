@@ -44,7 +44,9 @@ def _render(name: str, fmt: str) -> str:
     return d.to_text() if fmt == "txt" else d.to_markdown()
 
 
-@pytest.mark.parametrize("name, fmt", SNAPSHOT_FORMATS, ids=[f"{n}.{f}" for n, f in SNAPSHOT_FORMATS])
+@pytest.mark.parametrize(
+    "name, fmt", SNAPSHOT_FORMATS, ids=[f"{n}.{f}" for n, f in SNAPSHOT_FORMATS]
+)
 def test_snapshot(name, fmt):
     got = _render(name, fmt)
     path = SNAPSHOTS / f"steps_{name}.{fmt}"

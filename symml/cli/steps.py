@@ -100,9 +100,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         p = steps.add_parser(name, help=help_, description=help_)
         p.add_argument("expr", help=expr_help)
         p.add_argument("--format", choices=["text", "md", "latex"], default="text",
-                       help="text for a terminal (default), md (Markdown + LaTeX math), latex")  # fmt: skip
-        p.add_argument("--standalone", action="store_true", help="with --format latex: a whole document")
-        p.add_argument("--verify", action="store_true", help="re-check every step numerically first")
+                       help="text (default), md (Markdown + LaTeX math), latex")  # fmt: skip
+        p.add_argument(
+            "--standalone", action="store_true", help="with --format latex: a whole document"
+        )
+        p.add_argument(
+            "--verify", action="store_true", help="re-check every step numerically first"
+        )
         p.set_defaults(func=func)
         return p
 
@@ -110,20 +114,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("vars", nargs="+", help="variables, with an optional order after each (x 2)")
     p = add("grad", _cmd_grad, "gradient, one derivation per component")
     p.add_argument("vars", nargs="+", help="variables or vector names")
-    p = add("jacobian", _cmd_jacobian, "Jacobian of a vector '[f1, f2]'", "vector expression, e.g. '[x*y, x + y]'")
+    p = add(
+        "jacobian",
+        _cmd_jacobian,
+        "Jacobian of a vector '[f1, f2]'",
+        "vector expression, e.g. '[x*y, x + y]'",
+    )
     p.add_argument("vars", nargs="+", help="variables or vector names")
     p = add("hessian", _cmd_hessian, "Hessian, the Jacobian of the gradient")
     p.add_argument("vars", nargs="+", help="variables or vector names")
-    p = add("taylor", _cmd_taylor, "Taylor polynomial: symml steps taylor 'exp(x)*cos(y)' --at x=0 y=0")
+    p = add(
+        "taylor", _cmd_taylor, "Taylor polynomial: symml steps taylor 'exp(x)*cos(y)' --at x=0 y=0"
+    )
     p.add_argument("--at", nargs="+", required=True, metavar="NAME=VALUE", help="expansion point")
     p.add_argument("--order", type=int, default=2, help="highest total degree (default 2)")
     p = add("integrate", _cmd_integrate, "integral by rules, indefinite or with --from/--to")
     p.add_argument("var", help="variable of integration")
     p.add_argument("--from", dest="lower", help="lower limit (symml text)")
     p.add_argument("--to", dest="upper", help="upper limit (symml text)")
-    p = add("lagrange", _cmd_lagrange, "Lagrange multipliers / KKT: symml steps lagrange 'x*y' --subject-to 'x^2 + y^2 == 1'")
-    p.add_argument("--subject-to", dest="subject_to", nargs="+", required=True, metavar="CONSTRAINT",
+    p = add(
+        "lagrange",
+        _cmd_lagrange,
+        "Lagrange multipliers / KKT: symml steps lagrange 'x*y' --subject-to 'x^2 + y^2 == 1'",
+    )
+    p.add_argument("--subject-to", dest="subject_to", nargs="+", required=True,
+                   metavar="CONSTRAINT",
                    help="constraints such as 'x^2 + y^2 == 1' or 'x + y <= 2'")  # fmt: skip
     p.add_argument("--vars", nargs="+", default=None, help="variables (default: all free symbols)")
     p.add_argument("--sense", choices=["min", "max"], default="min",
-                   help="with inequality constraints: the optimum the KKT conditions describe")  # fmt: skip
+                   help="with inequalities: the optimum the KKT conditions describe")  # fmt: skip

@@ -20,4 +20,14 @@ from .lagrange import lagrange
 from .model import Derivation, Step
 from .taylor import taylor
 
-__all__ = ["Derivation", "Step", "diff", "grad", "jacobian", "hessian", "taylor", "integrate", "lagrange"]
+__all__ = [
+    "Derivation",
+    "Step",
+    "diff",
+    "grad",
+    "jacobian",
+    "hessian",
+    "taylor",
+    "integrate",
+    "lagrange",
+]

@@ -163,15 +163,20 @@ class _Differ:
         else:
             names = ", ".join(sorted(str(s) for s in f.free_symbols))
             held = "is" if len(f.free_symbols) == 1 else "are"
-            why = f"{_t(f)} does not depend on {x} ({names} {held} held constant), so its derivative is 0."
+            why = (
+                f"{_t(f)} does not depend on {x} ({names} {held} held constant), "
+                "so its derivative is 0."
+            )
         return Step("constant", _d(f, x), S.Zero, why)
 
     def variable(self, f, x) -> Step:
         """Variable rule: d/dx x = 1."""
-        return Step("variable", _d(f, x), S.One, f"The derivative of {x} with respect to itself is 1.")
+        return Step(
+            "variable", _d(f, x), S.One, f"The derivative of {x} with respect to itself is 1."
+        )
 
     def definition(self, f, x) -> Step:
-        """An abbreviation is differentiated through what it stands for: d/dx z = d/dx (its definition)."""
+        """An abbreviation is differentiated through its definition: d/dx z = d/dx (definition)."""
         body = self.definitions[f]
         sub = self.d(body, x)
         return Step(
@@ -192,9 +197,14 @@ class _Differ:
             *[sympy.Mul(-1, _d(-t, x), evaluate=False) if t.could_extract_minus_sign() else _d(t, x)
               for t in terms], evaluate=False,
         )  # fmt: skip
-        after = sympy.Add(*[subs[t].after for t in plus]) - sympy.Add(*[subs[t].after for t in minus])
+        after = sympy.Add(*[subs[t].after for t in plus]) - sympy.Add(
+            *[subs[t].after for t in minus]
+        )
         if minus:
-            rule, why = "difference", "Difference rule: differentiate term by term, (f - g)' = f' - g'."
+            rule, why = (
+                "difference",
+                "Difference rule: differentiate term by term, (f - g)' = f' - g'.",
+            )
         else:
             rule, why = "sum", "Sum rule: differentiate term by term, (f + g)' = f' + g'."
         return Step(rule, _d(f, x), after, why, list(subs.values()), form=form)
@@ -229,35 +239,41 @@ class _Differ:
         form = sympy.Mul(
             sympy.Add(
                 sympy.Mul(_d(num, x), den, evaluate=False),
-                sympy.Mul(-1, num, _d(den, x), evaluate=False), evaluate=False,
+                sympy.Mul(-1, num, _d(den, x), evaluate=False),
+                evaluate=False,
             ),
-            sympy.Pow(den, -2), evaluate=False,
+            sympy.Pow(den, -2),
+            evaluate=False,
         )
         after = (sn.after * den - num * sd.after) / den**2
-        why = (
-            f"Quotient rule: (f/g)' = (f'*g - f*g')/g^2, with f = {_t(num)} and g = {_t(den)}."
-        )
+        why = f"Quotient rule: (f/g)' = (f'*g - f*g')/g^2, with f = {_t(num)} and g = {_t(den)}."
         return Step("quotient", _d(f, x), after, why, [sn, sd], form=form)
 
     def product(self, f, x, factors: Sequence) -> Step:
-        """Product rule: (f*g)' = f'*g + f*g'; for n factors, differentiate one at a time and add."""
+        """Product rule: (f*g)' = f'*g + f*g'; n factors: differentiate one at a time, add."""
         factors = list(factors)
         subs = [self.d(a, x) for a in factors]
         terms_form, terms_after = [], []
         for i in range(len(factors)):
             terms_form.append(
-                sympy.Mul(*[_d(a, x) if j == i else a for j, a in enumerate(factors)], evaluate=False)
+                sympy.Mul(
+                    *[_d(a, x) if j == i else a for j, a in enumerate(factors)], evaluate=False
+                )
             )
-            terms_after.append(sympy.Mul(*[subs[j].after if j == i else a for j, a in enumerate(factors)]))
+            terms_after.append(
+                sympy.Mul(*[subs[j].after if j == i else a for j, a in enumerate(factors)])
+            )
         letters = "fghkmn"
         if len(factors) == 2:
             rule = "Product rule: (f*g)' = f'*g + f*g'"
         elif len(factors) == 3:
             rule = "Product rule for three factors: (f*g*h)' = f'*g*h + f*g'*h + f*g*h'"
         else:
-            rule = f"Product rule for {len(factors)} factors: differentiate one factor at a time and add"
+            n = len(factors)
+            rule = f"Product rule for {n} factors: differentiate one factor at a time and add"
         named = ", ".join(
-            f"{letters[i] if i < len(letters) else f'f{i + 1}'} = {_t(a)}" for i, a in enumerate(factors)
+            f"{letters[i] if i < len(letters) else f'f{i + 1}'} = {_t(a)}"
+            for i, a in enumerate(factors)
         )
         return Step(
             "product", _d(f, x), sympy.Add(*terms_after), f"{rule}, with {named}.", subs,
@@ -313,7 +329,7 @@ class _Differ:
         )  # fmt: skip
 
     def function(self, f, x) -> Step:
-        """Elementary functions (exp, log, trig, hyperbolic, sigmoid, softplus, relu, abs): table, or chain rule."""
+        """exp, log, trig, hyperbolic, sigmoid, softplus, relu, abs: table or chain rule."""
         arg = f.args[0]
         if arg == x:
             return self.elementary(f.func, x)
@@ -367,7 +383,7 @@ class _Differ:
         )  # fmt: skip
 
 
-# -- simplification as a step of its own ------------------------------------------------------------
+# -- simplification as a step of its own --------------------------------------------------
 def _size(e) -> tuple:
     return (sympy.count_ops(e, visual=False), len(str(e)))
 
@@ -426,13 +442,17 @@ def simplify_step(e: sympy.Expr) -> Step | None:
 
 # -- abbreviations of repeated inner expressions ---------------------------------------------------
 def _abbreviations(exprs: Sequence, variables: Sequence, reserved: set[str]) -> dict:
-    """Name -> body for compound function arguments that occur at least twice and involve a variable."""
+    """Name -> body for compound function arguments occurring twice or more with a variable."""
     count: Counter = Counter()
     for e in exprs:
         for node in sympy.preorder_traversal(e):
             if isinstance(node, sympy.Function) and len(node.args) == 1:
                 arg = node.args[0]
-                if arg.is_Add and len(arg.args) >= 3 and any(v in arg.free_symbols for v in variables):
+                if (
+                    arg.is_Add
+                    and len(arg.args) >= 3
+                    and any(v in arg.free_symbols for v in variables)
+                ):
                     count[arg] += 1
     repeated = [a for a, n in count.items() if n >= 2]
     repeated.sort(key=lambda a: sympy.default_sort_key(a))
@@ -452,8 +472,11 @@ def _abbreviate(e, definitions: dict):
 def _definition_steps(definitions: dict) -> list[Step]:
     return [
         Step(
-            "definition", sym, body,
-            f"Abbreviate the repeated inner expression: let {sym} = {_t(body)}.", check=False,
+            "definition",
+            sym,
+            body,
+            f"Abbreviate the repeated inner expression: let {sym} = {_t(body)}.",
+            check=False,
         )  # fmt: skip
         for sym, body in definitions.items()
     ]
@@ -462,7 +485,11 @@ def _definition_steps(definitions: dict) -> list[Step]:
 def _back_substitution(value, definitions: dict, differ: _Differ) -> tuple[Step | None, Any]:
     if not definitions:
         return None, value
-    full = differ.expand(value) if not isinstance(value, sympy.MatrixBase) else value.applyfunc(differ.expand)
+    full = (
+        differ.expand(value)
+        if not isinstance(value, sympy.MatrixBase)
+        else value.applyfunc(differ.expand)
+    )
     if full == value:
         return None, value
     names = ", ".join(f"{s} = {_t(b)}" for s, b in definitions.items())
@@ -530,7 +557,7 @@ def _partial(differ: _Differ, f, x, title: str, before=None) -> Step:
     )  # fmt: skip
 
 
-# -- public functions -------------------------------------------------------------------------------
+# -- public functions ----------------------------------------------------------------------
 def diff(f: Any, *vars: Any) -> Derivation:
     """Derivative of ``f`` with respect to ``vars``, one rule per step.
 
@@ -557,7 +584,9 @@ def diff(f: Any, *vars: Any) -> Derivation:
     """
     f = _as_expr(f)
     if isinstance(f, sympy.MatrixBase):
-        raise ShapeError("steps.diff takes a scalar expression; use steps.jacobian for a vector of them")
+        raise ShapeError(
+            "steps.diff takes a scalar expression; use steps.jacobian for a vector of them"
+        )
     if not vars:
         free = sorted(f.free_symbols, key=sympy.default_sort_key)
         if len(free) != 1:
@@ -575,7 +604,11 @@ def diff(f: Any, *vars: Any) -> Derivation:
     partial = len(f.free_symbols) > 1 or len(set(order)) > 1
     for i, x in enumerate(order):
         if partial:
-            what = "Partial derivative" if i == 0 else f"Derivative number {i + 1}: differentiate again"
+            what = (
+                "Partial derivative"
+                if i == 0
+                else f"Derivative number {i + 1}: differentiate again"
+            )
             step = _partial(differ, current, x, what)
             steps.append(step)
             current = step.after
@@ -644,7 +677,9 @@ def grad(f: Any, vars: Any) -> Derivation:
     value = Matrix(comps)
     steps.append(
         Step(
-            "assemble", Matrix([_d(fa, x) for x in xs]), value,
+            "assemble",
+            Matrix([_d(fa, x) for x in xs]),
+            value,
             "Collect the partial derivatives into the gradient (a column vector).",
         )  # fmt: skip
     )
@@ -690,8 +725,11 @@ def jacobian(F: Any, vars: Any) -> Derivation:
     value = Matrix(rows)
     steps.append(
         Step(
-            "assemble", Matrix([[_d(fa, x) for x in xs] for fa in fas]), value,
-            "Collect the partial derivatives into the Jacobian: row i holds the gradient of component i.",
+            "assemble",
+            Matrix([[_d(fa, x) for x in xs] for fa in fas]),
+            value,
+            "Collect the partial derivatives into the Jacobian: row i holds the gradient "
+            "of component i.",
         )  # fmt: skip
     )
     back, value = _back_substitution(value, definitions, differ)
@@ -751,11 +789,17 @@ def hessian(f: Any, vars: Any) -> Derivation:
         for j in range(i):
             H[i][j] = H[j][i]
     value = Matrix(H)
-    sym = " (the entries below the diagonal equal those above it: mixed partials commute)" if n > 1 else ""
+    sym = (
+        " (the entries below the diagonal equal those above it: mixed partials commute)"
+        if n > 1
+        else ""
+    )
     steps.append(
         Step(
-            "assemble", Matrix(n, n, lambda i, j: Derivative(fa, xs[min(i, j)], xs[max(i, j)])),
-            value, f"Collect the second partial derivatives into the Hessian{sym}.",
+            "assemble",
+            Matrix(n, n, lambda i, j: Derivative(fa, xs[min(i, j)], xs[max(i, j)])),
+            value,
+            f"Collect the second partial derivatives into the Hessian{sym}.",
         )  # fmt: skip
     )
     back, value = _back_substitution(value, definitions, differ)

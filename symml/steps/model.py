@@ -199,7 +199,7 @@ class Derivation:
                     raise VerificationError(f"{where} failed its check")
                 continue
             sides = [step.before] + ([step.form] if step.form is not None else []) + [step.after]
-            for a, b in zip(sides, sides[1:]):
+            for a, b in zip(sides, sides[1:], strict=False):
                 problem = _disagreement(a, b, self.definitions, points, digits, seed)
                 if problem:
                     raise VerificationError(f"{where} does not hold: {problem}")
@@ -348,7 +348,7 @@ def _disagreement(a, b, definitions, points, digits, seed) -> str | None:
     with mpmath.workdps(digits + 10):
         for _ in range(points):
             point = {s: _point_value(rng) for s in syms}
-            for i, (ea, eb) in enumerate(zip(fa, fb)):
+            for i, (ea, eb) in enumerate(zip(fa, fb, strict=True)):
                 va, vb = _numeric(ea, point, digits), _numeric(eb, point, digits)
                 if va is None and vb is None:
                     continue  # outside both sides' domain: try the other points

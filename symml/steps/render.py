@@ -30,7 +30,11 @@ __all__ = ["text", "latex", "to_text", "to_markdown", "to_latex"]
 # -- printers -------------------------------------------------------------------------------------
 def _positive_first(terms: list) -> list:
     """``[-y, s]`` -> ``[s, -y]``: a two-term sum reads ``s - y`` rather than ``-y + s``."""
-    if len(terms) == 2 and terms[0].could_extract_minus_sign() and not terms[1].could_extract_minus_sign():
+    if (
+        len(terms) == 2
+        and terms[0].could_extract_minus_sign()
+        and not terms[1].could_extract_minus_sign()
+    ):
         return [terms[1], terms[0]]
     return terms
 
@@ -40,8 +44,11 @@ _UNEVALUATED = (sympy.Derivative, sympy.Integral, sympy.Subs)
 
 def _is_form(expr) -> bool:
     """A node of a rule's form: it has an unevaluated operator among its own arguments."""
-    return any(isinstance(a, _UNEVALUATED) or (a.is_Mul and any(isinstance(b, _UNEVALUATED) for b in a.args))
-               for a in expr.args)  # fmt: skip
+
+    def unevaluated(a) -> bool:
+        return isinstance(a, _UNEVALUATED)
+
+    return any(unevaluated(a) or (a.is_Mul and any(map(unevaluated, a.args))) for a in expr.args)
 
 
 class _AsWritten:
@@ -71,10 +78,15 @@ class _AsWritten:
         num = [a for a in args if not (a.is_Pow and a.exp.is_number and a.exp.is_negative)]
         den = [1 / a for a in args if a not in num]
         prec = PRECEDENCE["Mul"]
-        top = self._times.join(
-            self._print(a) if isinstance(a, _UNEVALUATED) else self.parenthesize(a, prec, strict=True)
-            for a in num
-        ) or "1"
+        top = (
+            self._times.join(
+                self._print(a)
+                if isinstance(a, _UNEVALUATED)
+                else self.parenthesize(a, prec, strict=True)
+                for a in num
+            )
+            or "1"
+        )
         if not den:
             return sign + top
         return sign + self._fraction(top, num, sympy.Mul(*den))
@@ -102,7 +114,10 @@ class StepTextPrinter(_AsWritten, SymmlPrinter):
         return f"d^{n}/{den}[{body}]"
 
     def _print_Subs(self, expr):
-        where = ", ".join(f"{self._print(v)} = {self._print(p)}" for v, p in zip(expr.variables, expr.point))
+        where = ", ".join(
+            f"{self._print(v)} = {self._print(p)}"
+            for v, p in zip(expr.variables, expr.point, strict=True)
+        )
         return f"[{self._print(expr.expr)}]_({where})"
 
     def _print_Integral(self, expr):
@@ -111,7 +126,9 @@ class StepTextPrinter(_AsWritten, SymmlPrinter):
             out = f"({out})"
         for lim in expr.limits:
             if len(lim) == 3:
-                out = f"∫[{self._print(lim[1])}, {self._print(lim[2])}] {out} d{self._print(lim[0])}"
+                out = (
+                    f"∫[{self._print(lim[1])}, {self._print(lim[2])}] {out} d{self._print(lim[0])}"
+                )
             else:
                 out = f"∫ {out} d{self._print(lim[0])}"
         return out
@@ -131,7 +148,8 @@ class StepLatexPrinter(_AsWritten, LatexPrinter):
         d = r"\partial" if self._settings["partial"] else "d"
         num = d if n == 1 else f"{d}^{{{n}}}"
         den = " ".join(
-            f"{d} {self._print(v)}" + (f"^{{{c}}}" if c != 1 else "") for v, c in expr.variable_count
+            f"{d} {self._print(v)}" + (f"^{{{c}}}" if c != 1 else "")
+            for v, c in expr.variable_count
         )
         body = self._print(expr.expr)
         if not expr.expr.is_Symbol:
@@ -189,7 +207,10 @@ def _blocks(obj: Any, width: int = 76) -> list[str]:
     if isinstance(obj, sympy.MatrixBase) and obj.rows * obj.cols > 1:
         cells = [[text(obj[i, j]) for j in range(obj.cols)] for i in range(obj.rows)]
         widths = [max(len(cells[i][j]) for i in range(obj.rows)) for j in range(obj.cols)]
-        rows = ["[ " + "  ".join(c.ljust(w) for c, w in zip(row, widths)) + " ]" for row in cells]
+        rows = [
+            "[ " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " ]"
+            for row in cells
+        ]
         if max(len(r) for r in rows) <= width:
             return rows
         out = []
@@ -198,8 +219,10 @@ def _blocks(obj: Any, width: int = 76) -> list[str]:
                 label = f"({i + 1})" if obj.cols == 1 else f"({i + 1},{j + 1})"
                 out.extend(_wrap_line(f"{label} {cells[i][j]}", width, " " * (len(label) + 3)))
         return out
-    if isinstance(obj, (list, tuple)) and obj and any(
-        isinstance(e, (Mapping, sympy.Rel, list, tuple, sympy.MatrixBase)) for e in obj
+    if (
+        isinstance(obj, (list, tuple))
+        and obj
+        and any(isinstance(e, (Mapping, sympy.Rel, list, tuple, sympy.MatrixBase)) for e in obj)
     ):
         return [text(e) for e in obj]
     return [text(obj)]
@@ -412,7 +435,9 @@ def _escape_mathjax_text(s: str) -> str:
 def _step_tex(step, number: str, depth: int, partial: bool) -> list[str]:
     name = f" {_tex_escape(step.name)}" if step.name else ""
     indent = f"\\setlength{{\\leftskip}}{{{1.5 * depth:g}em}}"
-    out = [f"{{{indent}\\noindent\\textbf{{{number}.}}{name} {_tex_escape(step.explanation)}\\par}}"]
+    out = [
+        f"{{{indent}\\noindent\\textbf{{{number}.}}{name} {_tex_escape(step.explanation)}\\par}}"
+    ]
 
     def display(sides):
         parts = [latex(s, partial) for s in sides if s is not None]
@@ -427,7 +452,9 @@ def _step_tex(step, number: str, depth: int, partial: bool) -> list[str]:
         for i, sub in enumerate(step.substeps, 1):
             out += _step_tex(sub, f"{number}.{i}", depth + 1, partial)
         if not _repeats(step) and (step.before is not None or step.after is not None):
-            out += [f"{{{indent}\\noindent So, by {number}:\\par}}"] + display([step.before, step.after])
+            out += [f"{{{indent}\\noindent So, by {number}:\\par}}"] + display(
+                [step.before, step.after]
+            )
     else:
         out += display([step.before, step.form, step.after])
     if step.note:
@@ -440,15 +467,30 @@ def _notebook_latex(d) -> str:
     rows = [r"\textbf{" + _escape_mathjax_text(d.title) + "}"]
 
     def add(step, number, depth):
-        label = r"\quad" * depth + r"\text{" + _escape_mathjax_text(f"{number}. {step.explanation}") + "}"
+        label = (
+            r"\quad" * depth
+            + r"\text{"
+            + _escape_mathjax_text(f"{number}. {step.explanation}")
+            + "}"
+        )
         rows.append(label)
-        sides = [step.before, step.form, step.after] if not step.substeps else [step.before, step.form]
+        sides = (
+            [step.before, step.form, step.after] if not step.substeps else [step.before, step.form]
+        )
         if any(s is not None for s in sides):
-            rows.append(r"\quad" * depth + r"\qquad " + " = ".join(latex(s, partial) for s in sides if s is not None))
+            rows.append(
+                r"\quad" * depth
+                + r"\qquad "
+                + " = ".join(latex(s, partial) for s in sides if s is not None)
+            )
         for i, sub in enumerate(step.substeps, 1):
             add(sub, f"{number}.{i}", depth + 1)
         if step.substeps:
-            rows.append(r"\quad" * depth + r"\qquad " + f"{latex(step.before, partial)} = {latex(step.after, partial)}")
+            rows.append(
+                r"\quad" * depth
+                + r"\qquad "
+                + f"{latex(step.before, partial)} = {latex(step.after, partial)}"
+            )
 
     for i, step in enumerate(d.steps, 1):
         add(step, str(i), 0)
@@ -467,12 +509,22 @@ def to_latex(d, standalone: bool = False, notebook: bool = False) -> str:
     partial = _is_partial(d)
     out = [f"\\noindent\\textbf{{{_tex_escape(d.title)}}}\\par\\medskip"]
     if d.problem is not None:
-        out += [f"\\noindent {_problem_label(d)}", "\\begin{align*}", f"  {latex(d.problem, partial)}", "\\end{align*}"]
+        out += [
+            f"\\noindent {_problem_label(d)}",
+            "\\begin{align*}",
+            f"  {latex(d.problem, partial)}",
+            "\\end{align*}",
+        ]
     for i, step in enumerate(d.steps, 1):
         out += _step_tex(step, str(i), 0, partial)
     sides = [d.problem, d.result] if _resultable(d) else [d.result]
     parts = [latex(s, partial) for s in sides]
-    out += ["\\noindent\\textbf{Result:}", "\\begin{align*}", "  " + " &= ".join(parts), "\\end{align*}"]
+    out += [
+        "\\noindent\\textbf{Result:}",
+        "\\begin{align*}",
+        "  " + " &= ".join(parts),
+        "\\end{align*}",
+    ]
     if d.note:
         out.append(f"\\noindent\\emph{{Note:}} {_tex_escape(d.note)}\\par")
     body = "\n".join(out) + "\n"

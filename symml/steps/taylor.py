@@ -21,7 +21,15 @@ import sympy
 from sympy import Derivative, Subs
 
 from ..errors import ArgumentError, DerivationError, ShapeError
-from .diff import _abbreviate, _abbreviations, _as_expr, _as_symbols, _Differ, _reserved, simplify_step
+from .diff import (
+    _abbreviate,
+    _abbreviations,
+    _as_expr,
+    _as_symbols,
+    _Differ,
+    _reserved,
+    simplify_step,
+)
 from .model import Derivation, Step
 from .render import text as _t
 
@@ -39,7 +47,9 @@ def _point(at: Any, f: sympy.Expr) -> dict:
         sym = syms[0]
         val = _as_expr(v)
         if isinstance(val, sympy.MatrixBase) or sym in val.free_symbols:
-            raise ArgumentError(f"taylor: the expansion point of {sym} must be a scalar not involving {sym}")
+            raise ArgumentError(
+                f"taylor: the expansion point of {sym} must be a scalar not involving {sym}"
+            )
         point[sym] = val
     return point
 
@@ -55,7 +65,7 @@ def _multi_indices(n: int, total: int):
 
 def _spec(vs: list, alpha: tuple) -> list:
     out = []
-    for v, k in zip(vs, alpha):
+    for v, k in zip(vs, alpha, strict=True):
         out.extend([v] * k)
     return out
 
@@ -66,7 +76,7 @@ def _label(vs: list, alpha: tuple) -> str:
     if len(vs) == 1:
         k = alpha[0]
         return "f" + "'" * k if k <= 3 else f"f^({k})"
-    return "f_" + "".join(str(v) * k if len(str(v)) == 1 else str(v) * k for v, k in zip(vs, alpha))
+    return "f_" + "".join(str(v) * k for v, k in zip(vs, alpha, strict=True))
 
 
 def _reference(f: sympy.Expr, point: dict, order: int) -> sympy.Expr:
@@ -108,8 +118,14 @@ def taylor(f: Any, at: Any, order: int) -> Derivation:
     if isinstance(f, sympy.MatrixBase):
         raise ShapeError("steps.taylor takes a scalar expression")
     point = _point(at, f)
-    if isinstance(order, bool) or not isinstance(order, (int, sympy.Integer)) or not 0 <= int(order) <= 12:
-        raise ArgumentError(f"steps.taylor: order must be a whole number from 0 to 12, got {order!r}")
+    if (
+        isinstance(order, bool)
+        or not isinstance(order, (int, sympy.Integer))
+        or not 0 <= int(order) <= 12
+    ):
+        raise ArgumentError(
+            f"steps.taylor: order must be a whole number from 0 to 12, got {order!r}"
+        )
     order = int(order)
     vs = list(point)
     multi = len(vs) > 1
@@ -120,18 +136,27 @@ def taylor(f: Any, at: Any, order: int) -> Derivation:
     where = ", ".join(f"{v} = {_t(a)}" for v, a in point.items())
     steps: list[Step] = [
         Step(
-            "expansion_point", None, dict(point),
+            "expansion_point",
+            None,
+            dict(point),
             f"Expand about {where}, keeping terms of total degree up to {order}: the Taylor "
             f"polynomial is the sum of D^a f(p)/a! * (x - p)^a over the multi-indices a with "
-            f"|a| <= {order}, where a! = a1!*a2!*..." if multi else
-            f"Expand about {where} up to degree {order}: the Taylor polynomial is the sum of "
+            f"|a| <= {order}, where a! = a1!*a2!*..."
+            if multi
+            else f"Expand about {where} up to degree {order}: the Taylor polynomial is the sum of "
             f"f^(k)({_t(point[vs[0]])})/k! * ({_t(vs[0] - point[vs[0]])})^k for k = 0..{order}.",
             check=False,
         )  # fmt: skip
     ]
     if definitions:
         steps += [
-            Step("definition", s, b, f"Abbreviate the repeated inner expression: let {s} = {_t(b)}.", check=False)
+            Step(
+                "definition",
+                s,
+                b,
+                f"Abbreviate the repeated inner expression: let {s} = {_t(b)}.",
+                check=False,
+            )
             for s, b in definitions.items()
         ]
     derivs: dict[tuple, sympy.Expr] = {(0,) * len(vs): fa}
@@ -156,38 +181,55 @@ def taylor(f: Any, at: Any, order: int) -> Derivation:
                     value = simp.after
                 pname = _label(vs, parent)
                 ref = f" (step {where_step[parent]})" if parent in where_step else ""
-                others = [str(v) for v in sorted(differ.expand(derivs[parent]).free_symbols, key=str) if v != x]
+                others = [
+                    str(v)
+                    for v in sorted(differ.expand(derivs[parent]).free_symbols, key=str)
+                    if v != x
+                ]
                 held = f", holding {', '.join(others)} constant" if multi and others else ""
                 steps.append(
                     Step(
-                        "derivative", Derivative(fa, *_spec(vs, alpha)), value,
-                        f"{name}: differentiate {pname}{ref} with respect to {x}{held}.", subs,
+                        "derivative",
+                        Derivative(fa, *_spec(vs, alpha)),
+                        value,
+                        f"{name}: differentiate {pname}{ref} with respect to {x}{held}.",
+                        subs,
                     )  # fmt: skip
                 )
                 derivs[alpha] = value
                 where_step[alpha] = len(steps)
             expr_here = derivs[alpha]
-            val = sympy.simplify(differ.expand(expr_here).subs(point)) if expr_here.free_symbols else expr_here
+            val = (
+                sympy.simplify(differ.expand(expr_here).subs(point))
+                if expr_here.free_symbols
+                else expr_here
+            )
             if val.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
                 raise DerivationError(
-                    f"{_t(f)} is not analytic at {where}: {name} is {val} there; choose another point"
+                    f"{_t(f)} is not analytic at {where}: {name} is {val} there; "
+                    "choose another point"
                 )
             at_point = Derivative(fa, *_spec(vs, alpha)) if total else fa
             steps.append(
                 Step(
-                    "evaluate", Subs(at_point, vs, vals), val,
-                    f"Evaluate {name} at {where}.", form=Subs(expr_here, vs, vals) if total else None,
+                    "evaluate",
+                    Subs(at_point, vs, vals),
+                    val,
+                    f"Evaluate {name} at {where}.",
+                    form=Subs(expr_here, vs, vals) if total else None,
                 )  # fmt: skip
             )
             denom = math.prod(math.factorial(k) for k in alpha)
-            mono = sympy.Mul(*[(v - a) ** k for v, a, k in zip(vs, vals, alpha)])
+            mono = sympy.Mul(*[(v - a) ** k for v, a, k in zip(vs, vals, alpha, strict=True)])
             coeff = val / denom
             terms_form.append(coeff if mono == 1 else sympy.Mul(coeff, mono, evaluate=False))
             terms.append(val / denom * mono)
     poly = sympy.Add(*terms)
     steps.append(
         Step(
-            "assemble", sympy.Add(*terms_form, evaluate=False), poly,
+            "assemble",
+            sympy.Add(*terms_form, evaluate=False),
+            poly,
             "Assemble the terms: each value at the point divided by a! (the product of the "
             "factorials of the orders), times the matching powers; zero terms drop out.",
         )  # fmt: skip

@@ -8,6 +8,7 @@ post-lexer, so matrices and long calls may span lines.
 from __future__ import annotations
 
 import difflib
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,12 +17,15 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from ..errors import LimitError, ParseError
 
-__all__ = ["parse_tree", "grammar_path", "MAX_SOURCE_CHARS", "MAX_DEPTH"]
+__all__ = ["parse_tree", "grammar_path", "MAX_SOURCE_CHARS", "MAX_DEPTH", "MAX_STATEMENTS"]
 
 #: Longest source text accepted (characters). A 100,000-statement file fits.
 MAX_SOURCE_CHARS = 5_000_000
 #: Deepest nesting of operations accepted in one expression.
 MAX_DEPTH = 200
+#: Most statements accepted in one program (lark's pure-Python LALR parser and the SymPy
+#: builder take about 0.1-0.2 ms per short statement; this keeps any input to a few seconds).
+MAX_STATEMENTS = 10_000
 
 _OPEN = {"LPAR", "LSQB"}
 _CLOSE = {"RPAR", "RSQB"}
@@ -78,6 +82,36 @@ class _BracketNewlines:
             yield tok
 
 
+_SCAN = re.compile(r"#[^\n]*|\\[ \t]*\r?\n|[()\[\]]|[\n;]|[^\s#()\[\];\\]+")
+
+
+def count_statements(source: str, stop: int | None = None) -> int:
+    """Number of statements in ``source`` (separators outside brackets after some text),
+    counted by one regular-expression scan, far faster than parsing; stops past ``stop``."""
+    depth = 0
+    count = 0
+    pending = False
+    for m in _SCAN.finditer(source):
+        t = m.group()
+        c = t[0]
+        if c == "#" or c == "\\":
+            continue
+        if c in "([":
+            depth += 1
+            pending = True
+        elif c in ")]":
+            depth = max(depth - 1, 0)
+        elif c == "\n" or c == ";":
+            if pending and not (depth and c == "\n"):
+                count += 1
+                pending = False
+                if stop is not None and count > stop:
+                    return count
+        else:
+            pending = True
+    return count + pending
+
+
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     return Lark(
@@ -98,6 +132,13 @@ def parse_tree(source: str) -> Tree:
             f"source text has {len(source):,} characters; the limit is {MAX_SOURCE_CHARS:,}. "
             "Split it into smaller files."
         )
+    if source.count("\n") + source.count(";") >= MAX_STATEMENTS:  # cheap test first
+        n = count_statements(source, stop=MAX_STATEMENTS)
+        if n > MAX_STATEMENTS:
+            raise LimitError(
+                f"the program has more than {MAX_STATEMENTS:,} statements; split it into "
+                "several files (symml.parse handles each in a few seconds at most)"
+            )
     text = source + "\n"
     try:
         tree = _parser().parse(text)
@@ -139,9 +180,9 @@ def caret_snippet(source: str, line: int, column: int) -> str:
 
 def _describe(tok: Token) -> str:
     if tok.type == "$END":
-        return "the end of the input"
+        return "end of input"
     if tok.type == "_NL":
-        return "the end of the line"
+        return "end of line"
     return f"'{tok.value}'"
 
 

@@ -3,7 +3,7 @@
 >>> import sympy
 >>> x = sympy.Symbol("x", real=True)
 >>> to_text(x**2*sympy.exp(1) + sympy.Rational(1, 4)*x)
-'x^2*exp(1) + x/4'
+'exp(1)*x^2 + x/4'
 """
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ class Program:
     >>> import symml as sm
     >>> prog = sm.parse("param w[2] = 0, b = 1\\ndata x[2], y\\nz = dot(w, x) + b")
     >>> prog["z"]
-    b + w[0]*x[0] + w[1]*x[1]
+    w[0]*x[0] + w[1]*x[1] + b
     >>> list(prog.params), prog.data
     (['w', 'b'], ['x', 'y'])
     """

@@ -7,6 +7,7 @@ inputs cannot overflow the stack).
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Any
 
@@ -16,6 +17,7 @@ from lark import Token, Transformer_NonRecursive, Tree, v_args
 from lark.exceptions import VisitError
 
 from .. import functions as F
+from .._limits import time_limit
 from ..errors import (
     ArgumentError,
     LimitError,
@@ -34,9 +36,11 @@ __all__ = ["build_program", "build_expr", "FUNCTION_NAMES", "DISTRIBUTIONS"]
 DISTRIBUTIONS = {"Normal": 2, "Bernoulli": 1, "Poisson": 1, "Binomial": 2, "Exponential": 1}
 
 #: Largest result of exact integer arithmetic, in bits, before a LimitError.
-MAX_BITS = 100_000
+#: (14,000 bits is about 4,200 decimal digits: results stay printable, since Python refuses
+#: to convert integers of more than 4,300 digits to text.)
+MAX_BITS = 14_000
 #: Largest integer argument of factorial / binomial / gamma evaluated exactly.
-MAX_FACTORIAL = 10_000
+MAX_FACTORIAL = 1000
 #: Largest decimal exponent in a number literal.
 MAX_EXPONENT = 1000
 
@@ -75,7 +79,7 @@ def _log(x, base=None):
 
 def _guard_int_arg(name):
     def check(n):
-        if n.is_Integer and abs(int(n)) > MAX_FACTORIAL:
+        if isinstance(n, sympy.Basic) and n.is_Rational and abs(n) > MAX_FACTORIAL:
             raise LimitError(
                 f"{name}({n}) is too large to evaluate exactly (limit {MAX_FACTORIAL}); "
                 f"use loggamma(n + 1) for the logarithm of a factorial"
@@ -95,6 +99,7 @@ def _gamma(x):
 
 def _binomial(n, k):
     _guard_int_arg("binomial")(n)
+    _guard_int_arg("binomial")(k)
     return sympy.binomial(n, k)
 
 
@@ -168,25 +173,111 @@ def _scalar(m):
     return m
 
 
+def _numeric_bits(b) -> float:
+    """Bits of the exact numbers SymPy would raise to a power when it evaluates ``b^n``.
+
+    A rational ``p/q`` contributes ``log2 max(|p|, q)``; ``(p/q)^r`` (e.g. ``sqrt(2)``) that
+    times ``|r|``; a product ``2*x`` its numeric factors (``(2*x)^n`` becomes ``2^n*x^n``).
+    Sums, symbols and functions stay unevaluated under a power and contribute nothing.
+    """
+    if b.is_Rational:
+        p, q = abs(int(b.p)), int(b.q)
+        if p in (0, 1) and q == 1:
+            return 0.0
+        return math.log2(max(p, q))
+    if b.is_Pow and b.base.is_Rational and b.exp.is_Rational:
+        return _numeric_bits(b.base) * abs(float(b.exp))
+    if b.is_Mul:
+        return sum(_numeric_bits(f) for f in b.args)
+    return 0.0
+
+
 def _check_pow(base, ex):
-    if base.is_Number and ex.is_Number and ex.is_Rational and not base.is_zero:
-        b = abs(base)
-        if b == 1:
-            return
-        bits = float(abs(ex)) * max(
-            abs(np.log2(float(b.p)) if b.p else 0), abs(np.log2(float(b.q)) if b.q else 0)
+    """Refuse ``base^ex`` whose exact evaluation would need more than MAX_BITS bits.
+
+    (Python's big-integer power cannot be interrupted once started, so this is checked
+    before SymPy sees the power.)
+    """
+    if not (isinstance(base, sympy.Basic) and isinstance(ex, sympy.Basic)):
+        return
+    if base.is_zero and ex.is_Number and ex.is_negative:
+        raise ArgumentError(f"division by zero: 0^{ex}")
+    if not (ex.is_Rational and not ex.is_zero):
+        return
+    bits = float(abs(ex)) * _numeric_bits(base)
+    if bits > MAX_BITS:
+        raise LimitError(
+            f"{_pow_text(base, ex)} has about {bits:,.0f} bits, too large to evaluate exactly "
+            f"(limit {MAX_BITS:,}); write it with log() or exp() instead"
         )
-        if bits > MAX_BITS:
-            raise LimitError(
-                f"{base}^{ex} has about {bits:,.0f} bits, too large to evaluate exactly "
-                f"(limit {MAX_BITS:,}); write it with log() or exp() instead"
-            )
+
+
+def _pow_text(base, ex) -> str:
+    from .printer import to_text
+
+    b, e = to_text(base), to_text(ex)
+    if not (base.is_Symbol or (base.is_Integer and base >= 0)):
+        b = f"({b})"
+    if not (ex.is_Symbol or (ex.is_Integer and ex >= 0)):
+        e = f"({e})"
+    return f"{b}^{e}"
+
+
+def _guarded_rebuild(expr, mapping: dict):
+    """``expr.xreplace(mapping)``, re-evaluating bottom-up with the same guards as the
+    parser (huge powers, factorials), iteratively so deep expressions cannot overflow.
+
+    Substituting ``x = 2`` into ``x^(10^10)`` would otherwise start an uninterruptible
+    ten-billion-bit computation inside SymPy.
+    """
+    if not isinstance(expr, sympy.Basic):
+        return expr
+    done: dict = {}
+    stack = [expr]
+    while stack:
+        node = stack[-1]
+        if node in done:
+            stack.pop()
+            continue
+        if node in mapping:
+            done[node] = mapping[node]
+            stack.pop()
+            continue
+        pending = [a for a in node.args if a not in done]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        if not node.args:
+            done[node] = node
+            continue
+        args = [done[a] for a in node.args]
+        if all(a is b for a, b in zip(args, node.args)):
+            done[node] = node
+            continue
+        if node.is_Pow:
+            done[node] = power(*args)
+            continue
+        if isinstance(node, (sympy.factorial, sympy.gamma, sympy.binomial)):
+            for a in args:
+                _guard_int_arg(node.func.__name__)(a)
+        done[node] = node.func(*args)
+    return done[expr]
+
+
+def _bits(x) -> int:
+    """Bits of an exact rational's numerator or denominator (0 for anything else)."""
+    if isinstance(x, sympy.Rational):
+        return max(int(x.p).bit_length(), int(x.q).bit_length())
+    return 0
 
 
 def _check_product(a, b):
-    for x in (a, b):
-        if isinstance(x, sympy.Integer) and x.p.bit_length() > MAX_BITS:
-            raise LimitError(f"a number with more than {MAX_BITS:,} bits is too large")
+    if _bits(a) + _bits(b) > MAX_BITS:
+        raise LimitError(
+            f"the product of two numbers of {_bits(a):,} and {_bits(b):,} bits is too large to "
+            f"evaluate exactly (limit {MAX_BITS:,} bits); rescale the formula"
+        )
 
 
 def add(a, b, sign=1):
@@ -308,9 +399,15 @@ def _number(text: str) -> sympy.Rational:
             f"number {text} has an exponent beyond ±{MAX_EXPONENT}; rescale the formula"
         )
     if len(mant) > 4000:
-        raise LimitError(f"number literal of {len(mant)} digits is too long (limit 4000)")
-    f = Fraction(text)
-    return sympy.Rational(f.numerator, f.denominator)
+        raise LimitError(f"number literal of {len(mant):,} digits is too long (limit 4,000)")
+    if mant.isdigit() and not exp:
+        n = sympy.Integer(int(mant))
+    else:
+        f = Fraction(text)
+        n = sympy.Rational(f.numerator, f.denominator)
+    if _bits(n) > MAX_BITS:
+        raise LimitError(f"number {text[:20]}... is too large (limit {MAX_BITS:,} bits)")
+    return n
 
 
 # ---------------------------------------------------------------------------------------
@@ -319,11 +416,28 @@ def _number(text: str) -> sympy.Rational:
 
 @v_args(inline=True)
 class ExprTransformer(Transformer_NonRecursive):
-    """Builds SymPy objects from expression subtrees, resolving names in ``scope``."""
+    """Builds SymPy objects from expression subtrees, resolving names in ``scope``.
+
+    Callbacks take a rule's children inline (``def pow(self, base, op, ex)``). Dispatch goes
+    through a table of the plain functions built once per class (lark's per-call ``v_args``
+    wrapping cost more than the math for long programs), tokens are not visited, and an
+    error keeps the position of the innermost subtree that raised it.
+    """
+
+    __visit_tokens__ = False
 
     def __init__(self, scope: _Scope):
         super().__init__()
         self.scope = scope
+
+    def _call_userfunc(self, tree, new_children=None):
+        children = tree.children if new_children is None else new_children
+        try:
+            return _RULES[tree.data](self, *children)
+        except SymmlError as exc:
+            if getattr(exc, "_symml_pos", None) is None:
+                exc._symml_pos = _position(tree)
+            raise
 
     # atoms
     def number(self, tok):
@@ -431,6 +545,35 @@ class ExprTransformer(Transformer_NonRecursive):
         return self.scope.call(name, args)
 
 
+def _rule_table(cls) -> dict:
+    """Rule name -> plain function (``v_args`` unwrapped) for every transformer callback."""
+    table = {}
+    for name, attr in vars(cls).items():
+        if name.startswith("_") or not callable(attr):
+            continue
+        table[name] = getattr(attr, "base_func", attr)
+    return table
+
+
+_RULES = _rule_table(ExprTransformer)
+
+
+def _position(tree) -> tuple[int, int] | None:
+    """(line, column) of a subtree: its meta, else its first token (iteratively)."""
+    meta = getattr(tree, "_meta", None)
+    if meta is not None and getattr(meta, "line", None):
+        return meta.line, meta.column
+    node = tree
+    while isinstance(node, Tree):
+        kids = [c for c in node.children if c is not None]
+        if not kids:
+            return None
+        node = kids[0]
+    if isinstance(node, Token) and node.line:
+        return node.line, node.column
+    return None
+
+
 # ---------------------------------------------------------------------------------------
 # scopes
 
@@ -530,7 +673,7 @@ def _call_lambda(lam: sympy.Lambda, args):
     if any(_is_mat(v) for v in args) or _is_mat(body):
         # vector arguments: substitute entries (functions of vectors are written with dot, @...)
         raise ArgumentError("user functions take scalar arguments; apply them entry by entry")
-    return body.xreplace(mapping)
+    return _guarded_rebuild(body, mapping)
 
 
 def _flat_symbols(v, what):
@@ -609,15 +752,22 @@ def _calculus_call(name, args, scope: _Scope):
             raise ArgumentError("integrate needs a variable: integrate(f, x)")
         return C.integrate(f, *limits)
     if name == "limit":
-        if len(rest) != 2:
-            raise ArgumentError("limit(f, x, a)")
-        return sympy.limit(f, rest[0], rest[1])
+        if len(rest) != 2 or not isinstance(rest[0], sympy.Symbol) or _is_mat(f):
+            raise ArgumentError("limit(f, x, a): a scalar f, a variable x and a point a")
+        try:  # SymPy substitutes the point: refuse the numbers that would never finish
+            _guarded_rebuild(f, {rest[0]: rest[1]})
+        except ArgumentError:
+            pass  # 0^-1 at the point is what limits are for
+        with time_limit(None, "limit"):
+            return sympy.limit(f, rest[0], rest[1])
     if name == "simplify":
         return C.simplify(f)
     if name == "expand":
-        return _apply(sympy.expand, f)
+        with time_limit(None, "expand"):
+            return _apply(sympy.expand, f)
     if name == "factor":
-        return _apply(sympy.factor, f)
+        with time_limit(None, "factor"):
+            return _apply(sympy.factor, f)
     if name in ("subs", "evaluate"):
         mapping = {}
         for k in kws:
@@ -633,7 +783,7 @@ def _calculus_call(name, args, scope: _Scope):
         if rest:
             raise ArgumentError(f"{name}(f, x = value, ...) takes values as 'name = value'")
         if name == "subs":
-            return _apply(lambda e: e.xreplace(mapping), f)
+            return _apply(lambda e: _guarded_rebuild(e, mapping), f)
         return EvaluationRequest(f, {str(k): v for k, v in mapping.items()})
     raise UndefinedNameError(f"unknown function '{name}'")  # pragma: no cover
 
@@ -652,13 +802,15 @@ class _Builder:
         self.program = Program(source=source)
         self.lenient = lenient
         self.namespace = namespace or {}
+        self._transformer = ExprTransformer(None)
 
     def expr(self, tree, locals_=None):
-        scope = _Scope(self.program, self.lenient, locals_, self.namespace)
+        # one transformer per program (creating one per statement dominated long files)
+        self._transformer.scope = _Scope(self.program, self.lenient, locals_, self.namespace)
         if isinstance(tree, Token):
             tree = Tree("name" if tree.type == "NAME" else "number", [tree])
         try:
-            return ExprTransformer(scope).transform(tree)
+            return self._transformer.transform(tree)
         except VisitError as exc:  # lark wraps errors raised in callbacks: unwrap ours
             if isinstance(exc.orig_exc, (SymmlError, RecursionError)):
                 raise exc.orig_exc from None
@@ -683,13 +835,27 @@ class _Builder:
                     f"line {stmt.meta.line}: expression too deeply nested to evaluate; "
                     "split it into named parts"
                 ) from None
+            except MemoryError:
+                raise LimitError(
+                    f"line {stmt.meta.line}: out of memory evaluating this statement; "
+                    "simplify it or split it into named parts"
+                ) from None
+            except Exception as exc:  # SymPy failing on odd input: still a SymmlError
+                raise _locate(
+                    SymmlError(
+                        f"cannot evaluate this statement ({type(exc).__name__}: {exc}); "
+                        "rewrite the formula"
+                    ),
+                    stmt,
+                    self.source,
+                ) from exc
         self.program.__dict__.pop("_implicit", None)
         return self.program
 
     # -- declarations
     def _declared(self, name, meta):
         p = self.program
-        if name in p.symbols or name in p.bindings or name in p.constants:
+        if name in p.symbols or name in p.bindings or name in p.constants or name in p.functions:
             raise ArgumentError(f"'{name}' is already defined")
         if name in FUNCTION_NAMES or name in DISTRIBUTIONS or name in _CONSTANTS:
             raise ArgumentError(f"'{name}' is a built-in name; choose another name")
@@ -824,7 +990,7 @@ class _Builder:
                 params.append(_tok(a.children[0]))
             if len(set(params)) != len(params):
                 raise ArgumentError(f"repeated parameter name in {fname}(...)")
-            self._check_redefine(fname)
+            self._check_redefine(fname, function=True)
             if fname in FUNCTION_NAMES or fname in DISTRIBUTIONS:
                 raise ArgumentError(f"'{fname}' is a built-in function; choose another name")
             dummies = {p: sympy.Dummy(p, real=True) for p in params}
@@ -838,10 +1004,21 @@ class _Builder:
             "write '==' for an equation"
         )
 
-    def _check_redefine(self, name):
+    def _check_redefine(self, name, function=False):
+        """A definition may replace an earlier definition of the same kind, nothing else."""
         p = self.program
         if name in p.symbols:
             raise ArgumentError(f"'{name}' is declared (var/param/data); it cannot be redefined")
+        if name in p.constants:
+            raise ArgumentError(f"'{name}' is a constant (const); it cannot be redefined")
+        if function and name in p.bindings:
+            raise ArgumentError(
+                f"'{name}' is already defined as a value; choose another name for the function"
+            )
+        if not function and name in p.functions:
+            raise ArgumentError(
+                f"'{name}' is already defined as a function {name}(...); choose another name"
+            )
         if name in FUNCTION_NAMES or name in DISTRIBUTIONS or name in _CONSTANTS:
             raise ArgumentError(f"'{name}' is a built-in name; choose another name")
 
@@ -875,13 +1052,19 @@ def _statement_text(source: str, tree: Tree) -> str:
 
 
 def _locate(exc: SymmlError, stmt: Tree, source: str) -> SymmlError:
-    """Prefix the statement's line to an error raised while building it."""
-    line = getattr(stmt.meta, "line", 0)
-    col = getattr(stmt.meta, "column", 0)
+    """Prefix the position to an error raised while building a statement.
+
+    The position is that of the innermost subexpression that raised (e.g. the call
+    ``sinn(x)`` inside a longer formula), else the statement's start. The new error carries
+    ``line`` and ``column`` attributes like :class:`ParseError`.
+    """
+    pos = getattr(exc, "_symml_pos", None) or _position(stmt)
+    line, col = pos if pos else (0, 0)
     if not line or str(exc).startswith("line "):
         return exc
-    msg = f"line {line}: {exc}\n{caret_snippet(source, line, col)}"
+    msg = f"line {line}, column {col}: {exc}\n{caret_snippet(source, line, col)}"
     new = type(exc)(msg)
+    new.line, new.column = line, col
     return new
 
 

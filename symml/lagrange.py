@@ -232,6 +232,9 @@ class Solution:
     residuals: list[list[sympy.Expr]]  # per candidate: exact KKT residuals (all zero)
     convex: bool = False
     notes: list[str] = field(default_factory=list)
+    #: feasible points where the constraint gradient vanishes (Lagrange's condition does not
+    #: apply there), with the value of f: (point of the variables, value)
+    irregular: list[tuple[dict, sympy.Expr]] = field(default_factory=list)
 
 
 def _is_real(value: sympy.Expr) -> bool | None:
@@ -395,6 +398,35 @@ def _pin_family(problem: Problem, active: tuple[int, ...], point: dict) -> tuple
     return None
 
 
+def _drop_instances(points: list[dict], unknowns: set) -> list[dict]:
+    """Drop solutions that are members of a family also returned (SymPy may list both)."""
+    families = [q for q in points if any(v.free_symbols & unknowns for v in q.values())]
+    if not families:
+        return points
+    out = []
+    for p in points:
+        if p in families or any(v.free_symbols & unknowns for v in p.values()):
+            out.append(p)
+            continue
+        member = False
+        for q in families:
+            free = sorted(set().union(*(v.free_symbols for v in q.values())) & unknowns, key=str)
+            eqs = [q[k] - p[k] for k in p if q[k] != p[k]]
+            if not eqs:
+                member = True
+                break
+            try:
+                sols = sympy.solve(eqs, free, dict=True)
+            except NotImplementedError:
+                sols = []
+            if sols:
+                member = True
+                break
+        if not member:
+            out.append(p)
+    return out
+
+
 def _same_point(a: dict, b: dict) -> bool:
     if a.keys() != b.keys():
         return False
@@ -501,6 +533,7 @@ def solve_problem(problem: Problem) -> Solution:
         sols = sorted(
             (_complete(s, problem, unknowns, active) for s in sols), key=_sort_key
         )
+        sols = _drop_instances(sols, set(unknowns))
         pinned = []
         for point in sols:
             narrowed = _pin_family(problem, active, point)
@@ -549,7 +582,34 @@ def solve_problem(problem: Problem) -> Solution:
             raise DerivationError(
                 f"internal check failed: the KKT residuals at {c.point} are {r}, not zero"
             )
-    return Solution(problem, cases, candidates, residuals, convex=_is_convex(problem))
+    return Solution(problem, cases, candidates, residuals, convex=_is_convex(problem),
+                    irregular=_irregular_points(problem))  # fmt: skip
+
+
+def _irregular_points(problem: Problem) -> list[tuple[dict, sympy.Expr]]:
+    """Points of a single equality constraint h = 0 where grad h = 0 (LICQ fails).
+
+    Lagrange's condition grad f = lambda*grad h does not have to hold there, so an optimum
+    can sit at such a point without being a candidate (min x on y^2 = x^3 at the cusp).
+    Only the single-equality case is searched; with several constraints it is a rank
+    condition on the Jacobian that is not attempted here.
+    """
+    if problem.inequalities or len(problem.equalities) != 1:
+        return []
+    h = problem.equalities[0].expr
+    eqs = [h] + [sympy.diff(h, v) for v in problem.vars]
+    try:
+        sols = _solve(eqs, list(problem.vars), "the search for irregular points of the constraint")
+    except (LimitError, DerivationError):
+        return []
+    out = []
+    for sol in sols:
+        if any(v not in sol for v in problem.vars):
+            continue  # a whole curve of irregular points: not listed
+        point = {v: sympy.simplify(sol[v]) for v in problem.vars}
+        if all(_is_real(val) for val in point.values()):
+            out.append((point, sympy.simplify(problem.f.subs(point))))
+    return sorted(out, key=lambda pv: _sort_key(pv[0]))
 
 
 def _label(problem: Problem, candidates: list[Candidate]) -> None:

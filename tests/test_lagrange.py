@@ -242,9 +242,19 @@ def test_family_of_stationary_points():
     assert p[lam] == 1 and sympy.simplify(p[x] + p[y] - 1) == 0
 
 
-def test_no_candidates_is_an_empty_list():
+def test_no_candidates_is_an_empty_list_and_the_cusp_is_reported():
     # min x on y^2 = x^3: the minimum (0, 0) is a point where grad h = 0, missed by Lagrange
     assert lagrange("x", "y^2 == x^3") == []
+    d = _derive("x", "y^2 == x^3")
+    irregular = next(s for s in d.steps if s.rule == "irregular")
+    assert irregular.after == [{x: 0, y: 0}] and "with f = 0" in irregular.explanation
+    assert d.verify()
+
+
+def test_a_family_of_multipliers_is_listed_once():
+    # at (0, 0) on x^2 = y^2 every lambda works; SymPy also lists two members of the family
+    (p,) = lagrange("x^2 + y^2", "x^2 - y^2 == 0")
+    assert p[x] == 0 and p[y] == 0 and p[lam] == lam
 
 
 @pytest.mark.parametrize(

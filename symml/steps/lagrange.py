@@ -221,6 +221,24 @@ def _case_step(problem: Problem, case: Case, number: int, candidates: list) -> S
     return Step("case", None, None, intro, substeps=subs, form=eqs, check=False)
 
 
+def _irregular_step(problem: Problem, sol: Solution) -> Step:
+    h = problem.equalities[0].expr
+    grad = [sympy.diff(h, v) for v in problem.vars]
+    points = [p for p, _ in sol.irregular]
+
+    def check(step: Step) -> bool:
+        for p in points:
+            for e in [h] + grad:
+                if sympy.simplify(e.subs(p)) != 0:
+                    raise AssertionError(f"{_fmt(e)} is not 0 at {_point_text(p)}")
+        return True
+
+    where = "; ".join(f"{_tuple_text(problem, p)} with f = {_fmt(v)}" for p, v in sol.irregular)
+    text = (f"Lagrange's condition needs grad h != 0. The constraint's gradient vanishes at {where}: "
+            "there the condition need not hold, so compare these points with the candidates too.")  # fmt: skip
+    return Step("irregular", None, points, text, check=check)
+
+
 def _kkt_conditions(problem: Problem) -> list:
     conds = [sympy.Eq(sympy.diff(problem.L, v), 0) for v in problem.vars]
     conds += [sympy.Eq(c.expr, 0) for c in problem.equalities]
@@ -399,6 +417,8 @@ def lagrange(f: Any, constraints: Any, vars: Any = None, *, sense: str = "min") 
     n = len(result)
     listing = "The candidate points with their multipliers" if n else "There is no candidate point"
     steps.append(Step("candidates", None, result if n else sympy.EmptySet, f"{listing}.", check=False))
+    if sol.irregular:
+        steps.append(_irregular_step(problem, sol))
     if n:
         steps.append(_classify_step(problem, sol))
         steps += _residual_steps(problem, sol)

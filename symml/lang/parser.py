@@ -195,7 +195,8 @@ def _expected(names) -> str:
 
 def _translate(exc: UnexpectedInput, source: str) -> ParseError:
     line, column = getattr(exc, "line", 0) or 0, getattr(exc, "column", 0) or 0
-    if isinstance(exc, UnexpectedEOF) or line <= 0:
+    at_end = isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
+    if isinstance(exc, UnexpectedEOF) or line <= 0 or at_end:
         lines = source.splitlines() or [""]
         line, column = len(lines), len(lines[-1]) + 1
     snippet = caret_snippet(source, line, column)
@@ -234,11 +235,32 @@ def _translate(exc: UnexpectedInput, source: str) -> ParseError:
                 snippet,
             )
         msg = f"unexpected {_describe(tok)}"
+        unclosed = _unclosed(source) if at_end else None
+        if unclosed:
+            msg += f"; the '{unclosed[0]}' at line {unclosed[1]}, column {unclosed[2]} is never closed"
+            return ParseError(msg, line, column, snippet)
         expected = _expected(exc.expected or ())
         if expected:
             msg += f"; expected {expected}"
         return ParseError(msg, line, column, snippet)
     return ParseError(str(exc).splitlines()[0], line, column, snippet)
+
+
+def _unclosed(source: str):
+    """(bracket, line, column) of the last bracket left open at the end, or None."""
+    stack = []
+    for m in _SCAN.finditer(source):
+        t = m.group()
+        if t in ("(", "["):
+            stack.append(m.start())
+        elif t in (")", "]") and stack:
+            stack.pop()
+    if not stack:
+        return None
+    pos = stack[-1]
+    line = source.count("\n", 0, pos) + 1
+    column = pos - (source.rfind("\n", 0, pos) + 1) + 1
+    return source[pos], line, column
 
 
 def _previous_token(source: str, line: int, column: int) -> str | None:

@@ -185,8 +185,10 @@ def _problem(f: Any, constraints: Any, vars: Any = None, sense: str = "min") -> 
             eqs.append(Constraint(rel, e, kind, symbol(lam_names[len(eqs)])))
         else:
             ineqs.append(Constraint(rel, e, kind, symbol(mu_names[len(ineqs)])))
-    L = f - sum((c.multiplier * c.expr for c in eqs), sympy.S.Zero) + sum(
-        (c.multiplier * c.expr for c in ineqs), sympy.S.Zero
+    L = (
+        f
+        - sum((c.multiplier * c.expr for c in eqs), sympy.S.Zero)
+        + sum((c.multiplier * c.expr for c in ineqs), sympy.S.Zero)
     )
     return Problem(f, xs, eqs, ineqs, sense, L)
 
@@ -312,7 +314,9 @@ def _complete(sol: dict, problem: Problem, unknowns: list, active: tuple[int, ..
     for s in problem.vars:
         point[s] = sympy.simplify(sol.get(s, s)) if s in sol else s
     for c in problem.equalities:
-        point[c.multiplier] = sympy.simplify(sol[c.multiplier]) if c.multiplier in sol else c.multiplier
+        point[c.multiplier] = (
+            sympy.simplify(sol[c.multiplier]) if c.multiplier in sol else c.multiplier
+        )
     for j, c in enumerate(problem.inequalities):
         if j in active:
             m = c.multiplier
@@ -350,16 +354,20 @@ def _judge(problem: Problem, active: tuple[int, ...], point: dict) -> tuple[bool
         else:
             mu = point[c.multiplier]
             s = _sign(mu) if not mu.free_symbols else None
-            if s is not None and ((problem.sense == "min" and s < 0) or (problem.sense == "max" and s > 0)):
+            if s is not None and (
+                (problem.sense == "min" and s < 0) or (problem.sense == "max" and s > 0)
+            ):
                 op, need = ("< 0", ">= 0") if s < 0 else ("> 0", "<= 0")
                 reasons.append(
                     f"{c.multiplier} = {_fmt(mu)} {op} violates dual feasibility "
-                    f"({c.multiplier} {need} for a {'minimum' if problem.sense == 'min' else 'maximum'})"
+                    f"({c.multiplier} {need} for a {_goal(problem.sense)})"
                 )
     return not reasons, reasons
 
 
-def _pin_family(problem: Problem, active: tuple[int, ...], point: dict) -> tuple[list[dict], str] | None:
+def _pin_family(
+    problem: Problem, active: tuple[int, ...], point: dict
+) -> tuple[list[dict], str] | None:
     """A one-parameter family of solutions meets the KKT sign conditions where?
 
     Returns ``(points, reason)``: the finitely many members that satisfy the primal and dual
@@ -427,6 +435,10 @@ def _drop_instances(points: list[dict], unknowns: set) -> list[dict]:
     return out
 
 
+def _goal(sense: str) -> str:
+    return "minimum" if sense == "min" else "maximum"
+
+
 def _same_point(a: dict, b: dict) -> bool:
     if a.keys() != b.keys():
         return False
@@ -444,7 +456,7 @@ def _sort_key(point: dict) -> tuple:
 
 
 def _second_order(problem: Problem, point: dict) -> str:
-    """Classify a candidate by the Hessian of L restricted to the active constraints' tangent space."""
+    """Classify a candidate by the Hessian of L on the active constraints' tangent space."""
     sub = dict(point)
     H = sympy.hessian(problem.L, problem.vars).subs(sub)
     rows = [c.expr for c in problem.equalities]
@@ -459,7 +471,10 @@ def _second_order(problem: Problem, point: dict) -> str:
     if rows:
         J = sympy.Matrix([[sympy.diff(r, v) for v in problem.vars] for r in rows]).subs(sub)
         if J.rank() < len(rows):
-            return "the constraint gradients are linearly dependent here (LICQ fails); no second-order verdict"
+            return (
+                "the constraint gradients are linearly dependent here (LICQ fails); "
+                "no second-order verdict"
+            )
         Z = J.nullspace()
         if not Z:
             return "the active constraints fix the point (no feasible direction to move along)"
@@ -476,7 +491,9 @@ def _second_order(problem: Problem, point: dict) -> str:
     scale = max(1.0, float(np.max(np.abs(eig)))) if eig.size else 1.0
     tol = 1e-10 * scale
     where = "on the constraint surface" if rows else "in every direction"
-    extra = " (a weakly active inequality makes this a sufficient-condition check only)" if weak else ""
+    extra = (
+        " (a weakly active inequality makes this a sufficient-condition check only)" if weak else ""
+    )
     if np.all(eig > tol):
         return f"strict local minimum: the Hessian of L is positive definite {where}{extra}"
     if np.all(eig < -tol):
@@ -518,9 +535,7 @@ def _residuals(problem: Problem, point: dict) -> list[sympy.Expr]:
 def solve_problem(problem: Problem) -> Solution:
     """Solve the Lagrange / KKT conditions of ``problem`` case by case (internal)."""
     m = len(problem.inequalities)
-    subsets = [
-        tuple(a) for k in range(m + 1) for a in itertools.combinations(range(m), k)
-    ]
+    subsets = [tuple(a) for k in range(m + 1) for a in itertools.combinations(range(m), k)]
     cases: list[Case] = []
     found: list[dict] = []
     for active in subsets:
@@ -530,9 +545,7 @@ def solve_problem(problem: Problem) -> Solution:
         sols = _solve(eqs, unknowns, label)
         if not sols:
             case.note = "the system has no solution"
-        sols = sorted(
-            (_complete(s, problem, unknowns, active) for s in sols), key=_sort_key
-        )
+        sols = sorted((_complete(s, problem, unknowns, active) for s in sols), key=_sort_key)
         sols = _drop_instances(sols, set(unknowns))
         pinned = []
         for point in sols:
@@ -562,7 +575,9 @@ def solve_problem(problem: Problem) -> Solution:
     candidates = []
     for point in found:
         xs = {v: point[v] for v in problem.vars}
-        family = any(val.free_symbols & set(problem.vars + problem.multipliers) for val in point.values())
+        family = any(
+            val.free_symbols & set(problem.vars + problem.multipliers) for val in point.values()
+        )
         value = sympy.simplify(problem.f.subs(xs))
         cand = Candidate(point, value, family)
         if not family:
@@ -577,13 +592,19 @@ def solve_problem(problem: Problem) -> Solution:
                 v.duplicate_of = remap[v.duplicate_of]
     _label(problem, candidates)
     residuals = [_residuals(problem, c.point) for c in candidates]
-    for c, r in zip(candidates, residuals):
+    for c, r in zip(candidates, residuals, strict=True):
         if not c.family and any(x != 0 for x in r):
             raise DerivationError(
                 f"internal check failed: the KKT residuals at {c.point} are {r}, not zero"
             )
-    return Solution(problem, cases, candidates, residuals, convex=_is_convex(problem),
-                    irregular=_irregular_points(problem))  # fmt: skip
+    return Solution(
+        problem,
+        cases,
+        candidates,
+        residuals,
+        convex=_is_convex(problem),
+        irregular=_irregular_points(problem),
+    )
 
 
 def _irregular_points(problem: Problem) -> list[tuple[dict, sympy.Expr]]:
@@ -619,7 +640,7 @@ def _label(problem: Problem, candidates: list[Candidate]) -> None:
     vals = [sympy.N(c.value, 40) for c in finite]
     lo, hi = min(vals), max(vals)
     tol = sympy.Float("1e-30")
-    for c, v in zip(finite, vals):
+    for c, v in zip(finite, vals, strict=True):
         if problem.inequalities:
             # KKT points for a minimum (or a maximum): the best of them is the candidate.
             best = lo if problem.sense == "min" else hi
@@ -633,9 +654,7 @@ def _label(problem: Problem, candidates: list[Candidate]) -> None:
 
 
 # -- public API -------------------------------------------------------------------------------
-def lagrangian(
-    f: Any, constraints: Any, vars: Any = None
-) -> tuple[sympy.Expr, list[sympy.Symbol]]:
+def lagrangian(f: Any, constraints: Any, vars: Any = None) -> tuple[sympy.Expr, list[sympy.Symbol]]:
     """The Lagrangian of a constrained problem and its multiplier symbols.
 
     ``L = f - sum(lambda_i*h_i) + sum(mu_j*g_j)`` where each equality is written

@@ -28,9 +28,11 @@ lam, mu = sympy.Symbol("lambda", real=True), sympy.Symbol("mu", real=True)
 r2, r3, r29 = sympy.sqrt(2), sympy.sqrt(3), sympy.sqrt(29)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _derive(f, constraints, sense="min"):
-    return lagrange_steps(f, list(constraints) if isinstance(constraints, tuple) else constraints, sense=sense)
+    return lagrange_steps(
+        f, list(constraints) if isinstance(constraints, tuple) else constraints, sense=sense
+    )
 
 
 def _points(result, vars_):
@@ -41,15 +43,33 @@ def _residuals_here(f, constraints, point, sense="min"):
     """KKT residuals computed from scratch: grad f - sum(l*grad h) + sum(m*grad g) = 0 (for a
     minimum, m >= 0, g <= 0, m*g = 0), with g and h built here from the relations."""
     f = symml.expr(f)
-    rels = [symml._convert.as_relation(c) for c in ([constraints] if isinstance(constraints, str) else constraints)]
-    xs = [v for v in point if v.name not in ("lambda", "mu") and not v.name.startswith(("lambda_", "mu_"))]
+    rels = [
+        symml._convert.as_relation(c)
+        for c in ([constraints] if isinstance(constraints, str) else constraints)
+    ]
+    xs = [
+        v
+        for v in point
+        if v.name not in ("lambda", "mu") and not v.name.startswith(("lambda_", "mu_"))
+    ]
     lams = [v for v in point if v.name == "lambda" or v.name.startswith("lambda_")]
     mus = [v for v in point if v.name == "mu" or v.name.startswith("mu_")]
     eqs = [r.lhs - r.rhs for r in rels if isinstance(r, sympy.Equality)]
-    ineqs = [(r.lhs - r.rhs) if r.rel_op == "<=" else (r.rhs - r.lhs) for r in rels if not isinstance(r, sympy.Equality)]
-    stat = [sympy.diff(f, v) - sum(l * sympy.diff(h, v) for l, h in zip(lams, eqs))
-            + sum(m * sympy.diff(g, v) for m, g in zip(mus, ineqs)) for v in xs]  # fmt: skip
-    out = [sympy.simplify(e.subs(point)) for e in stat + eqs + [m * g for m, g in zip(mus, ineqs)]]
+    ineqs = [
+        (r.lhs - r.rhs) if r.rel_op == "<=" else (r.rhs - r.lhs)
+        for r in rels
+        if not isinstance(r, sympy.Equality)
+    ]
+    stat = [
+        sympy.diff(f, v)
+        - sum(la * sympy.diff(h, v) for la, h in zip(lams, eqs, strict=True))
+        + sum(m * sympy.diff(g, v) for m, g in zip(mus, ineqs, strict=True))
+        for v in xs
+    ]
+    out = [
+        sympy.simplify(e.subs(point))
+        for e in stat + eqs + [m * g for m, g in zip(mus, ineqs, strict=True)]
+    ]
     signs = [sympy.simplify(g.subs(point)) <= 0 for g in ineqs]
     signs += [(point[m] >= 0) if sense == "min" else (point[m] <= 0) for m in mus]
     return out, signs
@@ -71,10 +91,17 @@ def _classified(d, label):
 # -- the textbook problems ------------------------------------------------------------------
 def test_max_xy_on_the_unit_circle():
     d = _derive("x*y", "x^2 + y^2 == 1")
-    assert _points(d.result, [x, y]) == {(a, b) for a in (-r2 / 2, r2 / 2) for b in (-r2 / 2, r2 / 2)}
+    assert _points(d.result, [x, y]) == {
+        (a, b) for a in (-r2 / 2, r2 / 2) for b in (-r2 / 2, r2 / 2)
+    }
     for p in d.result:
         assert p[lam] == p[x] * p[y]  # lambda = f at the point here: y = 2*lambda*x
-        assert sympy.simplify(p[x] * p[y] - (sympy.Rational(1, 2) if p[x] == p[y] else -sympy.Rational(1, 2))) == 0
+        assert (
+            sympy.simplify(
+                p[x] * p[y] - (sympy.Rational(1, 2) if p[x] == p[y] else -sympy.Rational(1, 2))
+            )
+            == 0
+        )
     text = _classified(d, "maximum")
     assert "largest value of f, 1/2, is at candidates 1, 4" in text
     assert "smallest value of f, -1/2, is at candidates 2, 3" in text
@@ -97,10 +124,14 @@ def test_two_constraints_stewart():
     f, cons = "x + 2*y + 3*z", ("x - y + z == 1", "x^2 + y^2 == 1")
     d = _derive(f, cons)
     top = (-2 / r29, 5 / r29, 1 + 7 / r29)
-    assert _points(d.result, [x, y, z]) == {tuple(sympy.nsimplify(v) for v in top),
-                                            tuple(sympy.nsimplify(v) for v in (2 / r29, -5 / r29, 1 - 7 / r29))}  # fmt: skip
+    assert _points(d.result, [x, y, z]) == {
+        tuple(sympy.nsimplify(v) for v in top),
+        tuple(sympy.nsimplify(v) for v in (2 / r29, -5 / r29, 1 - 7 / r29)),
+    }
     values = sorted(sympy.simplify(symml.expr(f).subs(p)) for p in d.result)
-    assert sympy.simplify(values[-1] - (3 + r29)) == 0 and sympy.simplify(values[0] - (3 - r29)) == 0
+    assert (
+        sympy.simplify(values[-1] - (3 + r29)) == 0 and sympy.simplify(values[0] - (3 - r29)) == 0
+    )
     assert {s.name for s in d.result[0]} >= {"lambda_1", "lambda_2"}
     _check_kkt(f, list(cons), d.result)
     assert d.verify()
@@ -198,20 +229,31 @@ def _slsqp(fun, cons, x0s):
 def test_minimum_values_agree_with_slsqp():
     starts = [np.array(p, dtype=float) for p in ([0.3, -0.2], [-1, 2], [2, 2], [0.5, 0.1])]
     # min x*y on the unit circle = -1/2
-    r = _slsqp(lambda v: v[0] * v[1], [{"type": "eq", "fun": lambda v: v[0] ** 2 + v[1] ** 2 - 1}], starts)
+    r = _slsqp(
+        lambda v: v[0] * v[1], [{"type": "eq", "fun": lambda v: v[0] ** 2 + v[1] ** 2 - 1}], starts
+    )
     assert abs(r.fun + 0.5) < 1e-8
     # min (x-2)^2 + (y-1)^2 with x + y <= 2 = 1/2 at (3/2, 1/2)
-    r = _slsqp(lambda v: (v[0] - 2) ** 2 + (v[1] - 1) ** 2,
-               [{"type": "ineq", "fun": lambda v: 2 - v[0] - v[1]}], starts)  # fmt: skip
+    r = _slsqp(
+        lambda v: (v[0] - 2) ** 2 + (v[1] - 1) ** 2,
+        [{"type": "ineq", "fun": lambda v: 2 - v[0] - v[1]}],
+        starts,
+    )
     assert abs(r.fun - 0.5) < 1e-8 and np.allclose(r.x, [1.5, 0.5], atol=1e-6)
     d = _derive("(x - 2)^2 + (y - 1)^2", "x + y <= 2")
-    assert float(sympy.Rational(1, 2)) == float(((d.result[0][x] - 2) ** 2 + (d.result[0][y] - 1) ** 2))
+    assert float(sympy.Rational(1, 2)) == float(
+        (d.result[0][x] - 2) ** 2 + (d.result[0][y] - 1) ** 2
+    )
 
 
 # -- the plain API and the derivation agree ---------------------------------------------------
 @pytest.mark.parametrize(
     "f, cons",
-    [("x*y", "x^2 + y^2 == 1"), ("(x - 2)^2 + (y - 1)^2", "x + y <= 2"), ("x^2 + y^2 + z^2", ["x + y + z == 3", "x >= 2"])],
+    [
+        ("x*y", "x^2 + y^2 == 1"),
+        ("(x - 2)^2 + (y - 1)^2", "x + y <= 2"),
+        ("x^2 + y^2 + z^2", ["x + y + z == 3", "x >= 2"]),
+    ],
 )
 def test_steps_result_equals_plain_api(f, cons):
     assert lagrange_steps(f, cons).result == lagrange(f, cons)
@@ -223,7 +265,12 @@ def test_lagrangian_and_multiplier_names():
     L, mults = lagrangian("x + y", ["x^2 + y^2 == 1", "x - y == 0", "x <= 1", "y >= 0"])
     assert [m.name for m in mults] == ["lambda_1", "lambda_2", "mu_1", "mu_2"]
     m1, m2 = mults[2:]
-    assert sympy.expand(L - (x + y - mults[0] * (x**2 + y**2 - 1) - mults[1] * (x - y) + m1 * (x - 1) - m2 * y)) == 0
+    assert (
+        sympy.expand(
+            L - (x + y - mults[0] * (x**2 + y**2 - 1) - mults[1] * (x - y) + m1 * (x - 1) - m2 * y)
+        )
+        == 0
+    )
     # SymPy relations work as well as text, and a user's own 'lambda' is not reused
     L, mults = lagrangian(x * lam, [sympy.Eq(x + lam, 1)])
     assert mults[0].name == "lambda_"
@@ -259,10 +306,15 @@ def test_a_family_of_multipliers_is_listed_once():
 
 @pytest.mark.parametrize(
     "cons, error",
-    [("x + y < 2", ArgumentError), ([], ArgumentError), ("1 == 1", ArgumentError), ("z == 1", ArgumentError),
-     ([f"x >= {i}" for i in range(9)], LimitError)],
+    [
+        ("x + y < 2", ArgumentError),
+        ([], ArgumentError),
+        ("1 == 1", ArgumentError),
+        ("z == 1", ArgumentError),
+        ([f"x >= {i}" for i in range(9)], LimitError),
+    ],
     ids=["strict", "none", "trivial", "unrelated", "too-many"],
-)  # fmt: skip
+)
 def test_bad_constraints(cons, error):
     with pytest.raises(error):
         lagrange("x^2 + y^2", cons, vars=["x", "y"])

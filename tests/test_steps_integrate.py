@@ -80,7 +80,7 @@ DEFINITE = [
 ]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _indefinite(text: str):
     return integrate(text, "x")
 
@@ -102,7 +102,8 @@ def _close(a, b, tol=1e-20):
 def _floor_free_diff(e, v):
     """d/dv, with floor taken as piecewise constant (its derivative is 0 between jumps)."""
     d = sympy.diff(e, v).replace(
-        lambda t: isinstance(t, sympy.Derivative) and t.expr.has(sympy.floor), lambda t: sympy.S.Zero
+        lambda t: isinstance(t, sympy.Derivative) and t.expr.has(sympy.floor),
+        lambda t: sympy.S.Zero,
     )
     return d.replace(lambda t: isinstance(t, sympy.Subs), lambda t: t.doit())
 
@@ -131,15 +132,23 @@ def test_count_of_the_corpus():
     assert sum("parts" in r for *_, r in INDEFINITE + DEFINITE) >= 5
 
 
-@pytest.mark.parametrize("text, limits, exact, rules", DEFINITE, ids=[f"{c[0]} {c[1]}" for c in DEFINITE])
+@pytest.mark.parametrize(
+    "text, limits, exact, rules", DEFINITE, ids=[f"{c[0]} {c[1]}" for c in DEFINITE]
+)
 def test_definite(text, limits, exact, rules):
     d = _definite(text, limits)
     assert sympy.simplify(d.result - exact) == 0 if exact.is_finite else d.result == exact
     if exact.is_finite and len(limits) == 1:
         var, lo, hi = limits[0]
         f = sympy.lambdify(x, symml.expr(text), "mpmath")
-        lo, hi = (mpmath.inf if str(v) == "inf" else -mpmath.inf if str(v) == "-inf"
-                  else mpmath.mpf(str(sympy.N(symml.expr(str(v)), 30))) for v in (lo, hi))  # fmt: skip
+        lo, hi = (
+            mpmath.inf
+            if str(v) == "inf"
+            else -mpmath.inf
+            if str(v) == "-inf"
+            else mpmath.mpf(str(sympy.N(symml.expr(str(v)), 30)))
+            for v in (lo, hi)
+        )
         with mpmath.workdps(30):
             assert abs(mpmath.quad(f, [lo, hi]) - mpmath.mpf(str(sympy.N(exact, 30)))) < 1e-12
     assert rules <= set(d.rules()), d.rules()

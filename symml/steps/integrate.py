@@ -181,10 +181,14 @@ def _prepare(rule: Any) -> Any:
         # rule; the same antiderivative reads (and checks) better as cases of which only the
         # generic one substitutes.
         cases = [
-            (mi.URule(rule.integrand, rule.variable, rule.u_var, rule.u_func, sub)
-             if sub.variable == rule.u_var or sub.integrand.has(rule.u_var) else sub, cond)
+            (
+                mi.URule(rule.integrand, rule.variable, rule.u_var, rule.u_func, sub)
+                if sub.variable == rule.u_var or sub.integrand.has(rule.u_var)
+                else sub,
+                cond,
+            )
             for sub, cond in rule.substep.subfunctions
-        ]  # fmt: skip
+        ]
         return _prepare(mi.PiecewiseRule(rule.integrand, rule.variable, cases))
     changes = {}
     for fld in dataclasses.fields(rule):
@@ -325,8 +329,15 @@ _TRIG = {
 
 def _special_name(rule: Any) -> str:
     name = type(rule).__name__.removesuffix("Rule")
-    return {"Erf": "erf", "Ei": "Ei", "Si": "Si", "Ci": "Ci", "Li": "li", "Polylog": "polylog",
-            "UpperGamma": "the upper incomplete gamma function"}.get(name, name)  # fmt: skip
+    return {
+        "Erf": "erf",
+        "Ei": "Ei",
+        "Si": "Si",
+        "Ci": "Ci",
+        "Li": "li",
+        "Polylog": "polylog",
+        "UpperGamma": "the upper incomplete gamma function",
+    }.get(name, name)
 
 
 class _Translator:
@@ -342,15 +353,27 @@ class _Translator:
         after = show(rule.eval())
         rule_name, text, subs, form, note = self._describe(rule, f, var)
         return Step(
-            rule_name, before, after, text, substeps=subs, form=form, note=note,
+            rule_name,
+            before,
+            after,
+            text,
+            substeps=subs,
+            form=form,
+            note=note,
             check=_antiderivative_check(f, var, self.namer),
-        )  # fmt: skip
+        )
 
     def _describe(self, rule, f, var):  # noqa: C901 - one branch per rule, on purpose
         show = self.namer.show
         x = _t(var)
         if isinstance(rule, mi.ConstantRule):
-            return "constant", f"{_t(f)} does not depend on {x}, so its integral is {_t(f)}*{x}.", [], None, None
+            return (
+                "constant",
+                f"{_t(f)} does not depend on {x}, so its integral is {_t(f)}*{x}.",
+                [],
+                None,
+                None,
+            )
         if isinstance(rule, mi.ConstantTimesRule):
             c, other = show(rule.constant), show(rule.other)
             sub = self.step(rule.substep, other)
@@ -360,51 +383,106 @@ class _Translator:
             n = show(rule.exp)
             text = f"Power rule: integral of {x}^n d{x} = {x}^(n + 1)/(n + 1), here n = {_t(n)}."
             if n.free_symbols:
-                text = (f"Power rule: integral of {x}^n d{x} = {x}^(n + 1)/(n + 1) for n != -1 "
-                        f"(and log({x}) for n = -1), here n = {_t(n)}.")  # fmt: skip
+                text = (
+                    f"Power rule: integral of {x}^n d{x} = {x}^(n + 1)/(n + 1) for n != -1 "
+                    f"(and log({x}) for n = -1), here n = {_t(n)}."
+                )
             return "power", text, [], None, None
         if isinstance(rule, mi.NestedPowRule):
-            text = f"Power rule for a power of a power: integral of ({x}^a)^b d{x} = {x}*({x}^a)^b/(a*b + 1)."
+            text = (
+                f"Power rule for a power of a power: integral of ({x}^a)^b d{x} "
+                f"= {x}*({x}^a)^b/(a*b + 1)."
+            )
             return "power", text, [], None, None
         if isinstance(rule, mi.ReciprocalRule):
             b = show(rule.base)
-            text = f"integral of 1/{x} d{x} = log({x}), applied to 1/{_t(b)}." if b != var else f"integral of 1/{x} d{x} = log({x})."
-            note = "SymPy writes log(x) for log|x|; for negative arguments the two differ by a constant."
+            text = (
+                f"integral of 1/{x} d{x} = log({x}), applied to 1/{_t(b)}."
+                if b != var
+                else f"integral of 1/{x} d{x} = log({x})."
+            )
+            note = (
+                "SymPy writes log(x) for log|x|; for negative arguments the two differ by "
+                "a constant."
+            )
             return "log", text, [], None, note
         if isinstance(rule, mi.ExpRule):
             base = show(rule.base)
             if base == sympy.E:
-                return "exp", f"The exponential is its own antiderivative: integral of exp({x}) d{x} = exp({x}).", [], None, None
-            return "exp", f"integral of a^{x} d{x} = a^{x}/log(a), here a = {_t(base)}.", [], None, None
+                return (
+                    "exp",
+                    "The exponential is its own antiderivative: "
+                    f"integral of exp({x}) d{x} = exp({x}).",
+                    [],
+                    None,
+                    None,
+                )
+            return (
+                "exp",
+                f"integral of a^{x} d{x} = a^{x}/log(a), here a = {_t(base)}.",
+                [],
+                None,
+                None,
+            )
         if type(rule) in _TRIG:
             kind = "hyperbolic" if isinstance(rule, mi.HyperbolicRule) else "trig"
             return kind, f"Standard integral: {_TRIG[type(rule)].replace('x', x)}.", [], None, None
         if isinstance(rule, mi.ArctanRule):
             a, b, c = (show(v) for v in (rule.a, rule.b, rule.c))
-            text = (f"Arctangent rule: integral of a/(b*{x}^2 + c) d{x} = a/(b*sqrt(c/b))*atan({x}/sqrt(c/b)), "
-                    f"here a = {_t(a)}, b = {_t(b)}, c = {_t(c)}.")  # fmt: skip
+            text = (
+                f"Arctangent rule: integral of a/(b*{x}^2 + c) d{x} "
+                f"= a/(b*sqrt(c/b))*atan({x}/sqrt(c/b)), "
+                f"here a = {_t(a)}, b = {_t(b)}, c = {_t(c)}."
+            )
             return "inverse_trig", text, [], None, None
         if isinstance(rule, mi.ArcsinRule):
-            return "inverse_trig", f"Standard integral: integral of 1/sqrt(1 - {x}^2) d{x} = asin({x}).", [], None, None
+            return (
+                "inverse_trig",
+                f"Standard integral: integral of 1/sqrt(1 - {x}^2) d{x} = asin({x}).",
+                [],
+                None,
+                None,
+            )
         if isinstance(rule, mi.ArcsinhRule):
-            return "inverse_trig", f"Standard integral: integral of 1/sqrt(1 + {x}^2) d{x} = asinh({x}).", [], None, None
-        if isinstance(rule, (mi.ReciprocalSqrtQuadraticRule, mi.SqrtQuadraticDenomRule, mi.SqrtQuadraticRule)):
+            return (
+                "inverse_trig",
+                f"Standard integral: integral of 1/sqrt(1 + {x}^2) d{x} = asinh({x}).",
+                [],
+                None,
+                None,
+            )
+        if isinstance(
+            rule, (mi.ReciprocalSqrtQuadraticRule, mi.SqrtQuadraticDenomRule, mi.SqrtQuadraticRule)
+        ):
             a, b, c = (show(v) for v in (rule.a, rule.b, rule.c))
-            text = (f"Standard integral with the square root of the quadratic a + b*{x} + c*{x}^2, "
-                    f"here a = {_t(a)}, b = {_t(b)}, c = {_t(c)}.")  # fmt: skip
+            text = (
+                f"Standard integral with the square root of the quadratic a + b*{x} + c*{x}^2, "
+                f"here a = {_t(a)}, b = {_t(b)}, c = {_t(c)}."
+            )
             return "inverse_trig", text, [], None, None
         if isinstance(rule, mi.AddRule):
             subs = [self.step(s) for s in rule.substeps]
-            form = sympy.Add(*(sympy.Integral(s.before.function, var) for s in subs), evaluate=False)
-            return "sum", "Integrate term by term: the integral of a sum is the sum of the integrals.", subs, form, None
+            form = sympy.Add(
+                *(sympy.Integral(s.before.function, var) for s in subs), evaluate=False
+            )
+            return (
+                "sum",
+                "Integrate term by term: the integral of a sum is the sum of the integrals.",
+                subs,
+                form,
+                None,
+            )
         if isinstance(rule, mi.URule):
             u = self.namer.name(rule.u_var)
             g = show(rule.u_func)
             du = sympy.diff(g, var)
             inner_integrand = show(rule.substep.integrand)
             sub = self.step(rule.substep)
-            text = (f"Substitute {_t(u)} = {_t(g)}, so d{_t(u)} = {_t(du)} d{x}: the integral becomes the "
-                    f"{_integral_text(inner_integrand, u)}; integrate, then put {_t(u)} = {_t(g)} back.")  # fmt: skip
+            text = (
+                f"Substitute {_t(u)} = {_t(g)}, so d{_t(u)} = {_t(du)} d{x}: "
+                "the integral becomes the "
+                f"{_integral_text(inner_integrand, u)}; integrate, then put {_t(u)} = {_t(g)} back."
+            )
             return "substitution", text, [sub], None, None
         if isinstance(rule, mi.PartsRule):
             u, dv = show(rule.u), show(rule.dv)
@@ -414,8 +492,11 @@ class _Translator:
             du = sympy.diff(u, var)
             second = self.step(rule.second_step, show(rule.second_step.integrand))
             second.explanation = f"Then the integral of v du: {second.explanation}"
-            text = (f"Integrate by parts with u = {_t(u)} and dv = {_t(dv)} d{x}: then du = {_t(du)} d{x} "
-                    f"and v = {_t(v)}, and integral of u dv = u*v - integral of v du.")  # fmt: skip
+            text = (
+                f"Integrate by parts with u = {_t(u)} and dv = {_t(dv)} d{x}: "
+                f"then du = {_t(du)} d{x} "
+                f"and v = {_t(v)}, and integral of u dv = u*v - integral of v du."
+            )
             form = sympy.Add(u * v, -sympy.Integral(second.before.function, var), evaluate=False)
             return "parts", text, [v_step, second], form, None
         if isinstance(rule, mi.CyclicPartsRule):
@@ -427,17 +508,21 @@ class _Translator:
                 terms.append(sign * show(p.u) * vs.after)
                 sign = -sign
             c = show(rule.coefficient)
-            I = sympy.Symbol("I_0", real=True)  # printed as the name of the integral below
-            lhs = _t(sympy.Add(*terms) + c * I).replace("I_0", "I")
-            text = (f"Integrate by parts {len(rule.parts_rules)} times ({'; then '.join(pieces)}): the "
-                    f"original integral I comes back, I = {lhs}; solving for I gives "
-                    f"I = ({_t(sympy.Add(*terms))})/{_t(1 - c)}.")  # fmt: skip
+            big_i = sympy.Symbol("I_0", real=True)  # printed as the name of the integral below
+            lhs = _t(sympy.Add(*terms) + c * big_i).replace("I_0", "I")
+            text = (
+                f"Integrate by parts {len(rule.parts_rules)} times ({'; then '.join(pieces)}): the "
+                f"original integral I comes back, I = {lhs}; solving for I gives "
+                f"I = ({_t(sympy.Add(*terms))})/{_t(1 - c)}."
+            )
             return "parts", text, subs, None, None
         if isinstance(rule, mi.TrigSubstitutionRule):
             theta, func = self.namer.name(rule.theta), show(rule.func)
             sub = self.step(rule.substep, show(rule.rewritten))
-            text = (f"Trigonometric substitution {x} = {_t(func)}: the integral becomes the "
-                    f"{_integral_text(show(rule.rewritten), theta)}; integrate, then return to {x}.")  # fmt: skip
+            text = (
+                f"Trigonometric substitution {x} = {_t(func)}: the integral becomes the "
+                f"{_integral_text(show(rule.rewritten), theta)}; integrate, then return to {x}."
+            )
             return "trig_substitution", text, [sub], None, None
         if isinstance(rule, mi.RewriteRule):
             new = show(rule.rewritten)
@@ -445,42 +530,90 @@ class _Translator:
             form = sympy.Integral(new, var)
             if isinstance(rule, mi.CompleteSquareRule):
                 return "rewrite", f"Complete the square: {_t(f)} = {_t(new)}.", [sub], form, None
-            if f.is_rational_function(var) and new.is_Add or (new.is_Mul and any(t.is_Add for t in new.args)):
-                is_apart = sympy.expand(new) == sympy.expand(sympy.apart(f, var)) and sympy.expand(new) != sympy.expand(f)
+            if (
+                f.is_rational_function(var)
+                and new.is_Add
+                or (new.is_Mul and any(t.is_Add for t in new.args))
+            ):
+                is_apart = sympy.expand(new) == sympy.expand(sympy.apart(f, var)) and sympy.expand(
+                    new
+                ) != sympy.expand(f)
             else:
                 is_apart = False
             if is_apart:
-                return "partial_fractions", f"Split into partial fractions: {_t(f)} = {_t(new)}.", [sub], form, None
+                return (
+                    "partial_fractions",
+                    f"Split into partial fractions: {_t(f)} = {_t(new)}.",
+                    [sub],
+                    form,
+                    None,
+                )
             how = "Expand" if new == sympy.expand(f) else "Rewrite"
             return "rewrite", f"{how} the integrand: {_t(f)} = {_t(new)}.", [sub], form, None
         if isinstance(rule, mi.PiecewiseRule):
             subs = []
             for sub, cond in rule.subfunctions:
                 st = self.step(sub)
-                st.explanation = f"Case {_t(cond) if cond is not sympy.true else 'otherwise'}: {st.explanation}"
+                st.explanation = (
+                    f"Case {_t(cond) if cond is not sympy.true else 'otherwise'}: {st.explanation}"
+                )
                 subs.append(st)
-            conds = "; ".join(_t(c) if c is not sympy.true else "otherwise" for _, c in rule.subfunctions)
-            return "piecewise", f"The answer depends on a parameter; the cases are {conds}.", subs, None, None
+            conds = "; ".join(
+                _t(c) if c is not sympy.true else "otherwise" for _, c in rule.subfunctions
+            )
+            return (
+                "piecewise",
+                f"The answer depends on a parameter; the cases are {conds}.",
+                subs,
+                None,
+                None,
+            )
         if isinstance(rule, mi.HeavisideRule):
             sub = self.step(rule.substep)
-            text = (f"For H({_t(show(rule.harg))})*g({x}) integrate g and subtract its value at the step "
-                    f"{x} = {_t(show(rule.ibnd))}, so that the antiderivative is continuous there.")  # fmt: skip
+            text = (
+                f"For H({_t(show(rule.harg))})*g({x}) integrate g and subtract its value "
+                "at the step "
+                f"{x} = {_t(show(rule.ibnd))}, so that the antiderivative is continuous there."
+            )
             return "heaviside", text, [sub], None, None
         if isinstance(rule, mi.DerivativeRule):
             return "derivative", "Integrating a derivative undoes it.", [], None, None
         if isinstance(rule, _SympyRule):
             if rule.closed:
-                text = (f"No integration rule applies to the {_integral_text(f, var)}; SymPy's integrate "
-                        "(Risch and Meijer G algorithms) gives the antiderivative instead.")  # fmt: skip
+                text = (
+                    f"No integration rule applies to the {_integral_text(f, var)}; "
+                    "SymPy's integrate "
+                    "(Risch and Meijer G algorithms) gives the antiderivative instead."
+                )
                 return "no_rule", text, [], None, None
-            text = (f"No integration rule finishes the {_integral_text(f, var)}, and SymPy's integrate "
-                    "finds no closed form either: its answer keeps an unevaluated integral.")  # fmt: skip
-            note = "The remaining integral has no antiderivative in elementary functions that SymPy can find."
+            text = (
+                f"No integration rule finishes the {_integral_text(f, var)}, and SymPy's integrate "
+                "finds no closed form either: its answer keeps an unevaluated integral."
+            )
+            note = (
+                "The remaining integral has no antiderivative in elementary functions "
+                "that SymPy can find."
+            )
             return "no_rule", text, [], None, note
-        if isinstance(rule, (mi.IRule, mi.ErfRule, mi.FresnelCRule, mi.FresnelSRule, mi.PolylogRule,
-                             mi.UpperGammaRule, mi.EllipticFRule, mi.EllipticERule, mi.DiracDeltaRule,
-                             mi.OrthogonalPolyRule)):  # fmt: skip
-            text = f"This is a standard special-function integral ({_special_name(rule)}), with no elementary antiderivative."
+        if isinstance(
+            rule,
+            (
+                mi.IRule,
+                mi.ErfRule,
+                mi.FresnelCRule,
+                mi.FresnelSRule,
+                mi.PolylogRule,
+                mi.UpperGammaRule,
+                mi.EllipticFRule,
+                mi.EllipticERule,
+                mi.DiracDeltaRule,
+                mi.OrthogonalPolyRule,
+            ),
+        ):
+            text = (
+                f"This is a standard special-function integral ({_special_name(rule)}), "
+                "with no elementary antiderivative."
+            )
             return "special", text, [], None, None
         # Any rule added to SymPy later: named after its class, said plainly, still checked.
         name = type(rule).__name__.removesuffix("Rule")
@@ -508,7 +641,9 @@ def _parse_limits(f: sympy.Expr, limits: tuple) -> list[tuple]:
     return out
 
 
-def _end_value(F: sympy.Expr, var: sympy.Symbol, end: sympy.Expr, side: str) -> tuple[sympy.Expr, bool]:
+def _end_value(
+    F: sympy.Expr, var: sympy.Symbol, end: sympy.Expr, side: str
+) -> tuple[sympy.Expr, bool]:
     """F at an end point; a one-sided limit (from inside) when the end is infinite or F is
     undefined there."""
     if end.is_infinite:
@@ -552,10 +687,16 @@ def _definite_steps(h, F, var, a, b) -> tuple[list[Step], sympy.Expr]:
         why, breaks = problem
         value = _sympy_integrate(h, (var, a, b))
         if value.has(sympy.Integral):
-            raise DerivationError(f"the {_integral_text(h, var)} from {_t(a)} to {_t(b)} has no closed form here")
-        text = (f"F(b) - F(a) does not apply because {why}; SymPy's definite integrate "
-                "(which treats it as an improper integral) gives the value.")  # fmt: skip
-        steps.append(Step("no_rule", before, value, text, check=_definite_check(h, var, a, b, breaks)))
+            raise DerivationError(
+                f"the {_integral_text(h, var)} from {_t(a)} to {_t(b)} has no closed form here"
+            )
+        text = (
+            f"F(b) - F(a) does not apply because {why}; SymPy's definite integrate "
+            "(which treats it as an improper integral) gives the value."
+        )
+        steps.append(
+            Step("no_rule", before, value, text, check=_definite_check(h, var, a, b, breaks))
+        )
         return steps, value
     Fb, lim_b = _end_value(F, var, b, "-")
     Fa, lim_a = _end_value(F, var, a, "+")
@@ -567,8 +708,11 @@ def _definite_steps(h, F, var, a, b) -> tuple[list[Step], sympy.Expr]:
     )
     raw = Fb - Fa
     how = "limits" if (lim_a or lim_b) else "values"
-    text = (f"Fundamental theorem of calculus: the integral from {_t(a)} to {_t(b)} is F({_t(b)}) - F({_t(a)}) "
-            f"with F({x}) = {_t(F)} (taking {how} at the ends).")  # fmt: skip
+    text = (
+        f"Fundamental theorem of calculus: the integral from {_t(a)} to {_t(b)} "
+        f"is F({_t(b)}) - F({_t(a)}) "
+        f"with F({x}) = {_t(F)} (taking {how} at the ends)."
+    )
     steps.append(Step("limits", before, raw, text, form=form, check=_definite_check(h, var, a, b)))
     with time_limit(FALLBACK_SECONDS, "the simplification of F(b) - F(a)"):
         value = sympy.simplify(raw)
@@ -588,7 +732,9 @@ def _simplify_antiderivative(F: sympy.Expr, h, var, namer) -> tuple[sympy.Expr, 
     return G, Step("simplify", F, G, "Simplify the antiderivative.")
 
 
-def _antiderivative(h: sympy.Expr, var: sympy.Symbol, namer: _Namer) -> tuple[list[Step], sympy.Expr]:
+def _antiderivative(
+    h: sympy.Expr, var: sympy.Symbol, namer: _Namer
+) -> tuple[list[Step], sympy.Expr]:
     tree = _rule_tree(h, var)
     root = _Translator(namer).step(tree, h)
     F = root.after
@@ -640,13 +786,16 @@ def integrate(f: Any, *limits: Any) -> Derivation:
     >>> d.rules()
     ['constant_multiple', 'substitution', 'constant_multiple', 'trig']
     >>> print(d.steps[0].substeps[0].explanation)
-    Substitute u = x^2, so du = 2*x dx: the integral becomes the integral of cos(u)/2 du; integrate, then put u = x^2 back.
+    Substitute u = x^2, so du = 2*x dx: the integral becomes the integral of cos(u)/2 du;
+    integrate, then put u = x^2 back.
     >>> integrate("x^2", ("x", 0, 3)).result
     9
     """
     f = as_expr(f)
     if isinstance(f, sympy.MatrixBase):
-        raise ArgumentError("integrate steps take a scalar integrand; integrate each entry on its own")
+        raise ArgumentError(
+            "integrate steps take a scalar integrand; integrate each entry on its own"
+        )
     lims = _parse_limits(f, limits)
     taken = {s.name for s in f.free_symbols}
     for lim in lims:
@@ -661,10 +810,14 @@ def integrate(f: Any, *limits: Any) -> Derivation:
         h = f.xreplace(reps)
         names = ", ".join(f"{_t(k)} = {_t(v)}" for k, v in reps.items())
         steps.append(
-            Step("rewrite", problem, sympy.Integral(h, *lims),
-                 f"Write symml's functions in elementary form: {names}.",
-                 check=_integrand_check(f, h))
-        )  # fmt: skip
+            Step(
+                "rewrite",
+                problem,
+                sympy.Integral(h, *lims),
+                f"Write symml's functions in elementary form: {names}.",
+                check=_integrand_check(f, h),
+            )
+        )
     for i, lim in enumerate(lims):
         var = lim[0]
         sub, F = _antiderivative(h, var, namer)
@@ -678,24 +831,35 @@ def integrate(f: Any, *limits: Any) -> Derivation:
         if len(lims) == 1:
             steps += sub
         else:
-            others = sorted((s.name for s in h.free_symbols - {var}))
+            others = sorted(s.name for s in h.free_symbols - {var})
             held = f", holding {', '.join(others)} constant" if others else ""
             if i == 0:
                 text = f"Integrate over {_t(var)} first (the innermost integral){held}."
             else:
                 text = f"Then integrate the result over {_t(var)}{held}."
-            steps.append(Step("iterated", sympy.Integral(h, lim), value, text, substeps=sub, check=wrap_check))
+            steps.append(
+                Step(
+                    "iterated", sympy.Integral(h, lim), value, text, substeps=sub, check=wrap_check
+                )
+            )
         h = value
     result = h
-    kind = "definite" if all(len(l) == 3 for l in lims) else "indefinite"
+    kind = "definite" if all(len(lim) == 3 for lim in lims) else "indefinite"
     title = f"{'Integral' if kind == 'definite' else 'Antiderivative'} of {_t(f)}"
     title += (" over " if kind == "definite" else " with respect to ") + ", ".join(
-        _t(l[0]) if len(l) == 1 else f"{_t(l[0])} from {_t(l[1])} to {_t(l[2])}" for l in lims
+        _t(lim[0]) if len(lim) == 1 else f"{_t(lim[0])} from {_t(lim[1])} to {_t(lim[2])}"
+        for lim in lims
     )
-    d = Derivation(title, "integrate", problem, steps, result,
-                   reference=lambda: _reference(f, lims),
-                   result_check=lambda d: _result_check(d, f, lims))  # fmt: skip
-    if kind == "indefinite" or any(len(l) == 1 for l in lims):
+    d = Derivation(
+        title,
+        "integrate",
+        problem,
+        steps,
+        result,
+        reference=lambda: _reference(f, lims),
+        result_check=lambda d: _result_check(d, f, lims),
+    )
+    if kind == "indefinite" or any(len(lim) == 1 for lim in lims):
         d.note = "An antiderivative is determined up to a constant of integration C."
     return d
 
@@ -704,7 +868,7 @@ def _reference(f, lims):
     from ..calculus import integrate as plain
 
     try:
-        return plain(f, *[l if len(l) == 3 else l[0] for l in lims])
+        return plain(f, *[lim if len(lim) == 3 else lim[0] for lim in lims])
     except LimitError:
         return None
 
@@ -712,7 +876,7 @@ def _reference(f, lims):
 def _result_check(d: Derivation, f: sympy.Expr, lims: list[tuple]) -> bool:
     """The result equals symml.calculus.integrate: as a value, or (indefinite) by derivatives."""
     ref = d.reference() if callable(d.reference) else d.reference
-    indefinite = [l[0] for l in lims if len(l) == 1]
+    indefinite = [lim[0] for lim in lims if len(lim) == 1]
     result = d.result
     if ref is None:
         raise AssertionError("no reference: symml.calculus.integrate ran out of time")

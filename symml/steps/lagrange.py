@@ -81,7 +81,9 @@ def _solutions_check(equations: list, points: list[dict]) -> Any:
             for eq in equations:
                 val = sympy.simplify(eq.subs(point))
                 if val != 0 and abs(_num(val)) > _TOL:
-                    raise AssertionError(f"{_fmt(eq)} = {_fmt(val)}, not 0, at {_point_text(point)}")
+                    raise AssertionError(
+                        f"{_fmt(eq)} = {_fmt(val)}, not 0, at {_point_text(point)}"
+                    )
         return True
 
     return check
@@ -103,12 +105,17 @@ def _verdict_check(problem: Problem, point: dict, kept: bool, active: tuple) -> 
                 mu = vals[c.multiplier].real
                 if j not in active and g > _TOL:
                     bad = True
-                if j in active and ((problem.sense == "min" and mu < -_TOL) or (problem.sense == "max" and mu > _TOL)):
+                if j in active and (
+                    (problem.sense == "min" and mu < -_TOL)
+                    or (problem.sense == "max" and mu > _TOL)
+                ):
                     bad = True
         if kept and bad:
             raise AssertionError(f"the kept point {_point_text(point)} violates a KKT condition")
         if not kept and not bad and step.rule == "reject":
-            raise AssertionError(f"the rejected point {_point_text(point)} satisfies every KKT condition")
+            raise AssertionError(
+                f"the rejected point {_point_text(point)} satisfies every KKT condition"
+            )
         return True
 
     return check
@@ -134,7 +141,9 @@ def _constraint_steps(problem: Problem) -> Step:
             text = f"Equality {_fmt(rel)}: h = {_fmt(c.expr)} = 0, with multiplier {c.multiplier}."
         else:
             after = sympy.Le(c.expr, 0)
-            text = f"Inequality {_fmt(rel)}: g = {_fmt(c.expr)} <= 0, with multiplier {c.multiplier}."
+            text = (
+                f"Inequality {_fmt(rel)}: g = {_fmt(c.expr)} <= 0, with multiplier {c.multiplier}."
+            )
         subs.append(Step("standard_form", None, after, text, check=_standard_form_check(c)))
     text = "Write every constraint in standard form: equalities as h(x) = 0"
     text += ", inequalities as g(x) <= 0." if problem.inequalities else "."
@@ -154,8 +163,10 @@ def _lagrangian_step(problem: Problem) -> Step:
     note = None
     if problem.inequalities:
         want = ">= 0" if problem.sense == "min" else "<= 0"
-        note = (f"Sign convention: inequalities are g(x) <= 0 and L adds mu*g; for a "
-                f"{'minimum' if problem.sense == 'min' else 'maximum'} every mu must be {want}.")  # fmt: skip
+        note = (
+            f"Sign convention: inequalities are g(x) <= 0 and L adds mu*g; for a "
+            f"{'minimum' if problem.sense == 'min' else 'maximum'} every mu must be {want}."
+        )
     return Step("definition", sympy.Symbol("L"), problem.L, text, note=note, check=False)
 
 
@@ -164,7 +175,9 @@ def _partial_step(problem: Problem, var: sympy.Symbol, definitions: dict) -> Ste
     held = ", ".join(_fmt(o) for o in others)
     value = sympy.diff(problem.L, var)
     text = f"Stationarity in {_fmt(var)}: differentiate L with respect to {_fmt(var)}"
-    text += f" (holding {held} constant) and set dL/d{_fmt(var)} = 0." if held else f" and set it to 0."
+    text += (
+        f" (holding {held} constant) and set dL/d{_fmt(var)} = 0." if held else " and set it to 0."
+    )
     subs = []
     try:
         from .diff import diff as diff_steps
@@ -199,8 +212,15 @@ def _case_step(problem: Problem, case: Case, number: int, candidates: list) -> S
         text = f"Solve for {unknowns}: {len(points)} solution{'s' if len(points) != 1 else ''}."
     else:
         text = f"Solve for {unknowns}: the system has no solution, so this case gives no candidate."
-    subs.append(Step("solve", None, points or sympy.EmptySet, text,
-                     check=_solutions_check(case.equations, points)))  # fmt: skip
+    subs.append(
+        Step(
+            "solve",
+            None,
+            points or sympy.EmptySet,
+            text,
+            check=_solutions_check(case.equations, points),
+        )
+    )
     for v in case.verdicts:
         where = "The solution " + _point_text(v.point)
         if v.duplicate_of is not None:
@@ -208,16 +228,28 @@ def _case_step(problem: Problem, case: Case, number: int, candidates: list) -> S
             text = f"{where} is the same point as candidate {k}, already kept; not counted twice."
             rule = "duplicate"
         elif v.kept:
-            k = next(i for i, c in enumerate(candidates) if c.point is v.point or c.point == v.point) + 1
+            k = (
+                next(
+                    i for i, c in enumerate(candidates) if c.point is v.point or c.point == v.point
+                )
+                + 1
+            )
             conds = "real, primal and dual feasible" if problem.inequalities else "real"
             text = f"{where} is {conds}, so it is kept as candidate {k}."
             rule = "keep"
         else:
             text = f"{where} is rejected: " + "; ".join(v.reasons) + "."
             rule = "reject"
-        subs.append(Step(rule, None, None, text, check=_verdict_check(problem, v.point, v.kept, case.active)))
-    intro = _case_text(problem, case, number) if problem.inequalities else (
-        f"Solve the system for {unknowns} exactly.")  # fmt: skip
+        subs.append(
+            Step(
+                rule, None, None, text, check=_verdict_check(problem, v.point, v.kept, case.active)
+            )
+        )
+    intro = (
+        _case_text(problem, case, number)
+        if problem.inequalities
+        else (f"Solve the system for {unknowns} exactly.")
+    )
     return Step("case", None, None, intro, substeps=subs, form=eqs, check=False)
 
 
@@ -234,8 +266,10 @@ def _irregular_step(problem: Problem, sol: Solution) -> Step:
         return True
 
     where = "; ".join(f"{_tuple_text(problem, p)} with f = {_fmt(v)}" for p, v in sol.irregular)
-    text = (f"Lagrange's condition needs grad h != 0. The constraint's gradient vanishes at {where}: "
-            "there the condition need not hold, so compare these points with the candidates too.")  # fmt: skip
+    text = (
+        f"Lagrange's condition needs grad h != 0. The constraint's gradient vanishes at {where}: "
+        "there the condition need not hold, so compare these points with the candidates too."
+    )
     return Step("irregular", None, points, text, check=check)
 
 
@@ -262,7 +296,11 @@ def _classify_step(problem: Problem, sol: Solution) -> Step:
         if c.family:
             text += " This is a whole family of stationary points (a free parameter remains)."
         subs.append(Step("evaluate", before, c.value, text))
-    finite = [(k, c) for k, c in enumerate(sol.candidates, 1) if "maximum" in c.labels or "minimum" in c.labels]
+    finite = [
+        (k, c)
+        for k, c in enumerate(sol.candidates, 1)
+        if "maximum" in c.labels or "minimum" in c.labels
+    ]
     sentences = []
     for label, word in (("maximum", "largest"), ("minimum", "smallest")):
         hits = [k for k, c in finite if label in c.labels]
@@ -271,20 +309,30 @@ def _classify_step(problem: Problem, sol: Solution) -> Step:
         value = sol.candidates[hits[0] - 1].value
         where = ", ".join(str(k) for k in hits)
         s = "s" if len(hits) > 1 else ""
-        sentences.append(f"the {word} value of f, {_fmt(value)}, is at candidate{s} {where}: "
-                         f"the constrained {label}{' if one exists' if not sol.convex or label == 'maximum' else ''}")  # fmt: skip
+        certain = sol.convex and label == ("minimum" if problem.sense == "min" else "maximum")
+        sentences.append(
+            f"the {word} value of f, {_fmt(value)}, is at candidate{s} {where}: "
+            f"the constrained {label}{'' if certain else ' if one exists'}"
+        )
     if problem.inequalities:
-        lead = (f"Compare f at the KKT points of a {'minimum' if problem.sense == 'min' else 'maximum'}: ")
+        goal = "minimum" if problem.sense == "min" else "maximum"
+        lead = f"Compare f at the KKT points of a {goal}: "
     else:
         lead = "Compare f at the candidates: "
     text = lead + ("; ".join(sentences) if sentences else "no candidate has a definite value") + "."
     note = None
     if sol.convex and problem.sense == "min":
-        note = ("The problem is convex (f and every g_j have positive semidefinite constant Hessians, every h_i "
-                "is affine), so a KKT point is a global minimum.")  # fmt: skip
+        note = (
+            "The problem is convex (f and every g_j have positive semidefinite constant Hessians, "
+            "every h_i "
+            "is affine), so a KKT point is a global minimum."
+        )
     elif sentences:
-        note = ("A largest or smallest candidate is the constrained optimum when one exists (for example when "
-                "the feasible set is closed and bounded); the second-order test says what each point is locally.")  # fmt: skip
+        note = (
+            "A largest or smallest candidate is the constrained optimum when one exists (for "
+            "example when the feasible set is closed and bounded); the second-order test says "
+            "what each point is locally."
+        )
     return Step("classify", None, None, text, substeps=subs, note=note, check=False)
 
 
@@ -301,10 +349,19 @@ def _residual_steps(problem: Problem, sol: Solution) -> list[Step]:
             raw = [e.subs(c.point) for e in exprs]
         names = ["stationarity"] + (["the equality constraints"] if problem.equalities else [])
         names += ["complementary slackness"] if problem.inequalities else []
-        text = (f"Check candidate {k} with exact gradients: the {what} residuals ({', '.join(names)}) "
-                f"at {_tuple_text(problem, c.point)} are all 0.")  # fmt: skip
-        steps.append(Step("kkt_check", sympy.Matrix(raw), sympy.zeros(len(raw), 1), text,
-                          check=_residual_check(raw)))  # fmt: skip
+        text = (
+            f"Check candidate {k} with exact gradients: the {what} residuals ({', '.join(names)}) "
+            f"at {_tuple_text(problem, c.point)} are all 0."
+        )
+        steps.append(
+            Step(
+                "kkt_check",
+                sympy.Matrix(raw),
+                sympy.zeros(len(raw), 1),
+                text,
+                check=_residual_check(raw),
+            )
+        )
     return steps
 
 
@@ -330,7 +387,11 @@ def _blind_reference(problem: Problem) -> list[dict] | None:
         ok = True
         for c in problem.inequalities:
             g, mu = _num(c.expr.subs(pt)).real, _num(pt[c.multiplier]).real
-            if g > _TOL or (problem.sense == "min" and mu < -_TOL) or (problem.sense == "max" and mu > _TOL):
+            if (
+                g > _TOL
+                or (problem.sense == "min" and mu < -_TOL)
+                or (problem.sense == "max" and mu > _TOL)
+            ):
                 ok = False
         if ok:
             out.append(pt)
@@ -347,7 +408,11 @@ def _result_check(problem: Problem):
         if ref is None:
             return True  # no independent solve within the time limit; residuals were exact
         # compare as sets of numeric tuples (the one-shot solve may list a point twice)
-        key = lambda p: tuple(round(_num(p[u]).real, 12) for u in list(problem.vars) + problem.multipliers)  # noqa: E731
+        unknowns = list(problem.vars) + problem.multipliers
+
+        def key(p):
+            return tuple(round(_num(p[u]).real, 12) for u in unknowns)
+
         return {key(p) for p in ref} == {key(p) for p in d.result}
 
     return check
@@ -381,7 +446,8 @@ def lagrange(f: Any, constraints: Any, vars: Any = None, *, sense: str = "min") 
     >>> d.result
     [{x: 3/2, y: 1/2, mu: 1}]
     >>> [s.explanation for s in d.steps if s.rule == "cases"][0]
-    'Split complementary slackness mu*g = 0 into 2 active-set cases: each inequality is either active (g = 0) or inactive (mu = 0).'
+    'Split complementary slackness mu*g = 0 into 2 active-set cases: each inequality is
+    either active (g = 0) or inactive (mu = 0).'
     >>> d.verify()
     True
     """
@@ -392,31 +458,46 @@ def lagrange(f: Any, constraints: Any, vars: Any = None, *, sense: str = "min") 
     partials = [_partial_step(problem, v, definitions) for v in problem.vars]
     grad_before = sympy.Matrix([s.before for s in partials])
     grad_after = sympy.Matrix([s.after for s in partials])
-    steps.append(Step("stationarity", grad_before, grad_after,
-                      "Stationarity: every partial derivative of L with respect to the variables is 0.",
-                      substeps=partials))  # fmt: skip
+    steps.append(
+        Step(
+            "stationarity",
+            grad_before,
+            grad_after,
+            "Stationarity: every partial derivative of L with respect to the variables is 0.",
+            substeps=partials,
+        )
+    )
     if problem.inequalities:
         conds = _kkt_conditions(problem)
         want = ">= 0" if sense == "min" else "<= 0"
-        text = ("The KKT conditions: stationarity (dL/dx = 0 for every variable), primal feasibility "
-                f"(h = 0, g <= 0), dual feasibility (mu {want}) and complementary slackness (mu*g = 0).")  # fmt: skip
+        text = (
+            "The KKT conditions: stationarity (dL/dx = 0 for every variable), primal feasibility "
+            f"(h = 0, g <= 0), dual feasibility (mu {want}) and complementary slackness (mu*g = 0)."
+        )
         steps.append(Step("kkt", None, conds, text, check=False))
         m = len(problem.inequalities)
-        text = (f"Split complementary slackness mu*g = 0 into {2 ** m} active-set cases: each inequality is "
-                "either active (g = 0) or inactive (mu = 0).")  # fmt: skip
+        text = (
+            f"Split complementary slackness mu*g = 0 into {2**m} active-set cases: "
+            "each inequality is "
+            "either active (g = 0) or inactive (mu = 0)."
+        )
         cases = [_case_step(problem, c, i, sol.candidates) for i, c in enumerate(sol.cases, 1)]
         steps.append(Step("cases", None, None, text, substeps=cases, check=False))
     else:
         system = [sympy.Eq(sympy.diff(problem.L, v), 0) for v in problem.vars]
         system += [sympy.Eq(c.expr, 0) for c in problem.equalities]
-        text = ("The Lagrange system: the stationarity equations together with the constraints "
-                "(dL/dlambda = 0 gives back each constraint).")  # fmt: skip
+        text = (
+            "The Lagrange system: the stationarity equations together with the constraints "
+            "(dL/dlambda = 0 gives back each constraint)."
+        )
         steps.append(Step("system", None, system, text, check=False))
         steps.append(_case_step(problem, sol.cases[0], 1, sol.candidates))
     result = [dict(c.point) for c in sol.candidates]
     n = len(result)
     listing = "The candidate points with their multipliers" if n else "There is no candidate point"
-    steps.append(Step("candidates", None, result if n else sympy.EmptySet, f"{listing}.", check=False))
+    steps.append(
+        Step("candidates", None, result if n else sympy.EmptySet, f"{listing}.", check=False)
+    )
     if sol.irregular:
         steps.append(_irregular_step(problem, sol))
     if n:
@@ -425,6 +506,12 @@ def lagrange(f: Any, constraints: Any, vars: Any = None, *, sense: str = "min") 
     cons = ", ".join(_fmt(c.relation) for c in problem.constraints)
     goal = {"min": "Minimum", "max": "Maximum"}[sense] if problem.inequalities else "Extrema"
     title = f"{goal} of {_fmt(problem.f)} subject to {cons}"
-    return Derivation(title, "lagrange", None, steps, result, definitions=definitions,
-                      result_check=_result_check(problem))  # fmt: skip
-
+    return Derivation(
+        title,
+        "lagrange",
+        None,
+        steps,
+        result,
+        definitions=definitions,
+        result_check=_result_check(problem),
+    )

@@ -771,7 +771,9 @@ class CompiledFunction:
                 lead.append(a.shape)
             arrays.append(a)
         try:
-            L = numpy.broadcast_shapes(*lead)
+            shapes = {s for s in lead if s}
+            # the usual case (rows of data, scalar parameters) needs no broadcasting rules
+            L = shapes.pop() if len(shapes) == 1 else numpy.broadcast_shapes(*lead)
         except ValueError:
             detail = ", ".join(f"{s.label}: {sh}" for s, sh in zip(specs, lead, strict=True))
             raise ShapeError(

@@ -218,6 +218,15 @@ def _translate(exc: UnexpectedInput, source: str) -> ParseError:
     if isinstance(exc, UnexpectedToken):
         tok = exc.token
         prev = _previous_token(source, line, column)
+        if "INT" in (exc.expected or ()) or (prev and prev.isdigit() and tok.value.startswith(".")
+                                              and _expects_int(source, line, column)):
+            return ParseError(
+                f"unexpected {_describe(tok)}; a shape is written with whole numbers, "
+                "as in w[3] or A[2, 3]",
+                line,
+                column,
+                snippet,
+            )
         if tok.type in ("NAME", "LPAR", "NUMBER") and prev is not None and prev[0] in "0123456789.)":
             return ParseError(
                 f"unexpected {_describe(tok)} right after '{prev}': implicit multiplication is "
@@ -235,7 +244,13 @@ def _translate(exc: UnexpectedInput, source: str) -> ParseError:
                 snippet,
             )
         msg = f"unexpected {_describe(tok)}"
-        unclosed = _unclosed(source) if at_end else None
+        if at_end:
+            unclosed = _unclosed(source)
+        else:  # a bracket left open on an earlier line swallows the line breaks after it
+            offset = sum(len(t) + 1 for t in source.split("\n")[: line - 1]) + column - 1
+            unclosed = _unclosed(source[:offset])
+            if unclosed and unclosed[1] == line:
+                unclosed = None
         if unclosed:
             msg += f"; the '{unclosed[0]}' at line {unclosed[1]}, column {unclosed[2]} is never closed"
             return ParseError(msg, line, column, snippet)
@@ -244,6 +259,12 @@ def _translate(exc: UnexpectedInput, source: str) -> ParseError:
             msg += f"; expected {expected}"
         return ParseError(msg, line, column, snippet)
     return ParseError(str(exc).splitlines()[0], line, column, snippet)
+
+
+def _expects_int(source: str, line: int, column: int) -> bool:
+    """True when the text before the position is a declaration's shape ``name[``."""
+    before = source.splitlines()[line - 1][: column - 1]
+    return re.search(r"\b(var|param|data)\b[^\n]*\[[\s\d,]*$", before) is not None
 
 
 def _unclosed(source: str):

@@ -15,6 +15,8 @@ import random
 import mpmath
 import pytest
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symml
 from symml.errors import ArgumentError
@@ -224,3 +226,24 @@ def test_renderings_mention_the_pieces():
 def test_bad_limits(limits):
     with pytest.raises(ArgumentError):
         integrate("x^2", *limits)
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.lists(st.integers(-5, 5), min_size=1, max_size=3), st.integers(0, 1))
+def test_polynomials_times_exp_property(coeffs, k):
+    """∫ p(x)*exp(k*x) dx: the derivative of the result is the integrand exactly, and over
+    [0, 1] the value equals the closed form sum_j c_j * ∫_0^1 x^j e^{kx} dx (by mpmath)."""
+    p = sum(c * x**j for j, c in enumerate(coeffs))
+    integrand = p * sympy.exp(k * x)
+    text = symml.to_text(integrand)
+    d = integrate(text, "x")
+    assert sympy.simplify(sympy.diff(d.result, x) - integrand) == 0
+    if k == 0 and len(coeffs) > 1:
+        assert "power" in d.rules()
+    if k and any(coeffs[1:]):
+        assert "parts" in d.rules()
+    value = integrate(text, ("x", 0, 1)).result
+    with mpmath.workdps(30):
+        ref = sum(c * mpmath.quad(lambda t, j=j: t**j * mpmath.exp(k * t), [0, 1])
+                  for j, c in enumerate(coeffs))  # fmt: skip
+    assert abs(complex(sympy.N(value, 30)) - complex(ref)) < 1e-20

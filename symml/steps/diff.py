@@ -29,6 +29,8 @@ from typing import Any
 
 import sympy
 from sympy import Derivative, Heaviside, Matrix, S
+from sympy.functions.elementary.hyperbolic import HyperbolicFunction
+from sympy.functions.elementary.trigonometric import TrigonometricFunction
 
 from ..errors import ArgumentError, ShapeError
 from ..functions import relu, sigmoid, softplus
@@ -402,11 +404,15 @@ def _positive_lead(e: sympy.Expr) -> sympy.Expr:
 def _simplified(e: sympy.Expr) -> tuple[sympy.Expr, str]:
     """The tidiest of a few standard forms of ``e`` and how it was reached."""
     cands = [(e, "")]
+    ops = sympy.count_ops(e)
+    if ops > 300:  # polynomial algebra on huge expressions is slow and rarely tidier
+        return e, ""
+    trig = e.has(TrigonometricFunction, HyperbolicFunction)
     try:
         cands.append((sympy.factor(e), "factor"))
         cands.append((sympy.cancel(e), "cancel"))
         cands.append((sympy.factor(sympy.expand(e)), "expand and factor"))
-        if sympy.count_ops(e) < 120:
+        if ops < 40 and not trig:  # SymPy's simplify (trigsimp) can take minutes on big input
             cands.append((sympy.simplify(e), "simplify"))
     except (sympy.PolynomialError, NotImplementedError, TypeError, ValueError):
         pass

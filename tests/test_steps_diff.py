@@ -328,3 +328,21 @@ def test_taylor_shows_mixed_partials_and_values():
 def test_taylor_rejects_a_singular_point():
     with pytest.raises(sm.DerivationError):
         sm.steps.taylor("log(x)", {"x": 0}, 2)
+
+
+def test_matrix_is_differentiated_entry_by_entry():
+    M = sm.expr("[x^2, sin(x*y), sigmoid(x + y + 1)*sigmoid(x + y + 1)]")
+    d = sm.steps.diff(M, "x")
+    assert values_agree(d.result, M.applyfunc(lambda e: sympy.diff(e, sm.symbol("x"))))
+    assert values_agree(d.result, sm.diff(M, "x"))
+    assert d.verify()
+
+
+def test_small_mlp_gradient():
+    f = "(v1*tanh(a1*x + c1) + v2*tanh(a2*x + c2) + d - y)^2"
+    names = "a1 a2 c1 c2 v1 v2 d"
+    g = sm.steps.grad(f, names)
+    F = sm.expr(f)
+    ref = sympy.Matrix([sympy.diff(F, sm.symbol(n)) for n in names.split()])
+    assert values_agree(g.result, ref)
+    assert g.verify()

@@ -590,9 +590,7 @@ def diff(f: Any, *vars: Any) -> Derivation:
     """
     f = _as_expr(f)
     if isinstance(f, sympy.MatrixBase):
-        raise ShapeError(
-            "steps.diff takes a scalar expression; use steps.jacobian for a vector of them"
-        )
+        return _diff_matrix(f, vars)
     if not vars:
         free = sorted(f.free_symbols, key=sympy.default_sort_key)
         if len(free) != 1:
@@ -603,7 +601,7 @@ def diff(f: Any, *vars: Any) -> Derivation:
         vars = (free[0],)
     order = _diff_order(vars, f)
     reserved = _reserved([f]) | {str(v) for v in order}
-    definitions = _abbreviations([f], order, reserved)
+    definitions = _abbreviations([f], order, reserved) if _ABBREVIATE[0] else {}
     differ = _Differ(definitions, reserved | {str(s) for s in definitions})
     steps = _definition_steps(definitions)
     current = _abbreviate(f, definitions)
@@ -634,6 +632,46 @@ def diff(f: Any, *vars: Any) -> Derivation:
     return Derivation(
         title, "diff", problem, steps, current, reference=lambda: sympy.diff(f, *order),
         definitions=definitions,
+    )  # fmt: skip
+
+
+_ABBREVIATE = [True]
+
+
+def _diff_matrix(F: sympy.MatrixBase, vars: Sequence) -> Derivation:
+    """A matrix differentiated entry by entry, like :func:`symml.diff`."""
+    if not vars:
+        raise ArgumentError("steps.diff of a matrix needs the variables: diff(M, 'x')")
+    order = _diff_order(vars, list(F))
+    _ABBREVIATE[0] = False  # entries' abbreviations could clash by name: none in matrices
+    try:
+        parts = [diff(e, *order) for e in F]
+    finally:
+        _ABBREVIATE[0] = True
+    steps = []
+    for (i, j), d in zip(
+        ((i, j) for i in range(F.rows) for j in range(F.cols)), parts, strict=True
+    ):
+        steps.append(
+            Step(
+                "partial",
+                d.problem,
+                d.result,
+                f"Entry ({i + 1}, {j + 1}) of the matrix.",
+                d.steps,
+                check=None,
+            )  # fmt: skip
+        )
+    value = Matrix(F.rows, F.cols, [d.result for d in parts])
+    problem = Matrix(F.rows, F.cols, [d.problem for d in parts])
+    steps.append(Step("assemble", problem, value, "Collect the entries into the matrix."))
+    definitions = {}
+    for d in parts:
+        definitions.update(d.definitions)
+    title = f"Derivative of {_t(F)} with respect to {', '.join(str(x) for x in order)}"
+    return Derivation(
+        title, "diff", problem, steps, value,
+        reference=lambda: F.applyfunc(lambda e: sympy.diff(e, *order)), definitions=definitions,
     )  # fmt: skip
 
 

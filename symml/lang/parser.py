@@ -165,9 +165,15 @@ def _check_depth(tree: Tree, source: str) -> None:
                 stack.append((child, depth + 1))
 
 
+def _lines(source: str) -> list[str]:
+    """Lines as lark counts them: split at '\n' only (str.splitlines also splits at \v, \f,
+    \x1c... and would disagree with lark's line numbers)."""
+    return [t[:-1] if t.endswith("\r") else t for t in source.split("\n")]
+
+
 def caret_snippet(source: str, line: int, column: int) -> str:
     """The source line with a caret under ``column`` (both 1-based)."""
-    lines = source.splitlines() or [""]
+    lines = _lines(source)
     if not 1 <= line <= len(lines):
         return ""
     text = lines[line - 1]
@@ -197,11 +203,12 @@ def _translate(exc: UnexpectedInput, source: str) -> ParseError:
     line, column = getattr(exc, "line", 0) or 0, getattr(exc, "column", 0) or 0
     at_end = isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
     if isinstance(exc, UnexpectedEOF) or line <= 0 or at_end:
-        lines = source.splitlines() or [""]
+        lines = _lines(source.rstrip("\r\n"))
         line, column = len(lines), len(lines[-1]) + 1
     snippet = caret_snippet(source, line, column)
     if isinstance(exc, UnexpectedCharacters):
-        ch = source.splitlines()[line - 1][column - 1] if line else "?"
+        text = _lines(source)[line - 1] if 1 <= line <= len(_lines(source)) else ""
+        ch = text[column - 1] if 1 <= column <= len(text) else "?"
         hint = {
             '"': "symml has no strings; write names and numbers directly",
             "'": "a quote (transpose) must follow a name or a closing bracket",
@@ -263,7 +270,7 @@ def _translate(exc: UnexpectedInput, source: str) -> ParseError:
 
 def _expects_int(source: str, line: int, column: int) -> bool:
     """True when the text before the position is a declaration's shape ``name[``."""
-    before = source.splitlines()[line - 1][: column - 1]
+    before = _lines(source)[line - 1][: column - 1]
     return re.search(r"\b(var|param|data)\b[^\n]*\[[\s\d,]*$", before) is not None
 
 
@@ -285,7 +292,7 @@ def _unclosed(source: str):
 
 
 def _previous_token(source: str, line: int, column: int) -> str | None:
-    lines = source.splitlines()
+    lines = _lines(source)
     if not 1 <= line <= len(lines):
         return None
     before = lines[line - 1][: column - 1].rstrip()

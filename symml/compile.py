@@ -110,8 +110,8 @@ def _rvdot(a, b, L):
     if len(L) == 1 and a.shape == L and b.shape == L:
         # Long vectors by einsum, not numpy.dot: OpenBLAS runs a long ddot on threads, and on
         # a busy machine one 16384-long ddot then waits a scheduler slice (~10 ms instead of
-        # 5 us; measured). Blocks of _BLOCK_ROWS rows stay below its threading threshold.
-        if a.size <= _BLOCK_ROWS:
+        # 5 us; measured). It keeps ddot on one thread up to 10000 (our blocks have 8192 rows).
+        if a.size <= 10000:
             return numpy.dot(a, b)
         return numpy.einsum("i,i->", a, b)
     return _rsum(a * b, L)
@@ -756,32 +756,36 @@ class CompiledFunction:
             )
         arrays = []
         lead = []
-        for spec, nd, v in zip(specs, self._nd, values, strict=True):
-            if type(v) is numpy.ndarray and v.dtype == numpy.float64:
+        L = ()  # the leading shape, if all non-scalar leading shapes agree (the usual case)
+        uniform = True
+        for spec, v in zip(specs, values, strict=True):
+            tv = type(v)
+            if tv is numpy.ndarray and v.dtype == _F64:
                 a = v
+            elif tv is float:
+                a = numpy.float64(v)
             else:
                 a = _as_float_array(v, spec)
+            shape = a.shape
+            nd = len(spec.shape)
             if nd:
-                if a.shape[a.ndim - nd :] != spec.shape or a.ndim < nd:
-                    want = ", ".join(map(str, spec.shape))
-                    raise ShapeError(
-                        f"argument {spec.label}: expected an array whose last "
-                        f"{'axis has' if nd == 1 else 'axes have'} length {want} "
-                        f"(shape (..., {want})), got shape {a.shape}"
-                    )
-                lead.append(a.shape[: a.ndim - nd])
-            else:
-                lead.append(a.shape)
+                if shape[len(shape) - nd :] != spec.shape or len(shape) < nd:
+                    raise _shape_error(spec, shape)
+                shape = shape[: len(shape) - nd]
+            if shape and shape != L:
+                if L:
+                    uniform = False
+                L = shape
+            lead.append(shape)
             arrays.append(a)
-        try:
-            shapes = {s for s in lead if s}
-            # the usual case (rows of data, scalar parameters) needs no broadcasting rules
-            L = shapes.pop() if len(shapes) == 1 else numpy.broadcast_shapes(*lead)
-        except ValueError:
-            detail = ", ".join(f"{s.label}: {sh}" for s, sh in zip(specs, lead, strict=True))
-            raise ShapeError(
-                f"the arguments' leading (row) shapes do not broadcast together ({detail})"
-            ) from None
+        if not uniform:
+            try:
+                L = numpy.broadcast_shapes(*lead)
+            except ValueError:
+                detail = ", ".join(f"{s.label}: {sh}" for s, sh in zip(specs, lead, strict=True))
+                raise ShapeError(
+                    f"the arguments' leading (row) shapes do not broadcast together ({detail})"
+                ) from None
         N = math.prod(L)
         if not self.reduce:
             return self._func(*arrays, L, N)
@@ -814,6 +818,19 @@ class CompiledFunction:
             out += f" + grad[{', '.join(self.grad)}]"
         extra = f", reduce={self.reduce!r}" if self.reduce else ""
         return f"<CompiledFunction ({', '.join(self.args)}) -> {out}{extra}>"
+
+
+_F64 = numpy.dtype(numpy.float64)
+
+
+def _shape_error(spec: _Arg, shape) -> ShapeError:
+    nd = len(spec.shape)
+    want = ", ".join(map(str, spec.shape))
+    return ShapeError(
+        f"argument {spec.label}: expected an array whose last "
+        f"{'axis has' if nd == 1 else 'axes have'} length {want} "
+        f"(shape (..., {want})), got shape {shape}"
+    )
 
 
 def _tree_add(a, b):

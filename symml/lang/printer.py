@@ -35,6 +35,19 @@ class SymmlPrinter(StrPrinter):
             e = f"({self._print(expr.exp)})" if not e.startswith("(") else e
         return f"{self.parenthesize(expr.base, PREC, strict=False)}^{e}"
 
+    def _print_Mul(self, expr):
+        # '-(x + y)*z' would parse as (-x - y)*z: the sign must wrap the whole product
+        c, _ = expr.as_coeff_Mul()
+        if c.is_Rational and c.q != 1 and any(
+            f.is_Pow and f.exp.is_negative and f.base.is_Add for f in expr.args
+        ):
+            # '1/(2*(x + y))' would parse as 1/(2*x + 2*y): divide by the number last
+            return f"{self._print(c.p * (expr / c))}/{c.q}"
+        text = super()._print_Mul(expr)
+        if text.startswith("-("):
+            return f"-({self._print(-expr)})"
+        return text
+
     def _print_Exp1(self, expr):
         return "exp(1)"
 

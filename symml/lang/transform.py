@@ -280,6 +280,10 @@ def _check_product(a, b):
         )
 
 
+def _mul_all(factors):
+    return factors[0] if len(factors) == 1 else sympy.Mul(*factors)
+
+
 def add(a, b, sign=1):
     if _is_mat(a) or _is_mat(b):
         if _is_mat(a) and _is_mat(b):
@@ -482,12 +486,28 @@ class ExprTransformer(Transformer_NonRecursive):
         return mats
 
     def product(self, first, *rest):
+        # Scalar factors are collected and multiplied in one sympy.Mul, as SymPy itself
+        # stores them: folding left to right would let 2*(x + y) distribute before /x,
+        # so that printed SymPy products would not parse back to themselves.
         acc = self.scope.need_value(first)
+        factors = None if _is_mat(acc) else [acc]
+        num = acc if isinstance(acc, sympy.Rational) else sympy.Integer(1)  # for the size guard
         for op, operand in zip(rest[::2], rest[1::2]):
             operand = self.scope.need_value(operand)
             op = str(op)
+            if factors is not None and op != "@" and not _is_mat(operand):
+                if op == "/":
+                    div(1, operand)  # checks division by zero
+                    operand = sympy.Pow(operand, -1)
+                if isinstance(operand, sympy.Rational):
+                    _check_product(num, operand)
+                    num = num * operand
+                factors.append(operand)
+                continue
+            if factors is not None:
+                acc, factors = _mul_all(factors), None
             acc = mul(acc, operand) if op == "*" else div(acc, operand) if op == "/" else matmul(acc, operand)
-        return acc
+        return _mul_all(factors) if factors is not None else acc
 
     def neg(self, x):
         x = self.scope.need_value(x)

@@ -456,8 +456,8 @@ ZS = np.array(
 
 
 def _mp(fun):
-    mpmath.mp.dps = 50
-    return np.array([float(fun(mpmath.mpf(float(v)))) for v in ZS])
+    with mpmath.workdps(50):  # local precision: other tests rely on mpmath's default
+        return np.array([float(fun(mpmath.mpf(float(v)))) for v in ZS])
 
 
 def _mp_softplus(u):

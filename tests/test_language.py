@@ -524,8 +524,11 @@ def test_misspelled_function_suggests_close_name():
 
 def test_statement_errors_have_line_prefix_and_caret():
     e = _err("a = 1\nb = [1, 2] * [1, 2, 3]", sm.ShapeError)
-    assert str(e).startswith("line 2, column 5:")
-    assert (e.line, e.column) == (2, 5)
+    assert str(e).startswith("line 2, column 12:")  # the failing operator
+    assert (e.line, e.column) == (2, 12)
+    assert str(e).splitlines()[-1] == " " * 15 + "^"
+    e = _err("y = 1 + x/0", sm.ArgumentError)
+    assert e.column == 10
 
 
 @pytest.mark.parametrize(

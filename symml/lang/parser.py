@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -70,16 +71,35 @@ class _BracketNewlines:
 
     always_accept = ("_NL",)
 
+    def __init__(self):
+        self.spans: list = []
+
     def process(self, stream):
+        # Also records each statement's span (first token, last token before its separator):
+        # lark's propagate_positions would do it for every node and doubled parse time.
         depth = 0
+        spans = self.spans = []
+        first = last = None
         for tok in stream:
-            if tok.type in _OPEN:
+            kind = tok.type
+            if kind in _OPEN:
                 depth += 1
-            elif tok.type in _CLOSE:
+            elif kind in _CLOSE:
                 depth = max(depth - 1, 0)
-            elif tok.type == "_NL" and depth:
+            elif kind == "_NL" or kind == "SEMICOLON":
+                if depth and kind == "_NL":
+                    continue
+                if first is not None:
+                    spans.append((first, last))
+                    first = None
+                yield tok
                 continue
+            if first is None:
+                first = tok
+            last = tok
             yield tok
+        if first is not None:
+            spans.append((first, last))
 
 
 _SCAN = re.compile(r"#[^\n]*|\\[ \t]*\r?\n|[()\[\]]|[\n;]|[^\s#()\[\];\\]+")
@@ -112,12 +132,15 @@ def count_statements(source: str, stop: int | None = None) -> int:
     return count + pending
 
 
+_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     return Lark(
         grammar_path().read_text(encoding="utf-8"),
         parser="lalr",
-        propagate_positions=True,
+        propagate_positions=False,
         maybe_placeholders=True,
         postlex=_BracketNewlines(),
     )
@@ -141,11 +164,36 @@ def parse_tree(source: str) -> Tree:
             )
     text = source + "\n"
     try:
-        tree = _parser().parse(text)
+        with _LOCK:  # the post-lexer's statement spans belong to one parse at a time
+            parser = _parser()
+            tree = parser.parse(text)
+            spans = parser.options.postlex.spans
     except UnexpectedInput as exc:
         raise _translate(exc, source) from None
+    _set_statement_meta(tree, spans)
     _check_depth(tree, source)
     return tree
+
+
+def _first_line(node) -> int:
+    while isinstance(node, Tree):
+        kids = [c for c in node.children if c is not None]
+        if not kids:
+            return 0
+        node = kids[0]
+    return getattr(node, "line", 0) or 0
+
+
+def _set_statement_meta(tree: Tree, spans) -> None:
+    """Give each statement tree its line, column and source span (``meta``)."""
+    stmts = [c for c in tree.children if isinstance(c, Tree)]
+    if len(stmts) != len(spans):  # pragma: no cover - the grammar makes them agree
+        return
+    for stmt, (first, last) in zip(stmts, spans):
+        m = stmt.meta
+        m.line, m.column, m.start_pos = first.line, first.column, first.start_pos
+        m.end_line, m.end_column, m.end_pos = last.end_line, last.end_column, last.end_pos
+        m.empty = False
 
 
 def _check_depth(tree: Tree, source: str) -> None:
@@ -154,7 +202,7 @@ def _check_depth(tree: Tree, source: str) -> None:
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
-            line = getattr(node.meta, "line", 0) if isinstance(node, Tree) else 0
+            line = _first_line(node)
             raise LimitError(
                 f"expression nested more than {MAX_DEPTH} levels deep"
                 + (f" (statement at line {line})" if line else "")

@@ -436,11 +436,13 @@ class ExprTransformer(Transformer_NonRecursive):
 
     def _call_userfunc(self, tree, new_children=None):
         children = tree.children if new_children is None else new_children
+        self._op = None
         try:
             return _RULES[tree.data](self, *children)
         except SymmlError as exc:
             if getattr(exc, "_symml_pos", None) is None:
-                exc._symml_pos = _position(tree)
+                op = self._op
+                exc._symml_pos = (op.line, op.column) if op is not None else _position(tree)
             raise
 
     # atoms
@@ -471,6 +473,7 @@ class ExprTransformer(Transformer_NonRecursive):
         terms = [] if _is_mat(acc) else [acc]
         mats = acc if _is_mat(acc) else None
         for op, operand in zip(rest[::2], rest[1::2]):
+            self._op = op  # an error here points at this operator
             operand = self.scope.need_value(operand)
             sign = 1 if str(op) == "+" else -1
             if mats is None and not _is_mat(operand):
@@ -493,6 +496,7 @@ class ExprTransformer(Transformer_NonRecursive):
         factors = None if _is_mat(acc) else [acc]
         num = acc if isinstance(acc, sympy.Rational) else sympy.Integer(1)  # for the size guard
         for op, operand in zip(rest[::2], rest[1::2]):
+            self._op = op  # an error here points at this operator
             operand = self.scope.need_value(operand)
             op = str(op)
             if factors is not None and op != "@" and not _is_mat(operand):
@@ -516,7 +520,8 @@ class ExprTransformer(Transformer_NonRecursive):
     def pos(self, x):
         return self.scope.need_value(x)
 
-    def pow(self, base, _op, ex):
+    def pow(self, base, op, ex):
+        self._op = op
         return power(self.scope.need_value(base), self.scope.need_value(ex))
 
     def relation(self, lhs, op, rhs):

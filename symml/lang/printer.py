@@ -43,10 +43,7 @@ class SymmlPrinter(StrPrinter):
         ):
             # '1/(2*(x + y))' would parse as 1/(2*x + 2*y): divide by the number last
             return f"{self._print(c.p * (expr / c))}/{c.q}"
-        text = super()._print_Mul(expr)
-        if text.startswith("-("):
-            return f"-({self._print(-expr)})"
-        return text
+        return super()._print_Mul(expr)
 
     def _print_Exp1(self, expr):
         return "exp(1)"

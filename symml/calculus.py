@@ -50,7 +50,7 @@ def diff(f, *vars):
     >>> sm.diff("x^2*sin(x)", "x")
     x**2*cos(x) + 2*x*sin(x)
     >>> sm.diff("sigmoid(x)", "x", 2)
-    -(1 - sigmoid(x))*sigmoid(x)**2 + (1 - sigmoid(x))**2*sigmoid(x)
+    (1 - sigmoid(x))**2*sigmoid(x) - (1 - sigmoid(x))*sigmoid(x)**2
     """
     f = as_expr(f)
     if not vars:

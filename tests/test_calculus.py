@@ -15,14 +15,14 @@ x, y, z = sympy.symbols("x y z", real=True)
 
 def _fd(f, sym, point, h=mpmath.mpf("1e-20")):
     """Central finite difference at 50 digits (independent of SymPy's diff)."""
-    mpmath.mp.dps = 50
-    fn = sympy.lambdify(list(point), f, modules="mpmath")
-    args = dict(point)
-    args[sym] = args[sym] + h
-    up = fn(*args.values())
-    args[sym] = args[sym] - 2 * h
-    down = fn(*args.values())
-    return (up - down) / (2 * h)
+    with mpmath.workdps(50):  # never leak precision into other tests
+        fn = sympy.lambdify(list(point), f, modules="mpmath")
+        args = dict(point)
+        args[sym] = args[sym] + h
+        up = fn(*args.values())
+        args[sym] = args[sym] - 2 * h
+        down = fn(*args.values())
+        return (up - down) / (2 * h)
 
 
 CASES = [
@@ -49,8 +49,9 @@ def test_diff_equals_sympy_and_finite_differences(text):
     )
     point = {s: mpmath.mpf("0.7") + i * mpmath.mpf("0.13") for i, s in enumerate(sorted(f.free_symbols, key=str))}
     expect = _fd(f.rewrite(sympy.exp), xs, point)
-    value = sympy.lambdify(list(point), got.rewrite(sympy.exp), modules="mpmath")(*point.values())
-    assert abs(value - expect) < mpmath.mpf("1e-15") * max(1, abs(expect))
+    with mpmath.workdps(50):
+        value = sympy.lambdify(list(point), got.rewrite(sympy.exp), modules="mpmath")(*point.values())
+        assert abs(value - expect) < mpmath.mpf("1e-15") * max(1, abs(expect))
 
 
 def test_higher_order_and_mixed():

@@ -167,7 +167,8 @@ def text(obj: Any) -> str:
     if isinstance(obj, Mapping):
         return ", ".join(f"{text(k)} = {text(v)}" for k, v in obj.items())
     if isinstance(obj, (list, tuple)):
-        return "[" + ", ".join(text(e) for e in obj) + "]"
+        # a list of points (dicts) keeps each point grouped: [(x = 1, y = 2), (...)]
+        return "[" + ", ".join(f"({text(e)})" if isinstance(e, Mapping) else text(e) for e in obj) + "]"
     if isinstance(obj, str):
         return obj
     if isinstance(obj, (int, float)):
@@ -184,7 +185,11 @@ def latex(obj: Any, partial: bool = False) -> str:
     if isinstance(obj, Mapping):
         return ",\\ ".join(f"{latex(k, partial)} = {latex(v, partial)}" for k, v in obj.items())
     if isinstance(obj, (list, tuple)):
-        return r"\left[" + ",\\ ".join(latex(e, partial) for e in obj) + r"\right]"
+        items = [
+            r"\left(" + latex(e, partial) + r"\right)" if isinstance(e, Mapping) else latex(e, partial)
+            for e in obj
+        ]
+        return r"\left[" + ",\\ ".join(items) + r"\right]"
     return StepLatexPrinter({"partial": partial}).doprint(sympy.sympify(obj))
 
 

@@ -10,20 +10,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import ArgumentError
-
-
-def _vars(tokens):
-    return [int(t) if t.isdigit() else t for t in tokens]
-
-
-def _point(items, what="--at"):
-    at = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip() or not value.strip():
-            raise ArgumentError(f"{what} takes name=value pairs such as x=0, got {item!r}")
-        at[name.strip()] = value.strip()
-    return at
+from .calc import _point, _vars  # shared NAME=VALUE and VAR [ORDER] parsing
 
 
 def _show(derivation, args) -> int:

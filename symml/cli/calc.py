@@ -125,7 +125,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add("grad", _cmd_grad, "gradient (a column vector)")
     p.add_argument("vars", nargs="+", help="variables or vector names")
     latex(p)
-    p = add("jacobian", _cmd_jacobian, "Jacobian of a vector '[f1, f2]'", "vector expression, e.g. '[x*y, x + y]'")
+    p = add(
+        "jacobian",
+        _cmd_jacobian,
+        "Jacobian of a vector '[f1, f2]'",
+        "vector expression, e.g. '[x*y, x + y]'",
+    )
     p.add_argument("vars", nargs="+")
     latex(p)
     p = add("hessian", _cmd_hessian, "Hessian matrix")
@@ -142,8 +147,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     latex(p)
     p = add("simplify", _cmd_simplify, "simplify an expression")
     latex(p)
-    p = sub.add_parser("run", help="run a .sml file and show each expression statement",
-                       description="Run a .sml program: every expression statement is shown with its result.")
+    p = sub.add_parser(
+        "run",
+        help="run a .sml file and show each expression statement",
+        description="Run a .sml program: every expression statement is shown with its result.",
+    )
     p.add_argument("file")
     latex(p)
     p.set_defaults(func=_cmd_run)

@@ -692,7 +692,15 @@ def fit(
     p = len(flat_names)
 
     if is_lsq:
-        result = _fit_lsq(spec, columns, w, n, x0, flat_bounds, flat_names)
+        # Columns given exactly (decimal strings, Decimal, Fraction) reach the engine as
+        # they are, so its extended-precision polish sees the exact data (NIST Lanczos1).
+        exact = {}
+        if vd.keep is None:
+            for name in names:
+                raw = columns_in[name]
+                if not isinstance(spec.data_syms[name], sympy.MatrixBase) and _is_exact(raw):
+                    exact[name] = raw
+        result = _fit_lsq(spec, columns, w, n, x0, flat_bounds, flat_names, exact)
     else:
         result = _fit_mle(spec, columns, w, n, x0, flat_bounds, flat_names, method)
     result.init = init
@@ -707,7 +715,21 @@ def _named_cov(cov, names):
     return CovarianceMatrix(cov, names)
 
 
-def _fit_lsq(spec, columns, w, n, x0, flat_bounds, flat_names) -> FitResult:
+def _is_exact(raw) -> bool:
+    """True for a column of decimal strings, Decimals or Fractions (exact values)."""
+    from decimal import Decimal
+    from fractions import Fraction
+
+    if isinstance(raw, np.ndarray) and raw.dtype != object and raw.dtype.kind not in "US":
+        return False
+    try:
+        items = list(raw)
+    except TypeError:
+        return False
+    return bool(items) and all(isinstance(v, (str, Decimal, Fraction)) for v in items)
+
+
+def _fit_lsq(spec, columns, w, n, x0, flat_bounds, flat_names, exact=None) -> FitResult:
     from .lsq import solve_least_squares
 
     residual = spec.lhs - spec.rhs
@@ -722,7 +744,7 @@ def _fit_lsq(spec, columns, w, n, x0, flat_bounds, flat_names) -> FitResult:
             for k, comp in enumerate(sym):
                 data[comp] = col[:, k]
         else:
-            data[sym] = columns[name]
+            data[sym] = (exact or {}).get(name, columns[name])
     sol = solve_least_squares(
         residual, spec.flat_symbols(), data, list(x0), bounds=flat_bounds, weights=w
     )

@@ -564,6 +564,18 @@ def _partial(differ: _Differ, f, x, title: str, before=None) -> Step:
 
 
 # -- public functions ----------------------------------------------------------------------
+def _prepare(exprs, xs, abbreviate: bool = True):
+    """Shared set-up of every differentiation derivation: name repeated inner expressions
+    (abbreviations), build the rule engine that reuses them, and state their definitions.
+
+    Returns ``(differ, definition steps, the expressions written with the abbreviations)``.
+    """
+    reserved = _reserved(exprs) | {str(v) for v in xs}
+    definitions = _abbreviations(exprs, xs, reserved) if abbreviate else {}
+    differ = _Differ(definitions, reserved | {str(s) for s in definitions})
+    return differ, _definition_steps(definitions), [_abbreviate(e, definitions) for e in exprs]
+
+
 def diff(f: Any, *vars: Any) -> Derivation:
     """Derivative of ``f`` with respect to ``vars``, one rule per step.
 
@@ -600,11 +612,7 @@ def diff(f: Any, *vars: Any) -> Derivation:
             )
         vars = (free[0],)
     order = _diff_order(vars, f)
-    reserved = _reserved([f]) | {str(v) for v in order}
-    definitions = _abbreviations([f], order, reserved) if _ABBREVIATE[0] else {}
-    differ = _Differ(definitions, reserved | {str(s) for s in definitions})
-    steps = _definition_steps(definitions)
-    current = _abbreviate(f, definitions)
+    differ, steps, (current,) = _prepare([f], order, _ABBREVIATE[0])
     partial = len(f.free_symbols) > 1 or len(set(order)) > 1
     for i, x in enumerate(order):
         if partial:
@@ -624,14 +632,14 @@ def diff(f: Any, *vars: Any) -> Derivation:
             if simp is not None:
                 steps.append(simp)
                 current = simp.after
-    back, current = _back_substitution(current, definitions, differ)
+    back, current = _back_substitution(current, differ.definitions, differ)
     if back is not None:
         steps.append(back)
     problem = Derivative(f, *order)
     title = f"Derivative of {_t(f)} with respect to {', '.join(str(x) for x in order)}"
     return Derivation(
         title, "diff", problem, steps, current, reference=lambda: sympy.diff(f, *order),
-        definitions=definitions,
+        definitions=differ.definitions,
     )  # fmt: skip
 
 
@@ -708,11 +716,7 @@ def grad(f: Any, vars: Any) -> Derivation:
     if isinstance(f, sympy.MatrixBase):
         raise ShapeError("steps.grad takes a scalar expression; use steps.jacobian for a vector")
     xs = _as_symbols(vars, [f])
-    reserved = _reserved([f]) | {str(v) for v in xs}
-    definitions = _abbreviations([f], xs, reserved)
-    differ = _Differ(definitions, reserved | {str(s) for s in definitions})
-    fa = _abbreviate(f, definitions)
-    steps = _definition_steps(definitions)
+    differ, steps, (fa,) = _prepare([f], xs)
     comps = []
     for x in xs:
         step = _partial(differ, fa, x, "Partial derivative")
@@ -727,13 +731,13 @@ def grad(f: Any, vars: Any) -> Derivation:
             "Collect the partial derivatives into the gradient (a column vector).",
         )  # fmt: skip
     )
-    back, value = _back_substitution(value, definitions, differ)
+    back, value = _back_substitution(value, differ.definitions, differ)
     if back is not None:
         steps.append(back)
     title = f"Gradient of {_t(f)} with respect to ({', '.join(map(str, xs))})"
     return Derivation(
         title, "grad", Matrix([_d(f, x) for x in xs]), steps, value,
-        reference=lambda: Matrix([sympy.diff(f, x) for x in xs]), definitions=definitions,
+        reference=lambda: Matrix([sympy.diff(f, x) for x in xs]), definitions=differ.definitions,
     )  # fmt: skip
 
 
@@ -753,11 +757,7 @@ def jacobian(F: Any, vars: Any) -> Derivation:
     """
     comps = _vector_of(F)
     xs = _as_symbols(vars, comps)
-    reserved = _reserved(comps) | {str(v) for v in xs}
-    definitions = _abbreviations(comps, xs, reserved)
-    differ = _Differ(definitions, reserved | {str(s) for s in definitions})
-    fas = [_abbreviate(e, definitions) for e in comps]
-    steps = _definition_steps(definitions)
+    differ, steps, fas = _prepare(comps, xs)
     rows = []
     for i, fa in enumerate(fas):
         row = []
@@ -776,7 +776,7 @@ def jacobian(F: Any, vars: Any) -> Derivation:
             "of component i.",
         )  # fmt: skip
     )
-    back, value = _back_substitution(value, definitions, differ)
+    back, value = _back_substitution(value, differ.definitions, differ)
     if back is not None:
         steps.append(back)
     shown = "(" + ", ".join(_t(e) for e in comps) + ")"
@@ -784,7 +784,7 @@ def jacobian(F: Any, vars: Any) -> Derivation:
     return Derivation(
         title, "jacobian", Matrix([[_d(e, x) for x in xs] for e in comps]), steps, value,
         reference=lambda: Matrix([[sympy.diff(e, x) for x in xs] for e in comps]),
-        definitions=definitions,
+        definitions=differ.definitions,
     )  # fmt: skip
 
 
@@ -810,11 +810,7 @@ def hessian(f: Any, vars: Any) -> Derivation:
         raise ShapeError("steps.hessian takes a scalar expression")
     xs = _as_symbols(vars, [f])
     n = len(xs)
-    reserved = _reserved([f]) | {str(v) for v in xs}
-    definitions = _abbreviations([f], xs, reserved)
-    differ = _Differ(definitions, reserved | {str(s) for s in definitions})
-    fa = _abbreviate(f, definitions)
-    steps = _definition_steps(definitions)
+    differ, steps, (fa,) = _prepare([f], xs)
     first = []
     for x in xs:
         step = _partial(differ, fa, x, "First partial derivative")
@@ -846,11 +842,11 @@ def hessian(f: Any, vars: Any) -> Derivation:
             f"Collect the second partial derivatives into the Hessian{sym}.",
         )  # fmt: skip
     )
-    back, value = _back_substitution(value, definitions, differ)
+    back, value = _back_substitution(value, differ.definitions, differ)
     if back is not None:
         steps.append(back)
     title = f"Hessian of {_t(f)} with respect to ({', '.join(map(str, xs))})"
     return Derivation(
         title, "hessian", Matrix(n, n, lambda i, j: Derivative(f, xs[i], xs[j])), steps, value,
-        reference=lambda: sympy.hessian(f, xs), definitions=definitions,
+        reference=lambda: sympy.hessian(f, xs), definitions=differ.definitions,
     )  # fmt: skip

@@ -26,7 +26,7 @@ from ..errors import (
     SymmlError,
     UndefinedNameError,
 )
-from ..symbols import ElementSymbol, matrix, symbol, vector
+from ..symbols import matrix, symbol, vector
 from .parser import caret_snippet, parse_tree, suggest
 from .program import DataDecl, EvaluationRequest, Model, Output, ParamDecl, Program, VarDecl
 
@@ -910,21 +910,20 @@ class _Builder:
             return vector(name, dims[0], **assumptions), dims
         return matrix(name, dims[0], dims[1], **assumptions), dims
 
-    def stmt_var_decl(self, stmt):
+    def _plain_decl(self, stmt, table, cls):
+        """``var`` and ``data``: names with an optional shape and sign assumption."""
         for item in stmt.children:
             name_tok, shape, assumption = item.children
             name = _tok(name_tok)
             self._declared(name, item.meta)
             syms, dims = self._symbols(name, shape, assumption)
-            self.program.vars[name] = VarDecl(name, syms, dims)
+            table[name] = cls(name, syms, dims)
+
+    def stmt_var_decl(self, stmt):
+        self._plain_decl(stmt, self.program.vars, VarDecl)
 
     def stmt_data_decl(self, stmt):
-        for item in stmt.children:
-            name_tok, shape, assumption = item.children
-            name = _tok(name_tok)
-            self._declared(name, item.meta)
-            syms, dims = self._symbols(name, shape, assumption)
-            self.program.data_decls[name] = DataDecl(name, syms, dims)
+        self._plain_decl(stmt, self.program.data_decls, DataDecl)
 
     def stmt_param_decl(self, stmt):
         for item in stmt.children:

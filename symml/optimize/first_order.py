@@ -74,6 +74,24 @@ DEFAULT_TOL = 1e-6
 MAX_PATH = 50_000
 
 
+class _Path:
+    """Iterates kept for plots: a very long run keeps every stride-th one, thinned to at
+    most MAX_PATH rows by doubling the stride."""
+
+    def __init__(self, x0: np.ndarray, keep: bool):
+        self.keep = keep
+        self.points: list[np.ndarray] = [x0.copy()] if keep else []
+        self.stride = 1
+
+    def record(self, k: int, x: np.ndarray) -> None:
+        if self.keep and k % self.stride == 0:
+            self.points.append(x.copy())
+            if len(self.points) > MAX_PATH:
+                self.points = self.points[::2]
+                self.stride *= 2
+
+
+
 def _check_options(method: str, opts: dict[str, Any]) -> dict[str, float]:
     out = {}
     for k, v in opts.items():
@@ -217,8 +235,7 @@ def run_first_order(
 
     x = problem.x0.copy()
     history: list[float] = []
-    path: list[np.ndarray] = [x.copy()] if keep_path else []
-    stride = 1  # a very long run keeps every stride-th iterate (thinned to <= MAX_PATH rows)
+    path = _Path(x, keep_path)
     best_x, best_f, best_k = x.copy(), math.inf, 0
     k = 0
     status, g, gnorm = 1, None, math.inf
@@ -246,11 +263,7 @@ def run_first_order(
                 z, s = rule(x, g, k, lr_at(k))
                 x = prox(z, l1, lo, hi, s)
                 k += 1
-                if keep_path and k % stride == 0:
-                    path.append(x.copy())
-                    if len(path) > MAX_PATH:
-                        path = path[::2]
-                        stride *= 2
+                path.record(k, x)
             fun = history[-1]
         else:
             n_rows = problem.n_rows
@@ -287,11 +300,7 @@ def run_first_order(
                 z, s = rule(x, gb, k, lr_at(k))
                 x = prox(z, l1, lo, hi, s)
                 k += 1
-                if keep_path and k % stride == 0:
-                    path.append(x.copy())
-                    if len(path) > MAX_PATH:
-                        path = path[::2]
-                        stride *= 2
+                path.record(k, x)
             if status != 0:
                 v, g = problem.value_grad(x)
                 f = v + problem.l1_penalty(x)
@@ -336,8 +345,8 @@ def run_first_order(
         x, fun, g = best_x, best_f, None
         note = "interrupted"
     bar.close(k, fun if math.isfinite(fun) else float("nan"))
-    if keep_path and (note or k % stride):
-        path.append(x.copy())  # the returned point ends the path
+    if keep_path and (note or k % path.stride):
+        path.points.append(x.copy())  # the returned point ends the path
     return problem.result(
         method,
         x,
@@ -346,7 +355,7 @@ def run_first_order(
         status=status,
         message=message,
         history=history,
-        path=path if keep_path else None,
+        path=path.points if keep_path else None,
         jac=g,
         extra={"lr": lr, **({"batch_size": batch} if stochastic else {})},
     )

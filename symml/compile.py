@@ -718,6 +718,11 @@ class _Block:
 class CompiledFunction:
     """A NumPy function compiled from symbolic expressions by :func:`compile`.
 
+    >>> import symml as sm
+    >>> f = sm.compile("x^2 + y", ["x", "y"])
+    >>> f.args, float(f(3.0, 1.0))
+    (('x', 'y'), 10.0)
+
     Call it with one value per argument, positionally in the order of :attr:`args`.
 
     Attributes

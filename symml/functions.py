@@ -30,7 +30,11 @@ __all__ = ["sigmoid", "softplus", "relu", "heaviside", "CUSTOM_FUNCTIONS"]
 
 
 class sigmoid(Function):  # noqa: N801 - named as written in formulas
-    r"""The logistic function :math:`\sigma(x) = 1/(1 + e^{-x})`."""
+    r"""The logistic function :math:`\sigma(x) = 1/(1 + e^{-x})`.
+
+    >>> import sympy
+    >>> sigmoid(0), sympy.N(sigmoid(2), 6)
+    (1/2, 0.880797)"""
 
     nargs = 1
 
@@ -74,7 +78,11 @@ class sigmoid(Function):  # noqa: N801 - named as written in formulas
 
 
 class softplus(Function):  # noqa: N801
-    r"""Softplus :math:`\log(1 + e^{x})`, whose derivative is the sigmoid."""
+    r"""Softplus :math:`\log(1 + e^{x})`, whose derivative is the sigmoid.
+
+    >>> import sympy
+    >>> softplus(0), softplus(sympy.Symbol("z")).rewrite(sympy.log)
+    (log(2), log(exp(z) + 1))"""
 
     nargs = 1
 
@@ -114,7 +122,10 @@ class softplus(Function):  # noqa: N801
 
 
 class relu(Function):  # noqa: N801
-    r"""Rectified linear unit :math:`\max(0, x)`; derivative ``Heaviside(x, 0)`` (0 at the kink)."""
+    r"""Rectified linear unit :math:`\max(0, x)`; derivative ``Heaviside(x, 0)`` (0 at the kink).
+
+    >>> relu(3), relu(-2)
+    (3, 0)"""
 
     nargs = 1
 
@@ -157,7 +168,10 @@ class relu(Function):  # noqa: N801
 
 
 def heaviside(x):
-    """Heaviside step with symml's convention ``heaviside(0) = 0``."""
+    """Heaviside step with symml's convention ``heaviside(0) = 0``.
+
+    >>> heaviside(0), heaviside(2)
+    (0, 1)"""
     return Heaviside(x, 0)
 
 

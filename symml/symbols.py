@@ -35,6 +35,10 @@ def symbol(name: str, **assumptions) -> sympy.Symbol:
 class ElementSymbol(sympy.Symbol):
     """Component ``name[i]`` (or ``name[i, j]``) of a declared vector or matrix.
 
+    >>> W = ElementSymbol("W", (1, 2), (2, 3))
+    >>> W, W.vector, W.index, W.shape
+    (W[1, 2], 'W', (1, 2), (2, 3))
+
     Equality and hashing include the container's shape, so ``w[0]`` of a 3-vector and
     ``w[0]`` of a 4-vector are different symbols.
     """
@@ -80,12 +84,20 @@ def is_element(s) -> bool:
 
 
 def vector(name: str, n: int, **assumptions) -> sympy.Matrix:
-    """Column vector of ``n`` real component symbols ``name[0] ... name[n-1]``."""
+    """Column vector of ``n`` real component symbols ``name[0] ... name[n-1]``.
+
+    >>> vector("w", 2).T
+    Matrix([[w[0], w[1]]])"""
     return sympy.Matrix([ElementSymbol(name, (i,), (n,), **assumptions) for i in range(n)])
 
 
 def matrix(name: str, rows: int, cols: int, **assumptions) -> sympy.Matrix:
-    """``rows`` x ``cols`` matrix of real component symbols ``name[i, j]``."""
+    """``rows`` x ``cols`` matrix of real component symbols ``name[i, j]``.
+
+    >>> matrix("A", 2, 2)
+    Matrix([
+    [A[0, 0], A[0, 1]],
+    [A[1, 0], A[1, 1]]])"""
     return sympy.Matrix(
         rows, cols, lambda i, j: ElementSymbol(name, (i, j), (rows, cols), **assumptions)
     )

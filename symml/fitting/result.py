@@ -121,6 +121,11 @@ def _table(rows: list[list[str]], header: list[str], indent: str = "    ") -> li
 class FitResult:
     """What :func:`symml.fit` found.
 
+    >>> import numpy as np, symml as sm
+    >>> r = sm.fit("y ~ a + b*x", {"x": [0.0, 1.0, 2.0, 3.0], "y": [1.0, 3.1, 4.9, 7.0]})
+    >>> round(r.params["b"], 6), r.success
+    (1.98, True)
+
     Attributes
     ----------
     params, stderr : dict

@@ -78,6 +78,11 @@ RULES = (
 class Step:
     """One rule application: ``before`` equals ``after`` because of ``rule``.
 
+    >>> import symml as sm
+    >>> step = sm.steps.diff("x^2", "x").steps[0]
+    >>> step.rule
+    'power'
+
     Parameters
     ----------
     rule : str
@@ -125,6 +130,11 @@ class Step:
 @dataclass(eq=False)
 class Derivation:
     """A titled tree of steps from a problem to its result, which can check itself.
+
+    >>> import symml as sm
+    >>> d = sm.steps.diff("sin(x^2)", "x")
+    >>> d.result, d.verify()
+    (2*x*cos(x**2), True)
 
     Parameters
     ----------

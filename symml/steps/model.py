@@ -63,7 +63,65 @@ import sympy
 
 from ..errors import VerificationError
 
-__all__ = ["Step", "Derivation", "values_agree"]
+__all__ = ["Step", "Derivation", "Explanation", "explain", "values_agree", "DETAIL_LEVELS"]
+
+#: Detail levels, least to most detailed. A step is shown at its own ``detail`` level and at
+#: every more detailed one: ``"brief"`` steps are the key rules (always shown), ``"textbook"``
+#: steps are what a good textbook shows, ``"full"`` steps only appear in the full tree.
+DETAIL_LEVELS = ("brief", "textbook", "full")
+
+
+@dataclass(frozen=True, eq=False)
+class Explanation:
+    """A step's explanation: prose with named mathematical parameters (SymPy objects).
+
+    The template is prose with ``{name}`` placeholders; each renderer prints the parameters
+    with its own printer (symml text in plain text, LaTeX math in Markdown and LaTeX), so
+    no renderer ever escapes mathematics written as prose. ``str()`` gives the plain-text
+    form, and ``"u = x^2" in explanation`` searches it, so an Explanation reads like a str.
+
+    >>> import sympy
+    >>> x, u = sympy.symbols("x u", real=True)
+    >>> e = explain("Chain rule with outer function {outer} and inner function {inner}.",
+    ...             outer=sympy.sin(u), inner=sympy.Eq(u, x**2))
+    >>> str(e)
+    'Chain rule with outer function sin(u) and inner function u = x^2.'
+    >>> print(e.render("markdown"))
+    Chain rule with outer function $\\sin{\\left(u \\right)}$ and inner function $u = x^{2}$.
+    >>> "u = x^2" in e
+    True
+    """
+
+    template: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, target: str = "text") -> str:
+        """The explanation for ``target``: ``"text"``, ``"markdown"``, ``"latex"`` or ``"html"``."""
+        from .render import render_explanation
+
+        return render_explanation(self, target)
+
+    def __str__(self) -> str:
+        return self.render("text")
+
+    def __contains__(self, item: str) -> bool:
+        return item in str(self)
+
+    def __add__(self, other):
+        return str(self) + other
+
+    def __radd__(self, other):
+        return other + str(self)
+
+
+def explain(template: str, **params: Any) -> Explanation:
+    """An :class:`Explanation` from prose with ``{name}`` placeholders and SymPy parameters.
+
+    >>> import sympy
+    >>> str(explain("Pull out the constant {c}.", c=sympy.Rational(1, 2)))
+    'Pull out the constant 1/2.'
+    """
+    return Explanation(template, dict(params))
 
 #: Stable rule names used by symml's rule sets (others may add their own short names).
 RULES = (
@@ -89,8 +147,10 @@ class Step:
         Short stable rule name (``"product"``, ``"chain"``, ``"simplify"``, ...).
     before, after : SymPy object
         The two sides. For derivative steps ``before`` is an unevaluated ``Derivative``.
-    explanation : str
-        One plain sentence saying which rule is applied and to what.
+    explanation : str or Explanation
+        One sentence saying which rule is applied and to what. Plain prose as a ``str``;
+        anything mathematical in it as an :class:`Explanation` (see :func:`explain`), whose
+        SymPy parameters every renderer typesets with its own printer.
     substeps : list of Step
         Sub-derivations this step relies on, shown before its conclusion.
     form : SymPy object, optional
@@ -101,17 +161,22 @@ class Step:
         A label other steps refer to ("(A)", "dz/dw1"), shown with the step.
     check : None, False or callable
         How :meth:`Derivation.verify` checks the step (see the module docstring).
+    detail : str
+        The least detailed level at which the step is shown (one of :data:`DETAIL_LEVELS`):
+        ``"brief"`` for the key rules, ``"textbook"`` (default), ``"full"`` for steps only the
+        full tree shows. A hidden step's substeps are hidden with it.
     """
 
     rule: str
     before: Any
     after: Any
-    explanation: str
+    explanation: str | Explanation
     substeps: list[Step] = field(default_factory=list)
     form: Any = None
-    note: str | None = None
+    note: str | Explanation | None = None
     name: str | None = None
     check: Callable[[Step], bool] | bool | None = None
+    detail: str = "textbook"
 
     def walk(self, prefix: str = "") -> Iterator[tuple[str, Step]]:
         """Yield ``(number, step)`` for this step's substeps (depth first) and then itself."""

@@ -24,7 +24,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from ..lang.printer import SymmlPrinter
 
-__all__ = ["text", "latex", "to_text", "to_markdown", "to_latex"]
+__all__ = ["text", "latex", "to_text", "to_markdown", "to_latex", "render_explanation"]
 
 
 # -- printers -------------------------------------------------------------------------------------
@@ -193,6 +193,47 @@ def latex(obj: Any, partial: bool = False) -> str:
     return StepLatexPrinter({"partial": partial}).doprint(sympy.sympify(obj))
 
 
+def render_explanation(e, target: str = "text", partial: bool = False) -> str:
+    """Prose with typeset parameters: an :class:`~symml.steps.model.Explanation` (or a str,
+    which is prose only) rendered for ``"text"``, ``"markdown"``, ``"latex"`` or ``"html"``.
+
+    The prose is escaped for the target; the parameters are printed by the target's printer
+    (symml text, or LaTeX math delimited by ``$...$`` in Markdown and ``\\(...\\)`` in LaTeX).
+    """
+    import string
+
+    if e is None:
+        return ""
+    if isinstance(e, str):
+        template, params = e.replace("{", "{{").replace("}", "}}"), {}
+    else:
+        template, params = e.template, e.params
+    prose_escape = {
+        "text": lambda s: s,
+        "markdown": _md_escape,
+        "latex": _tex_escape,
+        "html": lambda s: s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
+    }[target]
+
+    def math(obj) -> str:
+        if target == "text":
+            if isinstance(obj, sympy.Equality):  # a definition in prose reads "u = x^2"
+                return f"{text(obj.lhs)} = {text(obj.rhs)}"
+            return text(obj)
+        body = latex(obj, partial)
+        if target == "latex":
+            return rf"\({body}\)"
+        return f"${body}$"
+
+    out = []
+    for prose, field_name, _spec, _conv in string.Formatter().parse(template):
+        if prose:
+            out.append(prose_escape(prose))
+        if field_name is not None:
+            out.append(math(params[field_name]))
+    return "".join(out)
+
+
 def _is_partial(d) -> bool:
     if d.kind in ("grad", "jacobian", "hessian"):
         return True
@@ -303,7 +344,7 @@ def _step_text(step, number: str, depth: int, width: int) -> list[str]:
     head = f"{number}." + (f" {step.name}" if step.name else "")
     eq_ind = ind + "    "
     out = textwrap.wrap(
-        step.explanation, width=width, initial_indent=f"{ind}{head} ",
+        render_explanation(step.explanation, "text"), width=width, initial_indent=f"{ind}{head} ",
         subsequent_indent=eq_ind, break_on_hyphens=False,
     )  # fmt: skip
     if step.substeps:
@@ -316,7 +357,7 @@ def _step_text(step, number: str, depth: int, width: int) -> list[str]:
     else:
         out.extend(_chain_text([step.before, step.form, step.after], eq_ind, width))
     if step.note:
-        out.extend(textwrap.wrap(f"Note: {step.note}", width=width, initial_indent=eq_ind,
+        out.extend(textwrap.wrap(f"Note: {render_explanation(step.note)}", width=width, initial_indent=eq_ind,
                                  subsequent_indent=eq_ind + "      "))  # fmt: skip
     return out
 
@@ -388,7 +429,7 @@ def _md_display(sides: list, partial: bool) -> list[str]:
 
 def _step_md(step, number: str, partial: bool) -> list[str]:
     name = f" {_md_escape(step.name)}" if step.name else ""
-    out = [f"**{number}.**{name} {_md_escape(step.explanation)}", ""]
+    out = [f"**{number}.**{name} {render_explanation(step.explanation, 'markdown', partial)}", ""]
     if step.substeps:
         if step.form is not None:
             out += _md_display([step.before, step.form], partial)
@@ -399,7 +440,7 @@ def _step_md(step, number: str, partial: bool) -> list[str]:
     else:
         out += _md_display([step.before, step.form, step.after], partial)
     if step.note:
-        out += [f"*Note:* {_md_escape(step.note)}", ""]
+        out += [f"*Note:* {render_explanation(step.note, 'markdown', partial)}", ""]
     return out
 
 
@@ -441,7 +482,8 @@ def _step_tex(step, number: str, depth: int, partial: bool) -> list[str]:
     name = f" {_tex_escape(step.name)}" if step.name else ""
     indent = f"\\setlength{{\\leftskip}}{{{1.5 * depth:g}em}}"
     out = [
-        f"{{{indent}\\noindent\\textbf{{{number}.}}{name} {_tex_escape(step.explanation)}\\par}}"
+        f"{{{indent}\\noindent\\textbf{{{number}.}}{name} "
+        f"{render_explanation(step.explanation, 'latex', partial)}\\par}}"
     ]
 
     def display(sides):
@@ -463,7 +505,8 @@ def _step_tex(step, number: str, depth: int, partial: bool) -> list[str]:
     else:
         out += display([step.before, step.form, step.after])
     if step.note:
-        out.append(f"{{{indent}\\noindent\\emph{{Note:}} {_tex_escape(step.note)}\\par}}")
+        note = render_explanation(step.note, "latex", partial)
+        out.append(f"{{{indent}\\noindent\\emph{{Note:}} {note}\\par}}")
     return out
 
 
@@ -475,7 +518,7 @@ def _notebook_latex(d) -> str:
         label = (
             r"\quad" * depth
             + r"\text{"
-            + _escape_mathjax_text(f"{number}. {step.explanation}")
+            + _escape_mathjax_text(f"{number}. {render_explanation(step.explanation)}")
             + "}"
         )
         rows.append(label)

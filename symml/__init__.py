@@ -10,6 +10,9 @@ x**2*cos(x) + 2*x*sin(x)
 
 from __future__ import annotations
 
+import sys
+import types
+
 # -- errors ---------------------------------------------------------------------------------
 from .errors import (
     ArgumentError,
@@ -34,20 +37,55 @@ from .lang import Program, expr, load, parse, to_text
 
 # -- calculus ---------------------------------------------------------------------------------
 from .calculus import diff, grad, hessian, integrate, jacobian, taylor
-from .lagrange import lagrange, lagrangian
 
-# -- compile ----------------------------------------------------------------------------------
-from .compile import CompiledFunction, compile
+# -- everything heavier is imported on first use (PEP 562), so `import symml` and the
+# calculus commands never pay for scipy.optimize, scipy.stats, the fitting or the
+# optimization packages. `sm.fit`, `sm.minimize`, `sm.steps` ... work as if imported eagerly.
+_LAZY = {
+    "lagrange": ("symml.lagrange", "lagrange"),
+    "lagrangian": ("symml.lagrange", "lagrangian"),
+    "CompiledFunction": ("symml.compile", "CompiledFunction"),
+    "compile": ("symml.compile", "compile"),
+    "steps": ("symml.steps", None),
+    "Derivation": ("symml.steps.model", "Derivation"),
+    "Step": ("symml.steps.model", "Step"),
+    "OptimizeResult": ("symml.optimize", "OptimizeResult"),
+    "minimize": ("symml.optimize", "minimize"),
+    "FitResult": ("symml.fitting", "FitResult"),
+    "fit": ("symml.fitting", "fit"),
+}
 
-# -- step-by-step derivations (symml.steps) ---------------------------------------------------
-from . import steps
-from .steps import Derivation, Step
 
-# -- optimization -----------------------------------------------------------------------------
-from .optimize import OptimizeResult, minimize
+def __getattr__(name: str):
+    try:
+        module_name, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'symml' has no attribute {name!r}") from None
+    import importlib
 
-# -- fitting ----------------------------------------------------------------------------------
-from .fitting import FitResult, fit
+    module = importlib.import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+class _Namespace(types.ModuleType):
+    """symml's module type: importing the submodules ``symml.compile`` or ``symml.lagrange``
+    (which Python records as attributes of the package) must not hide the functions
+    ``sm.compile`` and ``sm.lagrange`` of the same names."""
+
+    def __setattr__(self, name, value):
+        if name in _LAZY and _LAZY[name][1] == name and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Namespace
+
 
 __version__ = "0.1.0"
 

@@ -23,6 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="symml",
         description="Exact derivations for the mathematics of machine learning.",
     )
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"symml {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in _COMMAND_MODULES:

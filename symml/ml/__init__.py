@@ -13,6 +13,11 @@ has ``.derivation()`` returning the :class:`~symml.steps.Derivation` of its math
 from __future__ import annotations
 
 from . import metrics, model_selection, preprocessing
+from .mixture import GaussianMixture
+from .naive_bayes import BernoulliNB, GaussianNB
 from .pca import PCA
 
-__all__ = ["PCA", "metrics", "model_selection", "preprocessing"]
+__all__ = [
+    "PCA", "GaussianNB", "BernoulliNB", "GaussianMixture", "metrics", "model_selection",
+    "preprocessing",
+]  # fmt: skip

@@ -103,6 +103,57 @@ class SymmlPrinter(StrPrinter):
     def _print_Dummy(self, expr):
         return expr.name
 
+    # -- display forms used in derivations (indexed sums, matrix expressions) ----------------
+    def _print_Indexed(self, expr):
+        return f"{self._print(expr.base)}[{', '.join(self._print(i) for i in expr.indices)}]"
+
+    def _print_IndexedBase(self, expr):
+        return self._print(expr.label)
+
+    def _print_Sum(self, expr):
+        return self._big_operator("sum", expr)
+
+    def _print_Product(self, expr):
+        return self._big_operator("prod", expr)
+
+    def _big_operator(self, name, expr):
+        body = self._print(expr.function)
+        if expr.function.is_Add:
+            body = f"({body})"
+        ranges = ", ".join(
+            f"{self._print(v)} = {self._print(lo)}..{self._print(hi)}" for v, lo, hi in expr.limits
+        )
+        return f"{name}[{ranges}] {body}"
+
+    def _print_And(self, expr):
+        args = list(expr.args)
+        if len(args) == 2 and all(isinstance(a, sympy.core.relational.Relational) for a in args):
+            first, second = sorted(args, key=lambda r: 0 if r.rhs in (args[0].lhs, args[1].lhs) else 1)
+            if first.rhs == second.lhs and first.rel_op == second.rel_op and first.rel_op in ("<", "<="):
+                op = first.rel_op
+                return f"{self._print(first.lhs)} {op} {self._print(first.rhs)} {op} {self._print(second.rhs)}"
+        return " and ".join(self._print(a) for a in args)
+
+    def _print_Transpose(self, expr):
+        arg = expr.arg
+        inner = self._print(arg)
+        if not (arg.is_Symbol or isinstance(arg, sympy.MatrixSymbol)):
+            inner = f"({inner})"
+        return f"{inner}'"
+
+    def _print_Identity(self, expr):
+        return "I"
+
+    def _print_MatMul(self, expr):
+        c, mats = expr.as_coeff_matrices()
+        parts = [self.parenthesize(m, precedence(expr)) for m in mats]
+        text = "*".join(parts)
+        if c == -1:
+            return f"-{text}"
+        if c != 1:
+            return f"{self.parenthesize(c, precedence(expr))}*{text}"
+        return text
+
     def _print_Lambda(self, expr):
         args = ", ".join(self._print(v) for v in expr.variables)
         return f"({args}) -> {self._print(expr.expr)}"

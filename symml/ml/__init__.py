@@ -16,8 +16,9 @@ from . import metrics, model_selection, preprocessing
 from .mixture import GaussianMixture
 from .naive_bayes import BernoulliNB, GaussianNB
 from .pca import PCA
+from .svm import SVM
 
 __all__ = [
-    "PCA", "GaussianNB", "BernoulliNB", "GaussianMixture", "metrics", "model_selection",
+    "PCA", "SVM", "GaussianNB", "BernoulliNB", "GaussianMixture", "metrics", "model_selection",
     "preprocessing",
 ]  # fmt: skip

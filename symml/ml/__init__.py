@@ -12,7 +12,7 @@ has ``.derivation()`` returning the :class:`~symml.steps.Derivation` of its math
 
 from __future__ import annotations
 
-from . import datasets, metrics, model_selection, preprocessing
+from . import datasets, interpret, metrics, model_selection, preprocessing
 from .mixture import GaussianMixture
 from .mlp import MLP
 from .naive_bayes import BernoulliNB, GaussianNB
@@ -20,6 +20,6 @@ from .pca import PCA
 from .svm import SVM
 
 __all__ = [
-    "PCA", "SVM", "MLP", "GaussianNB", "BernoulliNB", "GaussianMixture", "datasets", "metrics", "model_selection",
+    "PCA", "SVM", "MLP", "GaussianNB", "BernoulliNB", "GaussianMixture", "datasets", "interpret", "metrics", "model_selection",
     "preprocessing",
 ]  # fmt: skip

@@ -1,0 +1,94 @@
+"""The pipeline pieces: interpretability (sensitivities vs finite differences, Taylor
+attributions), L1 feature selection vs a coordinate-descent lasso, and an end-to-end run."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import symml as sm
+from symml.ml import PCA, GaussianNB, metrics
+from symml.ml.interpret import coefficients, l1_select, sensitivity, taylor_attribution
+from symml.ml.model_selection import cross_val_score, train_test_split
+from symml.ml.preprocessing import PolynomialFeatures, StandardScaler, impute
+
+
+def test_sensitivity_matches_central_differences():
+    f = "log(1 + exp(x1*x2)) + sin(x3)*x1"
+    at = {"x1": 0.3, "x2": -1.2, "x3": 0.7}
+    s = sensitivity(f, ["x1", "x2", "x3"], at)
+    expr = sm.expr(f)
+    h = 1e-6
+    for name in at:
+        up, dn = dict(at), dict(at)
+        up[name] += h
+        dn[name] -= h
+        val = lambda p: float(expr.evalf(subs={sm.symbol(k): v for k, v in p.items()}))  # noqa: E731
+        assert s[name] == pytest.approx((val(up) - val(dn)) / (2 * h), rel=1e-7)
+
+
+def test_taylor_attribution_is_exact_for_linear_models_and_reports_the_residual():
+    a = taylor_attribution("2*x1 - 3*x2 + 1", ["x1", "x2"], {"x1": 1.5, "x2": 2.0})
+    assert a.attributions == {"x1": 3.0, "x2": -6.0} and a.residual == pytest.approx(0)
+    b = taylor_attribution("x1*x2", ["x1", "x2"], {"x1": 1.0, "x2": 2.0}, baseline={"x1": 1.0, "x2": 1.0})
+    assert b.attributions == {"x1": 0.0, "x2": 1.0} and b.residual == pytest.approx(0.0)
+    c = taylor_attribution("x1^2", ["x1"], {"x1": 3.0}, baseline={"x1": 1.0})
+    assert c.attributions["x1"] == 4.0 and c.residual == pytest.approx(4.0)  # 9 - 1 - 2*2
+
+
+def _lasso_cd(Z, y, alpha, iters=5000):
+    """Coordinate descent for (1/2n)||y - b - Zw||^2 + alpha ||w||_1 (Z standardized)."""
+    n, d = Z.shape
+    w, b = np.zeros(d), y.mean()
+    for _ in range(iters):
+        for j in range(d):
+            r = y - b - Z @ w + Z[:, j] * w[j]
+            rho = Z[:, j] @ r / n
+            w[j] = np.sign(rho) * max(abs(rho) - alpha, 0) / (Z[:, j] @ Z[:, j] / n)
+    return w
+
+
+def test_l1_selection_agrees_with_coordinate_descent_lasso():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(150, 6))
+    y = 2 * X[:, 0] - 1.5 * X[:, 3] + 0.5 * X[:, 4] + 0.3 * rng.normal(size=150)
+    names, coef = l1_select(X, y, 0.3, feature_names=list("abcdef"))
+    Z = (X - X.mean(0)) / X.std(0)
+    ref = _lasso_cd(Z, y, 0.3)
+    assert np.allclose(coef, ref, atol=1e-6)
+    assert names == [n for n, c in zip("abcdef", ref, strict=True) if abs(c) > 1e-9]
+
+
+def test_coefficient_table_has_wald_z_and_p_values():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=300)
+    y = (rng.uniform(size=300) < 1 / (1 + np.exp(-(0.5 + 1.2 * x)))).astype(float)
+    res = sm.fit("y ~ Bernoulli(sigmoid(a + b*x))", {"x": x, "y": y}, p0={"a": 0, "b": 0})
+    rows = {r[0]: r for r in coefficients(res)}
+    for name in ("a", "b"):
+        _, est, se, z, p = rows[name]
+        assert est == pytest.approx(res.params[name]) and se == pytest.approx(res.stderr[name])
+        assert z == pytest.approx(est / se)
+        assert p == pytest.approx(math.erfc(abs(z) / math.sqrt(2)))
+
+
+def test_end_to_end_pipeline():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(240, 3))
+    y = (X[:, 0] + X[:, 1] ** 2 > 1).astype(int)
+    X[rng.integers(0, 240, 10), rng.integers(0, 3, 10)] = np.nan
+    Xi, report = impute(X, "median")
+    assert sum(k for k, _ in report.filled.values()) == int(np.isnan(X).sum())
+    poly = PolynomialFeatures(2, include_bias=False).fit(Xi)
+    F = StandardScaler().fit_transform(poly.transform(Xi))
+    assert len(poly.get_feature_names_out()) == F.shape[1] == 9
+    Ftr, Fte, ytr, yte = train_test_split(F, y, test_size=0.25, seed=0)
+    nb = GaussianNB().fit(Ftr, ytr)
+    scores = cross_val_score(GaussianNB(), F, y, cv=4)
+    assert scores.mean() > 0.75 and metrics.accuracy(yte, nb.predict(Fte)) > 0.75
+    auc = metrics.roc_auc(yte, nb.predict_proba(Fte)[:, 1])
+    assert 0.8 < auc <= 1.0
+    Z = PCA(n_components=2).fit_transform(F)
+    assert Z.shape == (240, 2)

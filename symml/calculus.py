@@ -261,3 +261,40 @@ def simplify(f, seconds: float | None = None):
         if isinstance(f, sympy.MatrixBase):
             return f.applyfunc(sympy.simplify)
         return sympy.simplify(f)
+
+
+def limit(f, var, point, direction: str = "+-", seconds: float | None = None):
+    """Limit of ``f`` as ``var`` tends to ``point``: two-sided (``"+-"``, the default), from
+    above (``"+"``) or from below (``"-"``). A two-sided limit whose one-sided limits differ
+    is a DerivationError saying so (with both values), never a silent one-sided answer.
+
+    >>> import symml as sm
+    >>> sm.calculus.limit("sin(x)/x", "x", 0)
+    1
+    >>> sm.calculus.limit("1/x", "x", 0, "+")
+    oo
+    """
+    f = _scalar(as_expr(f), "limit")
+    v = as_symbol(var, [f])
+    a = as_expr(point)
+    if isinstance(a, sympy.MatrixBase) or v in a.free_symbols:
+        raise ArgumentError(f"the limit point must be a scalar not involving {v}, got {point!r}")
+    if direction not in ("+-", "+", "-"):
+        raise ArgumentError(f"direction must be '+-', '+' or '-', got {direction!r}")
+    with time_limit(seconds, "the limit"):
+        if a is sympy.S.Infinity:  # only one side exists at infinity
+            return sympy.limit(f, v, a, "-")
+        if a is sympy.S.NegativeInfinity:
+            return sympy.limit(f, v, a, "+")
+        if direction != "+-":
+            return sympy.limit(f, v, a, direction)
+        up, down = sympy.limit(f, v, a, "+"), sympy.limit(f, v, a, "-")
+    if up != down:
+        raise DerivationError(
+            f"the two-sided limit of {f} at {v} = {a} does not exist: from above it is {up}, "
+            f"from below {down}; ask for one side with direction='+' or '-'"
+        )
+    return up
+
+
+__all__ += ["limit"]

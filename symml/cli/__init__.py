@@ -15,6 +15,7 @@ _COMMAND_MODULES = [
     "symml.cli.steps",
     "symml.cli.fitcmd",
     "symml.cli.optim",
+    "symml.cli.lagrange_limit",
 ]
 
 

@@ -16,6 +16,7 @@ _COMMAND_MODULES = [
     "symml.cli.fitcmd",
     "symml.cli.optim",
     "symml.cli.lagrange_limit",
+    "symml.cli.serve",
 ]
 
 

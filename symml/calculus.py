@@ -19,18 +19,17 @@ from collections.abc import Mapping
 
 import sympy
 
-from . import _diff
 from ._convert import as_expr, as_symbol, as_symbols
 from ._limits import time_limit
 from .errors import ArgumentError, DerivationError, ShapeError
 from .functions import CUSTOM_FUNCTIONS
 
-__all__ = ["diff", "grad", "jacobian", "hessian", "hvp", "taylor", "integrate", "simplify"]
+__all__ = ["diff", "grad", "jacobian", "hessian", "taylor", "integrate", "simplify"]
 
 
-def _d(expr, var, ctx=None):
-    """d expr / d var through symml's one differentiation engine (:mod:`symml._diff`)."""
-    return _diff.derivative(expr, var, ctx)
+def _d(expr, var):
+    """The one place symml differentiates: d expr / d var (exact, SymPy engine)."""
+    return sympy.diff(expr, var)
 
 
 def _scalar(f, what):
@@ -72,12 +71,8 @@ def diff(f, *vars):
             continue
         seq.extend(as_symbols(v, [f]))
     out = f
-    ctx = _diff.Context()  # one memo for the whole chain of derivatives
     for v in seq:
-        if isinstance(out, sympy.MatrixBase):
-            out = out.applyfunc(lambda e, v=v: ctx.diff(e, v))
-        else:
-            out = ctx.diff(out, v)
+        out = out.applyfunc(lambda e, v=v: _d(e, v)) if isinstance(out, sympy.MatrixBase) else _d(out, v)
     return out
 
 
@@ -90,7 +85,7 @@ def grad(f, vars) -> sympy.Matrix:
     """
     f = _scalar(as_expr(f), "grad")
     vs = as_symbols(vars, [f])
-    return sympy.ImmutableMatrix(_diff.gradient(f, vs))
+    return sympy.ImmutableMatrix([_d(f, v) for v in vs])
 
 
 def jacobian(F, vars) -> sympy.Matrix:
@@ -109,7 +104,7 @@ def jacobian(F, vars) -> sympy.Matrix:
         raise ShapeError(f"jacobian needs a vector, got a {F.shape[0]}x{F.shape[1]} matrix")
     entries = list(F)
     vs = as_symbols(vars, entries)
-    return sympy.ImmutableMatrix(_diff.jacobian(entries, vs)) if entries and vs else sympy.ImmutableMatrix(len(entries), len(vs), [])
+    return sympy.ImmutableMatrix(len(entries), len(vs), lambda i, j: _d(entries[i], vs[j]))
 
 
 def hessian(f, vars) -> sympy.Matrix:
@@ -124,37 +119,13 @@ def hessian(f, vars) -> sympy.Matrix:
     """
     f = _scalar(as_expr(f), "hessian")
     vs = as_symbols(vars, [f])
-    return sympy.ImmutableMatrix(_diff.hessian(f, vs))
-
-
-def hvp(f, vars, direction=None) -> sympy.Matrix:
-    """Hessian-vector product ``H v`` of a scalar ``f``: the directional derivative of the
-    gradient along ``v``, without the Hessian (its size grows like the gradient's).
-
-    ``direction`` defaults to a new vector ``v`` (``v[0], v[1], ...``; ``v_`` if ``f``
-    already uses the name ``v``) with one component per variable. The result is a column
-    Matrix that compiles like any expression (``sm.compile(Hv, [w, v])``).
-
-    >>> import symml as sm
-    >>> sm.hvp("x^2*y + y^3", ["x", "y"]).T
-    Matrix([[2*v[0]*y + 2*v[1]*x, 2*v[0]*x + 6*v[1]*y]])
-    """
-    from .symbols import vector
-
-    f = _scalar(as_expr(f), "hvp")
-    vs = as_symbols(vars, [f])
-    if direction is None:
-        taken = {getattr(s, "vector", str(s)) for s in f.free_symbols} | {str(s) for s in f.free_symbols}
-        name = "v"
-        while name in taken:
-            name += "_"
-        dirs = list(vector(name, len(vs)))
-    else:
-        d = as_expr(direction) if not isinstance(direction, (list, tuple)) else [as_expr(e) for e in direction]
-        dirs = list(d)
-        if len(dirs) != len(vs):
-            raise ShapeError(f"hvp: the direction has {len(dirs)} components for {len(vs)} variables")
-    return sympy.ImmutableMatrix(_diff.hvp(f, vs, dirs))
+    g = [_d(f, v) for v in vs]
+    n = len(vs)
+    H = [[None] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(i, n):
+            H[i][j] = H[j][i] = _d(g[i], vs[j])
+    return sympy.ImmutableMatrix(H)
 
 
 def _point(at, f):

@@ -53,7 +53,6 @@ from sympy.printing.codeprinter import PrintMethodNotImplementedError
 from sympy.printing.numpy import SciPyPrinter
 from sympy.printing.precedence import precedence
 
-from . import _diff
 from .errors import ArgumentError, ShapeError
 from .functions import sigmoid, softplus
 from .symbols import ElementSymbol, components_of, symbol
@@ -485,7 +484,7 @@ def _outer_split(entries, data: list[_Arg]):
         for e, xi in zip(entries, arg.symbols, strict=True):
             if xi not in _fs(e):
                 break
-            d = _diff.derivative(e, xi)
+            d = e.diff(xi)
             if _fs(d) & comps or (F is not None and d != F):
                 break
             F = d
@@ -976,13 +975,12 @@ def _compile(fs, args, grad, reduce, single) -> CompiledFunction:
             entries[idx] = _safe(entries[idx], memo)
         blocks = [_Block(entries, shape)]
         if grad_specs is not None:
-            dctx = _diff.Context()  # one memo across every gradient entry
             for g in grad_specs:
                 gshape = shape + g.shape
                 ge = numpy.empty(gshape, dtype=object)
                 for idx in numpy.ndindex(shape):
                     for j, gidx in enumerate(numpy.ndindex(g.shape)):
-                        ge[idx + gidx] = _safe(dctx.diff(entries[idx], g.symbols[j]), memo)
+                        ge[idx + gidx] = _safe(entries[idx].diff(g.symbols[j]), memo)
                 blocks.append(_Block(ge, gshape))
         blocks_per_f.append(blocks)
 

@@ -32,7 +32,6 @@ from sympy import Derivative, Heaviside, Matrix, S
 from sympy.functions.elementary.hyperbolic import HyperbolicFunction
 from sympy.functions.elementary.trigonometric import TrigonometricFunction
 
-from .. import _diff
 from ..errors import ArgumentError, ShapeError
 from ..functions import relu, sigmoid, softplus
 from .model import Derivation, Step
@@ -379,7 +378,7 @@ class _Differ:
 
     def no_rule(self, f, x) -> Step:
         """No rule of symml applies: say so and give SymPy's result."""
-        value = _diff.derivative(self.expand(f), x)
+        value = sympy.diff(self.expand(f), x)
         return Step(
             "no_rule", _d(f, x), value,
             f"No differentiation rule of symml applies to {_t(f)}; this is SymPy's result.",

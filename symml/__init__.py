@@ -36,7 +36,7 @@ from .symbols import ElementSymbol, symbol, vector, matrix
 from .lang import Program, expr, load, parse, to_text
 
 # -- calculus ---------------------------------------------------------------------------------
-from .calculus import diff, grad, hessian, integrate, jacobian, taylor
+from .calculus import diff, grad, hessian, integrate, jacobian, limit, simplify, taylor
 
 # -- everything heavier is imported on first use (PEP 562), so `import symml` and the
 # calculus commands never pay for scipy.optimize, scipy.stats, the fitting or the
@@ -117,6 +117,8 @@ __all__ = [
     "diff",
     "grad",
     "hessian",
+    "limit",
+    "simplify",
     "integrate",
     "jacobian",
     "taylor",

@@ -151,6 +151,14 @@ def _math(obj, display: bool = False) -> str:
     return f'<math xmlns="http://www.w3.org/1998/Math/MathML"{mode}>{_mathml(obj)}</math>'
 
 
+def _chain(sides: list) -> str:
+    """``a = b = c`` as one display MathML formula."""
+    if not sides:
+        return ""
+    body = "<mo>=</mo>".join(f"<mrow>{_mathml(s)}</mrow>" for s in sides)
+    return f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">{body}</math>'
+
+
 def _escape(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -181,9 +189,7 @@ def _step_json(step, number: str) -> dict:
         "detail": getattr(step, "detail", "textbook"),
         "explanation_html": _explanation_html(step.explanation),
         "explanation_text": str(step.explanation),
-        "equation_html": _math(sympy.Eq(sides[0], sides[-1], evaluate=False), True)
-        if len(sides) == 2 and all(isinstance(s, sympy.Expr) for s in sides)
-        else "".join(_math(s, True) for s in sides),
+        "equation_html": _chain(sides),
         "equation_latex": " = ".join(latex(s) for s in sides),
         "equation_text": " = ".join(text(s) for s in sides),
         "note_html": _explanation_html(step.note),

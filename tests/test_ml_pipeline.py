@@ -92,3 +92,35 @@ def test_end_to_end_pipeline():
     assert 0.8 < auc <= 1.0
     Z = PCA(n_components=2).fit_transform(F)
     assert Z.shape == (240, 2)
+
+
+def test_dataframes_work_like_arrays_and_carry_names():
+    pd = pytest.importorskip("pandas", reason='pip install "symml[pandas]"')
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame({"height": rng.normal(170, 10, 80), "weight": rng.normal(70, 8, 80)})
+    y = pd.Series((df["height"] + rng.normal(0, 5, 80) > 170).astype(int))
+    sc = StandardScaler().fit(df)
+    assert sc.get_feature_names_out() == ["height", "weight"]
+    assert np.allclose(sc.transform(df), StandardScaler().fit_transform(df.to_numpy()))
+    poly = PolynomialFeatures(2, include_bias=False).fit(df)
+    assert poly.get_feature_names_out()[-1] == "weight^2"
+    nb_df = GaussianNB().fit(df, y)
+    nb_np = GaussianNB().fit(df.to_numpy(), y.to_numpy())
+    assert np.array_equal(nb_df.predict(df), nb_np.predict(df.to_numpy()))
+    tr, te, ytr, yte = train_test_split(df, y, test_size=0.25, seed=1)
+    assert isinstance(tr, pd.DataFrame) and len(te) == 20 and len(ytr) == 60
+    Xi, rep = impute(df.assign(weight=df["weight"].where(df.index % 10 != 0)), "mean")
+    assert rep.filled["weight"][0] == 8
+
+
+def test_grid_search_tunes_learning_rate_batch_size_and_regularization():
+    from symml.ml import MLP
+    from symml.ml.datasets import make_moons
+    from symml.ml.model_selection import grid_search
+
+    X, y = make_moons(120, noise=0.15, seed=0)
+    base = MLP(hidden=(6,), optimizer="minibatch", epochs=60, seed=0)
+    res = grid_search(base, {"lr": [0.001, 0.3], "batch_size": [16, 60], "alpha": [0.0, 1e-3]}, X, y, cv=3)
+    assert len(res.results_) == 8
+    assert res.best_params_["lr"] == 0.3  # a learning rate 300x smaller cannot train in 60 epochs
+    assert res.best_score_ > 0.8 and res.best_estimator_.score(X, y) > 0.8

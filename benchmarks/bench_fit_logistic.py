@@ -69,7 +69,7 @@ def hand_written(X: np.ndarray, y: np.ndarray):
 def with_symml(X: np.ndarray, y: np.ndarray):
     import symml as sm
 
-    r = sm.fit("y ~ Bernoulli(sigmoid(dot(w, x) + b))", {"x": X, "y": y})
+    r = sm.fit("param b; y ~ Bernoulli(sigmoid(dot(w, x) + b))", {"x": X, "y": y})
     return np.append(r.params["w"], r.params["b"]), np.append(r.stderr["w"], r.stderr["b"]), r.nfev
 
 

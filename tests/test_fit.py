@@ -41,7 +41,7 @@ def test_linear_regression_estimates_and_stderr_closed_form():
     n = 30
     x = RNG.uniform(0, 5, size=n)
     y = 1.5 - 0.8 * x + RNG.normal(0, 0.3, size=n)
-    r = sm.fit("y ~ a + b*x", {"x": x, "y": y})
+    r = sm.fit("param a = 1, b = 1; y ~ a + b*x", {"x": x, "y": y})
     beta, se, rss, dof = _ols(np.column_stack([np.ones(n), x]), y)
     np.testing.assert_allclose([r.params["a"], r.params["b"]], beta, rtol=1e-12)
     np.testing.assert_allclose([r.stderr["a"], r.stderr["b"]], se, rtol=1e-10)
@@ -59,7 +59,7 @@ def test_vector_data_least_squares_matches_normal_equations():
     n, d = 40, 3
     X = RNG.normal(size=(n, d))
     y = X @ [1.0, -2.0, 0.5] + 0.7 + RNG.normal(0, 0.1, size=n)
-    r = sm.fit("y ~ dot(w, x) + c", {"x": X, "y": y})
+    r = sm.fit("param c = 1; y ~ dot(w, x) + c", {"x": X, "y": y})
     beta, se, _, _ = _ols(np.column_stack([X, np.ones(n)]), y)
     np.testing.assert_allclose(np.append(r.params["w"], r.params["c"]), beta, rtol=1e-10)
     np.testing.assert_allclose(np.append(r.stderr["w"], r.stderr["c"]), se, rtol=1e-8)
@@ -81,7 +81,7 @@ def test_log_scale_left_side_fits_log_y():
     n = 30
     x = RNG.uniform(0, 3, size=n)
     y = np.exp(0.4 + 0.9 * x + RNG.normal(0, 0.05, size=n))
-    r = sm.fit("log(y) ~ a + b*x", {"x": x, "y": y})
+    r = sm.fit("param a = 1, b = 1; log(y) ~ a + b*x", {"x": x, "y": y})
     beta, se, _, _ = _ols(np.column_stack([np.ones(n), x]), np.log(y))
     np.testing.assert_allclose([r.params["a"], r.params["b"]], beta, rtol=1e-10)
     np.testing.assert_allclose([r.stderr["a"], r.stderr["b"]], se, rtol=1e-8)
@@ -95,7 +95,7 @@ def test_weighted_least_squares_matches_closed_form():
     sig = 0.1 + 0.2 * x
     y = 1 + 2 * x + RNG.normal(size=n) * sig
     w = 1 / sig**2
-    r = sm.fit("y ~ a + b*x", {"x": x, "y": y}, weights=w)
+    r = sm.fit("param a = 1, b = 1; y ~ a + b*x", {"x": x, "y": y}, weights=w)
     X = np.column_stack([np.ones(n), x])
     beta = np.linalg.solve((X.T * w) @ X, (X.T * w) @ y)
     res = y - X @ beta
@@ -126,7 +126,7 @@ def test_wald_and_profile_equal_t_interval_for_a_linear_model():
     n = 20
     x = np.linspace(0, 1, n)
     y = 0.5 + 1.2 * x + RNG.normal(0, 0.1, size=n)
-    r = sm.fit("y ~ a + b*x", {"x": x, "y": y})
+    r = sm.fit("param a = 1, b = 1; y ~ a + b*x", {"x": x, "y": y})
     beta, se, _, dof = _ols(np.column_stack([np.ones(n), x]), y)
     t = scipy.stats.t.ppf(0.975, dof)
     wald, prof = r.conf_int(0.95), r.conf_int(0.95, method="profile")
@@ -156,7 +156,7 @@ def test_profile_contains_centre_and_is_close_to_wald_when_nearly_linear():
 def test_delta_method_matches_finite_differences():
     x = np.linspace(0, 4, 25)
     y = 2.5 * (1 - np.exp(-1.3 * x)) + RNG.normal(0, 0.05, size=x.size)
-    r = sm.fit("y ~ b1*(1 - exp(-b2*x))", {"x": x, "y": y})
+    r = sm.fit("param b1 = 1, b2 = 1; y ~ b1*(1 - exp(-b2*x))", {"x": x, "y": y})
     d = r.derived("b1*b2")
     b = r.x
     h = 1e-6
@@ -179,30 +179,30 @@ def test_delta_method_matches_finite_differences():
 
 
 def test_missing_column():
-    # a declared data column must be present (an undeclared name that is not a column is a
-    # parameter, by the rule of the model language)
+    # a declared data column must be present; an undeclared name that is not a column is an
+    # error too (most often a misspelled column), unless it is declared or given in p0
     with pytest.raises(sm.DataError, match="no column 'x'"):
-        sm.fit("data x; y ~ a*x", {"y": [1.0, 2.0], "xx": [1.0, 2.0]})
+        sm.fit("data x; param a; y ~ a*x", {"y": [1.0, 2.0], "xx": [1.0, 2.0]})
     with pytest.raises(sm.DataError, match="no column 'y'"):
-        sm.fit("data y; y ~ a*x", {"x": [1.0, 2.0]})
+        sm.fit("data y; param a; y ~ a*x", {"x": [1.0, 2.0]})
 
 
 def test_columns_of_different_lengths():
     with pytest.raises(sm.DataError, match="'y' has 2 rows, 'x' has 3 rows"):
-        sm.fit("y ~ a*x", {"x": [1.0, 2.0, 3.0], "y": [1.0, 2.0]})
+        sm.fit("param a = 1; y ~ a*x", {"x": [1.0, 2.0, 3.0], "y": [1.0, 2.0]})
 
 
 def test_nan_and_inf_are_reported_with_rows_and_columns():
     x = np.array([1.0, 2.0, np.nan, 4.0, 5.0, 6.0])
     y = np.array([1.0, np.inf, 3.0, np.nan, 5.1, 6.2])
     with pytest.raises(sm.DataError) as err:
-        sm.fit("y ~ a*x", {"x": x, "y": y})
+        sm.fit("param a = 1; y ~ a*x", {"x": x, "y": y})
     msg = str(err.value)
     assert "3 of 6 rows" in msg
     assert "column 'x' has NaN in 1 row (row 2)" in msg
     assert "column 'y' has NaN and inf in 2 rows (row 1, 3)" in msg
     assert "missing='drop'" in msg
-    r = sm.fit("y ~ a*x", {"x": x, "y": y}, missing="drop")
+    r = sm.fit("param a = 1; y ~ a*x", {"x": x, "y": y}, missing="drop")
     assert r.nobs == 3 and r.dropped == 3
     assert "3 rows with NaN/inf dropped" in r.report()
     keep = np.isfinite(x) & np.isfinite(y)
@@ -210,13 +210,15 @@ def test_nan_and_inf_are_reported_with_rows_and_columns():
 
 
 def test_unused_columns_are_not_checked():
-    r = sm.fit("y ~ a*x", {"x": [1.0, 2.0, 3.0], "y": [2.0, 4.1, 5.9], "junk": [np.nan, 1.0]})
+    r = sm.fit(
+        "param a = 1; y ~ a*x", {"x": [1.0, 2.0, 3.0], "y": [2.0, 4.1, 5.9], "junk": [np.nan, 1.0]}
+    )
     assert r.success
 
 
 def test_non_numeric_column():
     with pytest.raises(sm.DataError, match="not numeric"):
-        sm.fit("y ~ a*x", {"x": ["a", "b"], "y": [1.0, 2.0]})
+        sm.fit("param a = 1; y ~ a*x", {"x": ["a", "b"], "y": [1.0, 2.0]})
 
 
 def test_vector_column_of_wrong_width_for_declaration():
@@ -245,8 +247,8 @@ class _FakeFrame:
 def test_dataframe_like_input():
     x = np.arange(6.0)
     y = 3 - 0.5 * x + np.array([0.01, -0.02, 0.0, 0.02, -0.01, 0.0])
-    r1 = sm.fit("y ~ a + b*x", _FakeFrame({"x": x, "y": y}))
-    r2 = sm.fit("y ~ a + b*x", {"x": x, "y": y})
+    r1 = sm.fit("param a = 1, b = 1; y ~ a + b*x", _FakeFrame({"x": x, "y": y}))
+    r2 = sm.fit("param a = 1, b = 1; y ~ a + b*x", {"x": x, "y": y})
     np.testing.assert_array_equal(r1.x, r2.x)
 
 
@@ -279,7 +281,7 @@ def test_parameter_that_cancels_is_rejected():
 
 def test_left_side_must_be_data():
     with pytest.raises(sm.FitError, match="left side"):
-        sm.fit("y - a ~ b*x", {"x": [1.0, 2.0], "y": [1.0, 2.0]})
+        sm.fit("param a = 1, b = 1; y - a ~ b*x", {"x": [1.0, 2.0], "y": [1.0, 2.0]})
 
 
 def test_no_parameters():
@@ -290,15 +292,15 @@ def test_no_parameters():
 def test_p0_and_bounds_name_unknown_parameters():
     data = {"x": [1.0, 2.0, 3.0], "y": [1.0, 2.0, 3.1]}
     with pytest.raises(sm.ArgumentError, match="'q'.*not a parameter"):
-        sm.fit("y ~ a*x", data, p0={"q": 1})
+        sm.fit("param a = 1; y ~ a*x", data, p0={"q": 1})
     with pytest.raises(sm.ArgumentError, match="'q'"):
-        sm.fit("y ~ a*x", data, bounds={"q": (0, 1)})
+        sm.fit("param a = 1; y ~ a*x", data, bounds={"q": (0, 1)})
     with pytest.raises(sm.ArgumentError, match="least"):
-        sm.fit("y ~ a*x", data, method="bfgs")
+        sm.fit("param a = 1; y ~ a*x", data, method="bfgs")
 
 
 def test_singular_jtj_returns_estimates_and_reason():
-    r = sm.fit("y ~ a*b*x", {"x": [1.0, 2.0, 3.0], "y": [1.0, 2.0, 3.1]})
+    r = sm.fit("param a = 1, b = 1; y ~ a*b*x", {"x": [1.0, 2.0, 3.0], "y": [1.0, 2.0, 3.1]})
     assert r.params["a"] * r.params["b"] == pytest.approx(14.3 / 14, rel=1e-9)
     assert math.isnan(r.stderr["a"]) and math.isnan(r.stderr["b"])
     assert r.cov_reason
@@ -307,7 +309,7 @@ def test_singular_jtj_returns_estimates_and_reason():
 
 def test_too_few_rows():
     with pytest.raises(sm.FitError, match="cannot determine"):
-        sm.fit("y ~ a + b*x", {"x": [1.0], "y": [1.0]})
+        sm.fit("param a = 1, b = 1; y ~ a + b*x", {"x": [1.0], "y": [1.0]})
 
 
 def test_model_text_errors_are_symml_errors():
@@ -325,7 +327,7 @@ def test_model_text_errors_are_symml_errors():
 def test_report_repr_markdown():
     x = np.linspace(0, 4, 25)
     y = 2.5 * (1 - np.exp(-1.3 * x)) + RNG.normal(0, 0.05, size=x.size)
-    r = sm.fit("y ~ b1*(1 - exp(-b2*x))", {"x": x, "y": y})
+    r = sm.fit("param b1 = 1, b2 = 1; y ~ b1*(1 - exp(-b2*x))", {"x": x, "y": y})
     rep = r.report()
     for section in ("[[Model]]", "[[Fit Statistics]]", "[[Variables]]", "[[Correlations]]"):
         assert section in rep
@@ -405,7 +407,9 @@ def test_cli_plot(tmp_path):
 
 def test_plot_data_without_matplotlib():
     x = np.linspace(0, 2, 10)
-    r = sm.fit("y ~ a*exp(-k*x)", {"x": x, "y": 2 * np.exp(-x) + 0.01 * np.sin(7 * x)})
+    r = sm.fit(
+        "param a = 1, k = 1; y ~ a*exp(-k*x)", {"x": x, "y": 2 * np.exp(-x) + 0.01 * np.sin(7 * x)}
+    )
     d = fit_curve_data(r)
     np.testing.assert_allclose(d["observed"] - d["fitted"], d["residuals"])
     np.testing.assert_allclose(d["fitted"], r.params["a"] * np.exp(-r.params["k"] * x), rtol=1e-12)

@@ -33,8 +33,10 @@ def test_lanczos1_through_fit_with_decimal_text(start):
 def test_decimal_text_and_floats_agree_on_an_ordinary_problem():
     x = ["0", "1", "2", "3", "4", "5"]
     y = ["1.02", "2.95", "5.1", "6.9", "9.05", "11.0"]
-    exact = sm.fit("y ~ a + b*x", {"x": x, "y": y})
-    floats = sm.fit("y ~ a + b*x", {"x": np.array(x, float), "y": np.array(y, float)})
+    exact = sm.fit("param a = 1, b = 1; y ~ a + b*x", {"x": x, "y": y})
+    floats = sm.fit(
+        "param a = 1, b = 1; y ~ a + b*x", {"x": np.array(x, float), "y": np.array(y, float)}
+    )
     # closed-form least squares (independent reference)
     X = np.c_[np.ones(6), np.array(x, float)]
     coef = np.linalg.lstsq(X, np.array(y, float), rcond=None)[0]

@@ -34,7 +34,7 @@ RNG = np.random.default_rng(20261123)
 
 def test_normal_mean_and_1_over_n_variance():
     y = RNG.normal(3.0, 2.0, size=40)
-    r = sm.fit("y ~ Normal(mu, s)", {"y": y})
+    r = sm.fit("param mu = 1, s = 1; y ~ Normal(mu, s)", {"y": y})
     mu, s = y.mean(), math.sqrt(np.mean((y - y.mean()) ** 2))  # MLE: the 1/n variance
     assert r.params["mu"] == pytest.approx(mu, rel=1e-12)
     assert r.params["s"] == pytest.approx(s, rel=1e-10)
@@ -49,7 +49,7 @@ def test_normal_mean_and_1_over_n_variance():
 
 def test_poisson_mean():
     y = RNG.poisson(4.5, size=60).astype(float)
-    r = sm.fit("y ~ Poisson(rate)", {"y": y})
+    r = sm.fit("param rate = 1; y ~ Poisson(rate)", {"y": y})
     lam = y.mean()
     assert r.params["rate"] == pytest.approx(lam, rel=1e-12)
     assert r.stderr["rate"] == pytest.approx(math.sqrt(lam / len(y)), rel=1e-9)
@@ -58,7 +58,7 @@ def test_poisson_mean():
 
 def test_exponential_one_over_mean():
     y = RNG.exponential(1 / 2.5, size=80)
-    r = sm.fit("y ~ Exponential(rate)", {"y": y})
+    r = sm.fit("param rate = 1; y ~ Exponential(rate)", {"y": y})
     rate = 1 / y.mean()
     assert r.params["rate"] == pytest.approx(rate, rel=1e-12)
     assert r.stderr["rate"] == pytest.approx(rate / math.sqrt(len(y)), rel=1e-9)
@@ -76,7 +76,7 @@ def test_bernoulli_proportion():
 
 def test_bernoulli_on_the_logit_scale_is_the_log_odds():
     y = (RNG.random(70) < 0.3).astype(float)
-    r = sm.fit("y ~ Bernoulli(sigmoid(a))", {"y": y})
+    r = sm.fit("param a = 1; y ~ Bernoulli(sigmoid(a))", {"y": y})
     p = y.mean()
     assert r.params["a"] == pytest.approx(math.log(p / (1 - p)), rel=1e-12)
     # delta method: var(logit p) = 1/(n p (1-p))
@@ -86,7 +86,7 @@ def test_bernoulli_on_the_logit_scale_is_the_log_odds():
 def test_binomial_pooled_proportion_with_trials_column():
     trials = RNG.integers(5, 20, size=30).astype(float)
     y = RNG.binomial(trials.astype(int), 0.35).astype(float)
-    r = sm.fit("y ~ Binomial(m, sigmoid(a))", {"y": y, "m": trials})
+    r = sm.fit("param a = 1; y ~ Binomial(m, sigmoid(a))", {"y": y, "m": trials})
     p = y.sum() / trials.sum()
     assert scipy.special.expit(r.params["a"]) == pytest.approx(p, rel=1e-12)
     assert r.stderr["a"] == pytest.approx(1 / math.sqrt(trials.sum() * p * (1 - p)), rel=1e-9)
@@ -134,7 +134,7 @@ def test_logistic_regression_matches_irls():
     n, d = 400, 3
     X = RNG.normal(size=(n, d))
     y = (RNG.random(n) < scipy.special.expit(X @ [0.8, -1.2, 0.3] + 0.4)).astype(float)
-    r = sm.fit("y ~ Bernoulli(sigmoid(dot(w, x) + b))", {"x": X, "y": y})
+    r = sm.fit("param b = 1; y ~ Bernoulli(sigmoid(dot(w, x) + b))", {"x": X, "y": y})
     beta, se = irls(np.column_stack([X, np.ones(n)]), y, "logistic")
     est = np.append(r.params["w"], r.params["b"])
     ses = np.append(r.stderr["w"], r.stderr["b"])
@@ -148,7 +148,10 @@ def test_poisson_regression_matches_irls():
     n = 300
     x1, x2 = RNG.normal(size=n), RNG.uniform(-1, 1, size=n)
     y = RNG.poisson(np.exp(0.5 + 0.3 * x1 - 0.7 * x2)).astype(float)
-    r = sm.fit("y ~ Poisson(exp(b0 + b1*x1 + b2*x2))", {"x1": x1, "x2": x2, "y": y})
+    r = sm.fit(
+        "param b0 = 1, b1 = 1, b2 = 1; y ~ Poisson(exp(b0 + b1*x1 + b2*x2))",
+        {"x1": x1, "x2": x2, "y": y},
+    )
     beta, se = irls(np.column_stack([np.ones(n), x1, x2]), y, "poisson")
     est = [r.params[k] for k in ("b0", "b1", "b2")]
     ses = [r.stderr[k] for k in ("b0", "b1", "b2")]
@@ -165,7 +168,10 @@ def test_scalar_and_vector_forms_of_the_same_glm_agree():
     X = RNG.normal(size=(n, 2))
     y = (RNG.random(n) < scipy.special.expit(X @ [1.0, -0.5])).astype(float)
     rv = sm.fit("y ~ Bernoulli(sigmoid(dot(w, x)))", {"x": X, "y": y})
-    rs = sm.fit("y ~ Bernoulli(sigmoid(w0*x0 + w1*x1))", {"x0": X[:, 0], "x1": X[:, 1], "y": y})
+    rs = sm.fit(
+        "param w0 = 1, w1 = 1; y ~ Bernoulli(sigmoid(w0*x0 + w1*x1))",
+        {"x0": X[:, 0], "x1": X[:, 1], "y": y},
+    )
     np.testing.assert_allclose(rv.params["w"], [rs.params["w0"], rs.params["w1"]], rtol=1e-10)
     np.testing.assert_allclose(rv.stderr["w"], [rs.stderr["w0"], rs.stderr["w1"]], rtol=1e-9)
 
@@ -174,9 +180,9 @@ def test_other_optimizers_reach_the_same_estimates():
     n = 150
     x = RNG.normal(size=n)
     y = RNG.poisson(np.exp(0.2 + 0.5 * x)).astype(float)
-    ref = sm.fit("y ~ Poisson(exp(a + b*x))", {"x": x, "y": y})
+    ref = sm.fit("param a = 1, b = 1; y ~ Poisson(exp(a + b*x))", {"x": x, "y": y})
     for method in ("newton-cg", "trust-krylov", "bfgs", "l-bfgs-b", "trust-constr"):
-        r = sm.fit("y ~ Poisson(exp(a + b*x))", {"x": x, "y": y}, method=method)
+        r = sm.fit("param a = 1, b = 1; y ~ Poisson(exp(a + b*x))", {"x": x, "y": y}, method=method)
         assert r.method == method
         assert r.params["a"] == pytest.approx(ref.params["a"], rel=1e-6, abs=1e-8)
         assert r.params["b"] == pytest.approx(ref.params["b"], rel=1e-6, abs=1e-8)
@@ -186,8 +192,11 @@ def test_frequency_weights_equal_repeated_rows():
     x = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
     y = np.array([1.0, 0.0, 3.0, 2.0, 6.0])
     w = np.array([1, 3, 2, 1, 2])
-    rw = sm.fit("y ~ Poisson(exp(a + b*x))", {"x": x, "y": y}, weights=w)
-    rr = sm.fit("y ~ Poisson(exp(a + b*x))", {"x": np.repeat(x, w), "y": np.repeat(y, w)})
+    rw = sm.fit("param a = 1, b = 1; y ~ Poisson(exp(a + b*x))", {"x": x, "y": y}, weights=w)
+    rr = sm.fit(
+        "param a = 1, b = 1; y ~ Poisson(exp(a + b*x))",
+        {"x": np.repeat(x, w), "y": np.repeat(y, w)},
+    )
     assert rw.params["a"] == pytest.approx(rr.params["a"], rel=1e-10)
     assert rw.stderr["b"] == pytest.approx(rr.stderr["b"], rel=1e-9)
     assert rw.loglik == pytest.approx(rr.loglik, rel=1e-12)
@@ -195,7 +204,7 @@ def test_frequency_weights_equal_repeated_rows():
 
 def test_bounds_use_trust_constr_and_agree():
     y = RNG.normal(1.0, 0.5, size=50)
-    r = sm.fit("param s = 1 in [0, inf]; y ~ Normal(mu, s)", {"y": y})
+    r = sm.fit("param mu = 1, s = 1 in [0, inf]; y ~ Normal(mu, s)", {"y": y})
     assert r.method == "trust-constr"
     assert r.params["s"] == pytest.approx(y.std(), rel=1e-7)
     assert r.params["mu"] == pytest.approx(y.mean(), rel=1e-7, abs=1e-9)
@@ -293,7 +302,7 @@ def test_nll_matches_scipy_logpmf(a, b, dist):
 
 def test_profile_interval_solves_the_likelihood_ratio_equation():
     y = RNG.poisson(3.0, size=25).astype(float)
-    r = sm.fit("y ~ Poisson(rate)", {"y": y})
+    r = sm.fit("param rate = 1; y ~ Poisson(rate)", {"y": y})
     lo, hi = r.conf_int(0.95, method="profile")["rate"]
     n, S, lam = len(y), y.sum(), y.mean()
 
@@ -314,7 +323,7 @@ def test_profile_and_wald_agree_for_large_samples():
     n = 4000
     x = RNG.normal(size=n)
     y = (RNG.random(n) < scipy.special.expit(0.3 + 0.8 * x)).astype(float)
-    r = sm.fit("y ~ Bernoulli(sigmoid(a + b*x))", {"x": x, "y": y})
+    r = sm.fit("param a = 1, b = 1; y ~ Bernoulli(sigmoid(a + b*x))", {"x": x, "y": y})
     prof, wald = r.conf_int(method="profile"), r.conf_int()
     for k in ("a", "b"):
         assert prof[k][0] < r.params[k] < prof[k][1]
@@ -325,7 +334,7 @@ def test_profile_and_wald_agree_for_large_samples():
 
 def test_delta_method_against_finite_difference_gradient():
     y = RNG.normal(2.0, 0.7, size=60)
-    r = sm.fit("y ~ Normal(mu, s)", {"y": y})
+    r = sm.fit("param mu = 1, s = 1; y ~ Normal(mu, s)", {"y": y})
     d = r.derived("mu/s^2")
     mu, s = r.params["mu"], r.params["s"]
     assert d.value == pytest.approx(mu / s**2, rel=1e-14)
@@ -357,11 +366,14 @@ def test_vector_parameter_derived_and_conf_int_shapes():
 def test_separated_classes_diverge_with_a_clear_error():
     x = np.array([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0])
     with pytest.raises(sm.FitError, match="does not exist"):
-        sm.fit("y ~ Bernoulli(sigmoid(a + b*x))", {"x": x, "y": (x > 0).astype(float)})
+        sm.fit(
+            "param a = 1, b = 1; y ~ Bernoulli(sigmoid(a + b*x))",
+            {"x": x, "y": (x > 0).astype(float)},
+        )
 
 
 def test_unidentifiable_parameters_give_estimates_and_a_reason():
-    r = sm.fit("y ~ Bernoulli(sigmoid(a + b))", {"y": [0.0, 1, 1, 0, 1]})
+    r = sm.fit("param a = 1, b = 1; y ~ Bernoulli(sigmoid(a + b))", {"y": [0.0, 1, 1, 0, 1]})
     assert r.params["a"] + r.params["b"] == pytest.approx(math.log(1.5), rel=1e-9)
     assert math.isnan(r.stderr["a"]) and "singular" in r.cov_reason
     assert "undetermined" in r.report()
@@ -369,9 +381,9 @@ def test_unidentifiable_parameters_give_estimates_and_a_reason():
 
 def test_response_outside_support():
     with pytest.raises(sm.DataError, match="Poisson"):
-        sm.fit("y ~ Poisson(rate)", {"y": [1.0, -2.0, 3.0]})
+        sm.fit("param rate = 1; y ~ Poisson(rate)", {"y": [1.0, -2.0, 3.0]})
     with pytest.raises(sm.DataError, match="Bernoulli"):
-        sm.fit("y ~ Bernoulli(sigmoid(a))", {"y": [0.0, 2.0]})
+        sm.fit("param a = 1; y ~ Bernoulli(sigmoid(a))", {"y": [0.0, 2.0]})
 
 
 def test_start_outside_the_domain():
@@ -381,9 +393,9 @@ def test_start_outside_the_domain():
 
 def test_unknown_method_lists_the_valid_ones():
     with pytest.raises(sm.ArgumentError, match="trust-exact"):
-        sm.fit("y ~ Poisson(rate)", {"y": [1.0, 2.0]}, method="newton")
+        sm.fit("param rate = 1; y ~ Poisson(rate)", {"y": [1.0, 2.0]}, method="newton")
 
 
 def test_trials_must_not_depend_on_parameters():
     with pytest.raises(sm.FitError, match="trials"):
-        sm.fit("y ~ Binomial(k, sigmoid(a))", {"y": [1.0, 2.0]})
+        sm.fit("y ~ Binomial(k, sigmoid(a))", {"y": [1.0, 2.0]}, p0={"a": 0, "k": 1})

@@ -1,8 +1,10 @@
 """``symml.fit``: least squares and maximum likelihood from one ``~`` statement.
 
 A model is written for one data row. Its left side is a data column or an expression of data
-(``log(y) ~ ...`` fits on the log scale); names on the right that are not data columns are
-parameters.
+(``log(y) ~ ...`` fits on the log scale); every other name is a data column, a declared
+parameter (``param a, b; y ~ a + b*x``) or a parameter with a starting value in ``p0``. A name
+that is none of these is a DataError naming the closest column (it is most often a
+misspelled column, and fitting it as a parameter would fit the wrong model).
 
 * ``y ~ expr`` is least squares: ``sum((lhs - expr)^2)`` (times ``weights``) minimized by the
   engine of :mod:`symml.fitting.lsq` with an exact Jacobian; standard errors from
@@ -12,14 +14,15 @@ parameters.
   negative log-likelihood derived symbolically per row, its exact gradient and Hessian
   compiled, minimized by SciPy; standard errors from the inverse observed information.
 
-Starting values: declared parameters start at their declared value; ``p0`` overrides. An
-undeclared scalar parameter starts at 1 (as ``scipy.optimize.curve_fit`` does); a parameter
+Starting values: declared parameters start at their declared value (0 unless given, as in
+``param a = 1``); ``p0`` overrides (a scalar named only in ``p0`` starts there); a parameter
 vector whose size comes from the data (``dot(w, x)`` with ``x`` of shape ``(n, d)``) starts at
 zeros.
 
 >>> import numpy as np, symml as sm
 >>> x = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
->>> r = sm.fit("y ~ a + b*x", {"x": x, "y": 1 + 2*x + np.array([0.1, -0.1, 0.0, 0.1, -0.1])})
+>>> y = 1 + 2*x + np.array([0.1, -0.1, 0.0, 0.1, -0.1])
+>>> r = sm.fit("param a, b; y ~ a + b*x", {"x": x, "y": y})
 >>> print(f"{r.params['a']:.4f} {r.params['b']:.4f} {r.stderr['b']:.4f}")
 1.0400 1.9800 0.0346
 """
@@ -35,7 +38,8 @@ import scipy.optimize
 import scipy.stats
 import sympy
 
-from ..errors import ArgumentError, FitError, SymmlError
+from .._convert import as_expr
+from ..errors import ArgumentError, DataError, FitError, SymmlError
 from ..symbols import ElementSymbol
 from .data import as_columns, validate_data
 from .likelihood import (
@@ -137,6 +141,78 @@ def _parse_text(text: str, shapes: Mapping[str, tuple]):
     return parse(source), set(param_vectors)
 
 
+def _row_shape(name: str, value) -> tuple:
+    try:
+        return tuple(np.shape(value)[1:])
+    except (TypeError, ValueError):
+        raise DataError(
+            f"data column '{name}' is not rectangular (rows of different lengths); give one "
+            f"number (or one equal-length vector) per row"
+        ) from None
+
+
+def _closest(name: str, choices) -> str | None:
+    """The column most like ``name``: a close spelling, else one sharing its first letter."""
+    import difflib
+
+    choices = list(choices)
+    same = [c for c in choices if c.lower() == name.lower()]
+    if same:
+        return same[0]
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    if close:
+        return close[0]
+    prefix = [c for c in choices if name.startswith(c) or c.startswith(name)]
+    if prefix:
+        return max(prefix, key=len)
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.3)
+    return close[0] if close else None
+
+
+def _check_response(lhs, prog, data_columns, text: str) -> None:
+    """The left side of ``~`` is data: a name on it that is no column is a missing column."""
+    names = {s.vector if isinstance(s, ElementSymbol) else s.name for s in lhs.free_symbols}
+    missing = sorted(n for n in names if n not in data_columns and n not in prog.params)
+    if not missing:
+        return
+    cols = ", ".join(data_columns) or "none"
+    parts = []
+    for n in missing:
+        guess = _closest(n, data_columns)
+        parts.append(f"'{n}'" + (f" (did you mean '{guess}'?)" if guess else ""))
+    raise DataError(
+        f"data has no column {', '.join(parts)} for the response (the left side of '~' in "
+        f"{text}); the columns are {cols}"
+    )
+
+
+def _check_names(param_names, prog, data_columns, p0, text: str) -> None:
+    """Every free name is a data column, a declared parameter, or has a start value in p0.
+
+    A name that is none of these is most often a misspelled column (``time`` for ``t``);
+    fitting it as a parameter would report success on the wrong model.
+    """
+    if p0 is not None and not isinstance(p0, Mapping):
+        return  # a sequence p0 gives every parameter a start value by position
+    named = set(p0 or {})
+    named |= {re.sub(r"\[.*", "", str(k)) for k in named}
+    unknown = [n for n in param_names if n not in prog.params and n not in named]
+    if not unknown:
+        return
+    cols = ", ".join(data_columns) or "none"
+    parts = []
+    for n in unknown:
+        guess = _closest(n, data_columns)
+        parts.append(f"no column '{n}'" + (f" (did you mean '{guess}'?)" if guess else ""))
+    listed = ", ".join(unknown)
+    raise DataError(
+        f"{'; '.join(parts)}; the columns are {cols}. If {listed} "
+        f"{'is a parameter' if len(unknown) == 1 else 'are parameters'}, declare "
+        f"{'it' if len(unknown) == 1 else 'them'} ('param {listed}; {text}') or give a "
+        f"starting value in p0 (p0={{{', '.join(repr(u) + ': 1.0' for u in unknown)}}})"
+    )
+
+
 def _first_position(name: str, text: str) -> int:
     m = re.search(r"(?<![A-Za-z0-9_])" + re.escape(name) + r"(?![A-Za-z0-9_])", text)
     return m.start() if m else len(text)
@@ -145,10 +221,10 @@ def _first_position(name: str, text: str) -> int:
 class _Spec:
     """A model read from text or a Program: its expressions, parameters and data symbols."""
 
-    def __init__(self, model, data_columns: Mapping[str, object]):
+    def __init__(self, model, data_columns: Mapping[str, object], p0=None):
         from ..lang import Program
 
-        shapes = {k: np.shape(v)[1:] for k, v in data_columns.items()}
+        shapes = {k: _row_shape(k, v) for k, v in data_columns.items()}
         if isinstance(model, str):
             prog, sized = _parse_text(model, shapes)
             text = model.strip()
@@ -167,18 +243,19 @@ class _Spec:
             )
         m = prog.models[0]
         self.model = m
+        # a hand-built Model may hold text: it goes through the language like any other text
+        lhs, rhs = as_expr(m.lhs), (as_expr(m.rhs) if m.rhs is not None else None)
+        dist_args = tuple(as_expr(a) for a in m.dist_args)
         self.text = m.text or text
         self.dist = m.dist
         if m.dist is not None and m.dist not in DISTRIBUTIONS:
             raise FitError(
                 f"unknown distribution '{m.dist}'; use one of {', '.join(DISTRIBUTIONS)}"
             )
-        if isinstance(m.lhs, sympy.MatrixBase) or (
-            m.rhs is not None and isinstance(m.rhs, sympy.MatrixBase)
-        ):
+        if any(isinstance(e, sympy.MatrixBase) for e in (lhs, rhs, *dist_args)):
             raise FitError(f"both sides of '~' must be scalar (one value per row): {self.text}")
-        exprs = [m.lhs] + ([m.rhs] if m.rhs is not None else list(m.dist_args))
-        free = set().union(*(sympy.sympify(e).free_symbols for e in exprs))
+        exprs = [lhs] + ([rhs] if rhs is not None else list(dist_args))
+        free = set().union(*(e.free_symbols for e in exprs))
 
         # classify every free symbol as data or parameter
         data_syms: dict[str, object] = {}
@@ -198,6 +275,8 @@ class _Spec:
                     data_syms[base] = s
             elif base not in param_names:
                 param_names.append(base)
+        _check_response(lhs, prog, data_columns, self.text)
+        _check_names(param_names, prog, data_columns, p0, self.text)
         unused = [p for p in prog.params if p not in param_names]
         if unused:
             raise FitError(
@@ -235,7 +314,7 @@ class _Spec:
                 self.init[name] = 1.0
                 self.bounds[name] = (None, None)
             self.params.append(ParamSpec(name, flat, shape))
-        lhs_params = sympy.sympify(m.lhs).free_symbols & set(self.flat_symbols())
+        lhs_params = lhs.free_symbols & set(self.flat_symbols())
         if lhs_params:
             raise FitError(
                 f"the left side of '~' must be data (or an expression of data), but it uses the "
@@ -258,9 +337,7 @@ class _Spec:
                 ),
             )
         }
-        self.lhs = sympy.sympify(m.lhs)
-        self.rhs = sympy.sympify(m.rhs) if m.rhs is not None else None
-        self.dist_args = tuple(sympy.sympify(a) for a in m.dist_args)
+        self.lhs, self.rhs, self.dist_args = lhs, rhs, dist_args
 
     def flat_symbols(self) -> list:
         return [s for p in self.params for s in p.symbols]
@@ -612,8 +689,9 @@ def fit(
         Column name -> values, one per row (an ``(n, d)`` array for a vector column).
     p0 : mapping, optional
         Starting values by parameter name (a vector takes an array; ``"w[0]"`` one entry).
-        Declared parameters start at their declared value, undeclared scalars at 1, parameter
-        vectors sized from the data at 0.
+        Declared parameters start at their declared value (0 unless given); an undeclared
+        name in ``p0`` is a parameter starting there; parameter vectors sized from the data
+        start at 0. Every other name of the model must be a data column.
     method : str, optional
         Maximum likelihood: one of ``"trust-exact"`` (default), ``"trust-krylov"``,
         ``"trust-ncg"``, ``"newton-cg"``, ``"trust-constr"`` (default with bounds), ``"bfgs"``,
@@ -646,12 +724,12 @@ def fit(
     --------
     >>> import numpy as np, symml as sm
     >>> y = np.array([2.0, 0.0, 3.0, 1.0, 4.0, 2.0])
-    >>> r = sm.fit("y ~ Poisson(rate)", {"y": y})
+    >>> r = sm.fit("param rate = 1; y ~ Poisson(rate)", {"y": y})
     >>> print(f"{r.params['rate']:.4f} {r.stderr['rate']:.4f}")
     2.0000 0.5774
     """
     columns_in = as_columns(data)
-    spec = _Spec(model, columns_in)
+    spec = _Spec(model, columns_in, p0)
     is_lsq = spec.dist is None
     if method is not None:
         valid = _LSQ_METHODS if is_lsq else MLE_METHODS
@@ -686,6 +764,11 @@ def fit(
     w = columns.pop("weights", None)
     if w is not None and (w < 0).any():
         raise ArgumentError(f"weights must be >= 0; {int((w < 0).sum())} are negative")
+    if w is not None and not (w > 0).any():
+        raise DataError(
+            "every weight is zero: no row takes part in the fit; give positive weights to the "
+            "rows to fit"
+        )
     n = vd.n_rows
     x0, flat_bounds, init = _start_and_bounds(spec, p0, bounds)
     flat_names = spec.flat_names()

@@ -75,10 +75,26 @@ def as_columns(data) -> dict:
 
 def _to_float(name: str, value) -> np.ndarray:
     try:
-        arr = np.asarray(value, dtype=float)
+        raw = np.asarray(value)
+        if raw.dtype.kind == "c" or (
+            raw.dtype == object and any(isinstance(v, complex) for v in raw.reshape(-1))
+        ):
+            raw = raw.astype(complex)
+            bad = np.flatnonzero(raw.reshape(raw.shape[0] if raw.ndim else 1, -1).imag.any(1))
+            if bad.size:
+                raise DataError(
+                    f"data column '{name}' has complex values (imaginary part not zero in "
+                    f"{_rows_phrase(bad.size)}, row {_row_list(bad)}); fit works on real "
+                    f"data: pass the real and imaginary parts as separate columns"
+                )
+            raw = raw.real
+        arr = np.asarray(raw, dtype=float)
     except (TypeError, ValueError) as exc:
+        if isinstance(exc, DataError):
+            raise
         raise DataError(
-            f"data column '{name}' is not numeric ({exc}); convert it to numbers first"
+            f"data column '{name}' is not numeric or not rectangular ({exc}); give one "
+            f"number (or one equal-length vector) per row"
         ) from None
     return arr
 

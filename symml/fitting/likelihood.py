@@ -54,6 +54,20 @@ __all__ = [
     "MLE_METHODS",
 ]
 
+
+def _as_sym(value):
+    """A SymPy object from a caller's value: text goes through the symml language (never
+    ``sympy.sympify``, which evaluates Python), numbers become SymPy numbers."""
+    from .._convert import as_expr
+
+    if isinstance(value, sympy.Basic):
+        return value
+    out = as_expr(value)
+    if isinstance(out, sympy.MatrixBase):
+        raise ArgumentError(f"expected a scalar expression, got {value!r}")
+    return out
+
+
 # name -> number of arguments
 DISTRIBUTIONS: dict[str, int] = {
     "Normal": 2,
@@ -138,7 +152,7 @@ def row_negloglik(dist: str, args: Sequence[sympy.Expr], y: sympy.Symbol) -> Row
     if dist not in DISTRIBUTIONS:
         raise FitError(f"unknown distribution '{dist}'; use one of {', '.join(DISTRIBUTIONS)}")
     want = DISTRIBUTIONS[dist]
-    args = tuple(sympy.sympify(a) for a in args)
+    args = tuple(_as_sym(a) for a in args)
     if len(args) != want:
         raise FitError(f"{dist} takes {want} argument(s), got {len(args)}")
     if dist == "Normal":
@@ -291,7 +305,7 @@ class NLLObjective:
         self.params = list(params)
         self.size = sum(p.size for p in self.params)
         self.weights = weights
-        expr = sympy.sympify(core)
+        expr = _as_sym(core)
 
         # 1. linear predictors: (param vector, data vector) pairs of the same length
         vec_params = [p for p in self.params if len(p.shape) == 1]

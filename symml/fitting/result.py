@@ -122,7 +122,8 @@ class FitResult:
     """What :func:`symml.fit` found.
 
     >>> import numpy as np, symml as sm
-    >>> r = sm.fit("y ~ a + b*x", {"x": [0.0, 1.0, 2.0, 3.0], "y": [1.0, 3.1, 4.9, 7.0]})
+    >>> data = {"x": [0.0, 1.0, 2.0, 3.0], "y": [1.0, 3.1, 4.9, 7.0]}
+    >>> r = sm.fit("param a, b; y ~ a + b*x", data)
     >>> round(r.params["b"], 6), r.success
     (1.98, True)
 
@@ -227,7 +228,7 @@ class FitResult:
         Examples
         --------
         >>> import symml as sm
-        >>> r = sm.fit("y ~ a + b*x", {"x": [0, 1, 2, 3], "y": [1.0, 2.9, 5.2, 6.9]})
+        >>> r = sm.fit("param a, b; y ~ a + b*x", {"x": [0, 1, 2, 3], "y": [1.0, 2.9, 5.2, 6.9]})
         >>> lo, hi = r.conf_int()["b"]
         >>> print(f"{lo:.3f} {hi:.3f}")
         1.667 2.333
@@ -353,7 +354,7 @@ class FitResult:
         Examples
         --------
         >>> import symml as sm
-        >>> r = sm.fit("y ~ a + b*x", {"x": [0, 1, 2, 3], "y": [1.0, 2.9, 5.2, 6.9]})
+        >>> r = sm.fit("param a, b; y ~ a + b*x", {"x": [0, 1, 2, 3], "y": [1.0, 2.9, 5.2, 6.9]})
         >>> value, se = r.derived("a + 2*b")
         >>> print(f"{value:.4f} +- {se:.4f}")
         5.0000 +- 0.0949
@@ -403,7 +404,7 @@ class FitResult:
         Examples
         --------
         >>> import symml as sm
-        >>> r = sm.fit("y ~ a + b*x", {"x": [0, 1, 2, 3], "y": [1.0, 2.9, 5.2, 6.9]})
+        >>> r = sm.fit("param a, b; y ~ a + b*x", {"x": [0, 1, 2, 3], "y": [1.0, 2.9, 5.2, 6.9]})
         >>> r.predict({"x": [4, 5]}).round(3)
         array([ 9., 11.])
         """

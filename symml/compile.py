@@ -163,7 +163,28 @@ def _iadd(t, b):
     return t + b
 
 
+def _float_literal(p: int, q: int) -> str:
+    """The nearest float to ``p/q`` as source text (``numpy.inf`` past the float range)."""
+    import mpmath
+
+    with mpmath.workprec(60):
+        v = float(mpmath.mpf(p) / q)
+    if math.isinf(v):
+        return "numpy.inf" if v > 0 else "(-numpy.inf)"
+    return repr(v) if v >= 0 else f"({v!r})"
+
+
+def _loggamma(x):
+    """Real loggamma: nan where it is not real (x < 0 off the poles), inf at the poles."""
+    out = scipy.special.gammaln(x)
+    bad = (x < 0) & (x != numpy.floor(x))
+    if numpy.any(bad):
+        out = numpy.where(bad, numpy.nan, out)
+    return out
+
+
 _NAMESPACE_BASE = {
+    "_loggamma": _loggamma,
     "numpy": numpy,
     "scipy": scipy,
     "_fin": _fin,
@@ -625,8 +646,19 @@ class _Printer(SciPyPrinter):
 
     def _print_Integer(self, expr):
         if abs(expr.p) > 2**53:
-            return repr(float(expr.p)) if abs(expr.p) < 10**308 else "numpy.inf"
+            return _float_literal(expr.p, 1)
         return str(expr.p)
+
+    def _print_Rational(self, expr):
+        # an exact rational beyond float range is its IEEE value (inf or 0), never a Python
+        # integer division that overflows at call time
+        if max(abs(expr.p), expr.q) > 2**53:
+            return _float_literal(expr.p, expr.q)
+        return super()._print_Rational(expr)
+
+    def _print_loggamma(self, expr):
+        # scipy's gammaln is log|Gamma(x)|: for x < 0 (not a pole) loggamma is not real
+        return f"_loggamma({self._print(expr.args[0])})"
 
     def _grouped(self, expr, op: str, base):
         args = list(expr.args)
@@ -917,6 +949,19 @@ def compile(  # noqa: A001 - the public name of the contract
         Results are float arrays of the inputs' broadcast leading shape (a NumPy float when
         that shape is ``()``), including constant results.
 
+    Notes
+    -----
+    Compiled code is real double-precision arithmetic, and never drops an imaginary part:
+
+    * at compile time, a constant subexpression that is not real (``log(-3)``, ``sqrt(-2)``,
+      ``asin(2)``, ``I``), undefined (``log(0)``, ``0/0``) or beyond the float range
+      (``10^400``) is an ArgumentError;
+    * at call time, where the exact value at the given point is not real (``log(x)`` or
+      ``sqrt(x)`` at ``x < 0``, ``loggamma(x)`` at a negative non-integer, ``asin(x)`` at
+      ``|x| > 1``) the result is ``nan`` (NumPy may also warn). :func:`symml.minimize` and
+      :func:`symml.fit` treat a ``nan`` objective as an error or a rejected step, never as
+      a value; complex arguments are an ArgumentError.
+
     Raises
     ------
     ArgumentError
@@ -937,6 +982,12 @@ def compile(  # noqa: A001 - the public name of the contract
     >>> value, (gw, gb) = nll(np.array([0.1, -0.2]), 0.3, X, np.array([1.0, 0.0, 1.0]))
     >>> round(float(value), 6), gw.round(6), round(float(gb), 6)
     (2.296779, array([ 0.267234, -1.634136]), -0.31603)
+    >>> sm.compile("y - log(-3)", "y")
+    Traceback (most recent call last):
+    ...
+    symml.errors.ArgumentError: compile: the constant -I*pi in y - log(3) - I*pi is not ...
+    >>> sm.compile("loggamma(x)", "x")(np.array([-0.5, 0.5]))
+    array([       nan, 0.57236494])
     """
     if reduce not in _REDUCE:
         raise ArgumentError(f"compile: reduce must be None, 'sum' or 'mean', got {reduce!r}")
@@ -955,6 +1006,77 @@ def compile(  # noqa: A001 - the public name of the contract
         sys.setrecursionlimit(old)
 
 
+_UNDEFINED = (sympy.zoo, sympy.nan)
+
+
+def _constant_is_real(c) -> bool | None:
+    """False if the constant ``c`` is certainly not a real number (nor +-oo)."""
+    if c.is_Number or c in (sympy.pi, sympy.E, sympy.EulerGamma, sympy.oo, -sympy.oo):
+        return c is not sympy.nan and c is not sympy.zoo
+    if c.has(*_UNDEFINED):
+        return False
+    real = c.is_extended_real
+    if real is not None:
+        return bool(real)
+    try:
+        v = complex(c.evalf(30))
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+    return abs(v.imag) <= 1e-25 * max(1.0, abs(v.real))
+
+
+def _short(e, limit: int = 60) -> str:
+    text = str(sympy.Float(e, 4)) if e.is_Number and not e.is_Float else str(e)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _too_big(c) -> bool:
+    """True if the real constant ``c`` is finite but its magnitude overflows a float."""
+    if c.is_Integer:
+        return abs(c.p) > 2**1024
+    if c.is_Rational:
+        return abs(c.p) > c.q * 2**1024
+    try:
+        v = c.evalf(15)
+    except (TypeError, ValueError, ArithmeticError):
+        return False
+    if not v.is_Float:
+        return False
+    return bool(abs(v) > sympy.Float(1.7976931348623157e308))
+
+
+def _check_real_constants(expr) -> None:
+    """Compiled code is real arithmetic: a constant subexpression that is not real (``I``,
+    ``log(-3) = log(3) + I*pi``, ``asin(2)``) or undefined (``log(0) = zoo``, ``0/0``) is
+    an error at compile time, never an imaginary part dropped at call time."""
+    stack, seen = [expr], set()
+    while stack:
+        e = stack.pop()
+        if e in seen or not isinstance(e, sympy.Basic):
+            continue
+        seen.add(e)
+        if not e.free_symbols:
+            if isinstance(e, sympy.Expr) and not _constant_is_real(e):
+                what = (
+                    "undefined (complex infinity or nan)"
+                    if e.has(*_UNDEFINED)
+                    else "not a real number"
+                )
+                raise ArgumentError(
+                    f"compile: the constant {e} in {expr} is {what}; compiled functions "
+                    "compute real values, so the expression has no real value here. Fix the "
+                    "formula (e.g. log(3) instead of log(-3)) or keep it symbolic"
+                )
+            if isinstance(e, sympy.Expr) and e.is_finite is not False and _too_big(e):
+                raise ArgumentError(
+                    f"compile: the constant {_short(e)} in {_short(expr)} is beyond the range "
+                    f"of double precision (about 1.8e308), so compiled code would turn it "
+                    f"into inf; rescale the formula (e.g. take logarithms)"
+                )
+            continue
+        stack.extend(e.args)
+
+
 def _compile(fs, args, grad, reduce, single) -> CompiledFunction:
     exprs = [_as_sympy(fi) for fi in fs]
     for e in exprs:
@@ -963,6 +1085,9 @@ def _compile(fs, args, grad, reduce, single) -> CompiledFunction:
                 f"compile: expected an expression, got {type(e).__name__} {e}; relations and "
                 "booleans cannot be compiled"
             )
+    for e in exprs:
+        for entry in e if isinstance(e, sympy.MatrixBase) else (e,):
+            _check_real_constants(entry)
     specs = _resolve_args(args, exprs)
     grad_specs = None if grad is None else _resolve_grad(grad, exprs, specs)
 

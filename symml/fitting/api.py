@@ -393,6 +393,10 @@ def _flatten_value(name, value, shape) -> np.ndarray:
     except (TypeError, ValueError):
         raise ArgumentError(f"starting value of '{name}' must be numbers, got {value!r}") from None
     size = int(np.prod(shape)) if shape else 1
+    if arr.dtype.kind == "c" or not np.all(np.isfinite(arr)):
+        raise ArgumentError(
+            f"starting value of '{name}' must be finite real numbers, got {value!r}"
+        )
     if arr.ndim == 0:
         return np.full(size, float(arr))
     if arr.size != size:
@@ -400,6 +404,20 @@ def _flatten_value(name, value, shape) -> np.ndarray:
             f"starting value of '{name}' has {arr.size} entries, the parameter has {size}"
         )
     return arr.reshape(-1)
+
+
+def _bound_value(name: str, v, side: str) -> float | None:
+    if v is None:
+        return None
+    try:
+        out = float(v)
+    except (TypeError, ValueError):
+        raise ArgumentError(
+            f"the {side} bound of '{name}' must be a number or None, got {v!r}"
+        ) from None
+    if np.isnan(out):
+        raise ArgumentError(f"the {side} bound of '{name}' is NaN; use None for an open side")
+    return out
 
 
 def _start_and_bounds(spec: _Spec, p0, bounds):
@@ -414,7 +432,7 @@ def _start_and_bounds(spec: _Spec, p0, bounds):
                 elif k in flat_names:
                     p = next(p for p in spec.params if k in p.flat_names())
                     arr = _flatten_value(p.name, init[p.name], p.shape).copy()
-                    arr[p.flat_names().index(k)] = float(v)
+                    arr[p.flat_names().index(k)] = _flatten_value(k, v, ())[0]
                     init[p.name] = arr.reshape(p.shape)
                 else:
                     raise ArgumentError(
@@ -422,7 +440,13 @@ def _start_and_bounds(spec: _Spec, p0, bounds):
                         f"model; parameters are {', '.join(names)}"
                     )
         else:
-            arr = np.asarray(p0, dtype=float).reshape(-1)
+            try:
+                arr = np.asarray(p0, dtype=float).reshape(-1)
+            except (TypeError, ValueError):
+                raise ArgumentError(
+                    f"p0 must be numbers (a mapping name -> value, or one number per "
+                    f"parameter in order), got {p0!r}"
+                ) from None
             if arr.size != len(flat_names):
                 raise ArgumentError(
                     f"p0 has {arr.size} values, the model has {len(flat_names)} parameters "
@@ -453,8 +477,9 @@ def _start_and_bounds(spec: _Spec, p0, bounds):
     flat_bounds = []
     for p in spec.params:
         lo, hi = bnds[p.name]
-        lo = None if lo is None or (np.isscalar(lo) and np.isneginf(lo)) else float(lo)
-        hi = None if hi is None or (np.isscalar(hi) and np.isposinf(hi)) else float(hi)
+        lo, hi = _bound_value(p.name, lo, "lower"), _bound_value(p.name, hi, "upper")
+        lo = None if lo is not None and np.isneginf(lo) else lo
+        hi = None if hi is not None and np.isposinf(hi) else hi
         if lo is not None and hi is not None and lo > hi:
             raise ArgumentError(f"bounds of '{p.name}': lower {lo} exceeds upper {hi}")
         flat_bounds += [(lo, hi)] * p.size

@@ -29,9 +29,11 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+import scipy.linalg
 import scipy.optimize as so
 
 from ..errors import ArgumentError
@@ -337,7 +339,22 @@ def run_scipy(
         history.append(f0)
         if keep_path:
             path.append(theta0.copy())
-        res = so.minimize(tracker.fun, z0, method=smethod, options=sopts, **kwargs)
+        pre_steps = 0
+        if method == "newton":
+            z0, res, pre = _newton_full_steps(problem, z0, f0, tol, max_iter)
+            pre_steps = len(pre)
+            for t_k, f_k in pre:
+                iters += 1
+                history.append(f_k)
+                if keep_path:
+                    path.append(t_k)
+                bar.update(iters, f_k)
+        if res is None:
+            if max_iter is not None:
+                sopts["maxiter"] = max(int(max_iter) - pre_steps, 1)
+            res = so.minimize(tracker.fun, z0, method=smethod, options=sopts, **kwargs)
+            if pre_steps:
+                res.nit = int(getattr(res, "nit", 0)) + pre_steps
     except Diverged as d:
         status, note = 2, d.what
     except KeyboardInterrupt:
@@ -370,7 +387,16 @@ def run_scipy(
             status = 0
         elif "iteration" in text.lower() and ("limit" in text.lower() or "maximum" in text.lower()):
             status = 1
-        if method == "newton" and status == 0:
+        full_steps = isinstance(res, _FullSteps)
+        if full_steps:
+            smethod = "Newton"
+        if method == "newton" and status == 0 and full_steps:
+            # refinement of a converged point on round-off (iterative refinement of the
+            # last linear solve), not an iteration of the method
+            theta, f, g, log = _newton_finish(problem, theta, f, g)
+            if log:
+                text += f"; refined by {len(log)} round-off-level Newton step(s)"
+        elif method == "newton" and status == 0:
             theta, f, g, log = _newton_finish(problem, theta, f, g)
             extra_steps = len(log)
             if extra_steps:
@@ -577,6 +603,51 @@ def _polish_free(problem: Problem, theta: np.ndarray):
     if f_new > f_old or np.max(np.abs(g_new)) >= np.max(np.abs(g_old)):
         return None
     return t, 0
+
+
+class _FullSteps(SimpleNamespace):
+    """The result of a Newton run that finished on full steps alone (no trust region)."""
+
+
+def _newton_full_steps(problem: Problem, theta, f, tol: float, max_iter: int | None):
+    """Full Newton steps while the exact Hessian is positive definite and each step lowers f.
+
+    A trust region caps the first steps at its initial radius even where the quadratic model
+    is exact (a convex quadratic then takes several iterations); a full step is the minimizer
+    of a positive definite model, so it is taken whenever it decreases the objective. Returns
+    the point reached, a finished SciPy-like result when the gradient test holds there (else
+    None: the trust region takes over from that point) and the (theta, f) of each step.
+    """
+    log: list = []
+    f_cur, g = problem.value_grad(theta)
+    limit = 50 if max_iter is None else int(max_iter)
+    while len(log) < limit and np.all(np.isfinite(g)):
+        if problem.stationarity(theta, g) <= tol:
+            text = (
+                f"gradient below {tol:g} after {len(log)} full Newton step(s) with a positive "
+                f"definite exact Hessian"
+            )
+            return theta, _FullSteps(x=theta, success=True, message=text, nit=len(log)), log
+        H = problem.hess(theta)
+        try:
+            step = scipy.linalg.cho_solve(scipy.linalg.cho_factor(H), g)
+        except (np.linalg.LinAlgError, ValueError):
+            break  # not positive definite (or not finite): the trust region decides
+        t_new = theta - step
+        f_new, g_new = problem.value_grad(t_new)
+        lower = math.isfinite(f_new) and f_new < f_cur
+        # at round-off level f cannot tell; the exact gradient still can
+        level = (
+            math.isfinite(f_new)
+            and f_new <= f_cur + 1e-13 * (1.0 + abs(f_cur))
+            and np.all(np.isfinite(g_new))
+            and float(np.max(np.abs(g_new))) <= 0.5 * float(np.max(np.abs(g)))
+        )
+        if not (lower or level):
+            break
+        theta, f_cur, g = t_new, f_new, g_new
+        log.append((theta.copy(), f_cur))
+    return theta, None, log
 
 
 def _newton_finish(problem: Problem, theta, f, g, max_steps: int = 6):

@@ -410,7 +410,23 @@ def run_scipy(
                     f"; then {extra_steps} full Newton step(s) accepted on the exact gradient's "
                     f"norm (a function-value ratio cannot see below round-off)"
                 )
-        if method in ("trust-constr", "slsqp") and status == 0 and not T.m:
+        rescued = False
+        if method in ("trust-constr", "slsqp") and status == 4 and not T.m:
+            # SciPy gave up (SLSQP's "positive directional derivative" at an accurate
+            # optimum, say): the verdict is the KKT conditions, checked independently
+            polished = _polish(problem, theta, tol)
+            if polished is not None:
+                theta, n_active = polished
+                f, _, g = tracker.evaluate(theta)
+                status, rescued = 0, True
+                text = (
+                    f"SciPy stopped with '{text}', but the KKT conditions hold: on its active "
+                    f"set ({n_active} equality/active constraint(s) and bound(s)) the point is "
+                    f"feasible to 1e-9, stationary (Lagrangian gradient below 1e-6 of the "
+                    f"gradient's scale) and its multipliers have the signs KKT requires "
+                    f"(checked independently of SciPy)"
+                )
+        if method in ("trust-constr", "slsqp") and status == 0 and not T.m and not rescued:
             polished = _polish(problem, theta, tol)
             if polished is not None:
                 theta, n_active = polished

@@ -954,8 +954,8 @@ def compile(  # noqa: A001 - the public name of the contract
     Compiled code is real double-precision arithmetic, and never drops an imaginary part:
 
     * at compile time, a constant subexpression that is not real (``log(-3)``, ``sqrt(-2)``,
-      ``asin(2)``, ``I``), undefined (``log(0)``, ``0/0``) or beyond the float range
-      (``10^400``) is an ArgumentError;
+      ``asin(2)``, ``I``), undefined (``log(0)``, ``0/0``), infinite (``atanh(1)``) or
+      beyond the float range (``10^400``) is an ArgumentError;
     * at call time, where the exact value at the given point is not real (``log(x)`` or
       ``sqrt(x)`` at ``x < 0``, ``loggamma(x)`` at a negative non-integer, ``asin(x)`` at
       ``|x| > 1``) the result is ``nan`` (NumPy may also warn). :func:`symml.minimize` and
@@ -1066,6 +1066,11 @@ def _check_real_constants(expr) -> None:
                     f"compile: the constant {e} in {expr} is {what}; compiled functions "
                     "compute real values, so the expression has no real value here. Fix the "
                     "formula (e.g. log(3) instead of log(-3)) or keep it symbolic"
+                )
+            if e in (sympy.oo, -sympy.oo):
+                raise ArgumentError(
+                    f"compile: the constant {e} in {_short(expr)} is infinite (a pole, such as "
+                    f"atanh(1) or loggamma(0)); the expression has no finite value here"
                 )
             if isinstance(e, sympy.Expr) and e.is_finite is not False and _too_big(e):
                 raise ArgumentError(

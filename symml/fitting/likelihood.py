@@ -35,7 +35,9 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import mpmath
 import numpy as np
+import scipy.linalg
 import scipy.optimize
 import scipy.special
 import sympy
@@ -67,6 +69,10 @@ def _as_sym(value):
         raise ArgumentError(f"expected a scalar expression, got {value!r}")
     return out
 
+
+#: digits and size limit (rows * (parameters + 1)) of the extended-precision gradient
+_MP_DPS = 40
+_MP_MAX_WORK = 60_000
 
 # name -> number of arguments
 DISTRIBUTIONS: dict[str, int] = {
@@ -381,6 +387,8 @@ class NLLObjective:
         self.kernel_expr = expr
         nv = len(self._vars)
         g = list(_grad(expr, self._vars)) if nv else []
+        self._row_grad_exprs, self._all_args = g, self._vars + data_args
+        self._mp = None  # the extended-precision gradient, compiled on first use
         H = _hessian(expr, self._vars) if nv else sympy.zeros(0, 0)
         self._pairs = [(a, b) for a in range(nv) for b in range(a, nv)]
         args = self._vars + data_args
@@ -432,6 +440,63 @@ class NLLObjective:
 
     def value(self, theta) -> float:
         return self.value_and_grad(theta)[0]
+
+    def mp_grad(self, theta) -> np.ndarray | None:
+        """The gradient summed in mpmath at ``_MP_DPS`` digits (None if unavailable).
+
+        Linear predictors, per-row derivatives and the sums over rows are all evaluated in
+        extended precision from the float data and parameters (exact as mpmath numbers), so
+        the cancellation in ``sum(r_i * x_i) = 0`` at the optimum costs no digits.
+        """
+        if self._mp is None:
+            self._mp = False
+            if self.n * (self.size + 1) <= _MP_MAX_WORK:
+                from .lsq import _mp_namespace
+
+                try:
+                    fn = sympy.lambdify(
+                        self._all_args,
+                        self._row_grad_exprs,
+                        modules=[_mp_namespace(), "mpmath"],
+                        cse=True,
+                    )
+                except Exception:  # noqa: BLE001 - a function mpmath cannot print
+                    fn = None
+                if fn is not None:
+                    mpf = np.frompyfunc(mpmath.mpf, 1, 1)
+                    self._mp = (
+                        fn,
+                        [mpf(D) for *_, D in self._predictors],
+                        [mpf(v) for v in self._data_values],
+                        None if self.weights is None else mpf(self.weights),
+                    )
+        if not self._mp:
+            return None
+        fn, Ds, cols, w = self._mp
+        theta = np.asarray(theta, dtype=float)
+        with mpmath.workdps(_MP_DPS):
+            tm = [mpmath.mpf(float(v)) for v in theta]
+            etas = [
+                D @ np.array(tm[o : o + k], dtype=object)
+                for D, (_, o, k, _) in zip(Ds, self._predictors, strict=True)
+            ]
+            direct = [tm[i] for i in self._direct_index]
+            try:
+                rows = fn(*etas, *direct, *cols)
+            except (TypeError, ValueError, ZeroDivisionError, ArithmeticError):
+                return None
+            npred = len(self._predictors)
+            out = [mpmath.mpf(0)] * self.size
+            for (_, o, k, _), D, r in zip(self._predictors, Ds, rows[:npred], strict=True):
+                r = np.broadcast_to(np.asarray(r, dtype=object), (self.n,))
+                r = r if w is None else r * w
+                part = D.T @ r
+                for j in range(k):
+                    out[o + j] += part[j]
+            for i, r in zip(self._direct_index, rows[npred:], strict=True):
+                r = np.broadcast_to(np.asarray(r, dtype=object), (self.n,))
+                out[int(i)] += mpmath.fsum(r if w is None else r * w)
+            return np.array([float(v) for v in out])
 
     def grad(self, theta) -> np.ndarray:
         return self.value_and_grad(theta)[1]
@@ -595,6 +660,72 @@ def _check_not_at_infinity(fun, z, z0, f, lo, hi, names, free):
     )
 
 
+def _newton_step(H: np.ndarray, g: np.ndarray) -> np.ndarray | None:
+    """Solve ``H step = g`` on the Jacobi-scaled Hessian ``D^-1 H D^-1`` (D = sqrt(diag H)).
+
+    A GLM's Hessian ``X' W X`` inherits the squared scale differences of its columns
+    (condition 1e12 and more on raw covariates); scaling removes that part exactly, so a
+    Cholesky solve (or a minimum-norm one if H is singular) loses only the digits of the
+    scaled problem and no small singular value is cut off as round-off.
+    """
+    if not (np.all(np.isfinite(H)) and np.all(np.isfinite(g))):
+        return None
+    d = np.sqrt(np.abs(np.diag(H)))
+    d = np.where(d > 0, d, 1.0)
+    Hs = H / d[:, None] / d[None, :]
+    gs = g / d
+    try:
+        sol = scipy.linalg.cho_solve(scipy.linalg.cho_factor(Hs), gs)
+    except (np.linalg.LinAlgError, ValueError):
+        try:
+            sol = np.linalg.lstsq(Hs, gs, rcond=1e-15)[0]
+        except np.linalg.LinAlgError:
+            return None
+    return sol / d
+
+
+def _mp_polish(objective, full, free, fun, hess, z, f, g, lam2, lo, hi):
+    """Newton steps on the gradient summed in extended precision (the final polish).
+
+    At the optimum the gradient ``sum_i r_i x_i`` is a sum of large terms that cancel; in
+    double precision its round-off, times the inverse Hessian, is the error floor of the
+    estimates (7-10 digits on a 21-parameter binomial GLM with raw covariates). With the
+    gradient from :meth:`NLLObjective.mp_grad`, Newton's fixed point is the exact optimum to
+    the double precision of the Hessian's solve. Steps continue while they change the
+    estimates; a step is kept when it lowers the extended-precision decrement.
+    """
+    n_mp = 0
+    if not np.isfinite(lam2) or np.any(np.isfinite(lo)) or np.any(np.isfinite(hi)):
+        return z, f, g, lam2, n_mp
+    gm = objective.mp_grad(full(z))
+    if gm is None:
+        return z, f, g, lam2, n_mp
+    gm = gm[free]
+    for _ in range(6):
+        step = _newton_step(hess(z), gm)
+        if step is None:
+            break
+        dec = float(gm @ step)
+        if np.all(np.abs(step) <= 1e-17 * np.maximum(np.abs(z), 1e-300)):
+            lam2 = max(min(lam2, abs(dec)), 0.0)
+            break
+        if np.any(np.abs(step) > 1e-6 * (1.0 + np.abs(z))):
+            break  # not a round-off correction: leave the estimate as it is
+        z_new = z - step
+        gm_new = objective.mp_grad(full(z_new))
+        if gm_new is None:
+            break
+        gm_new = gm_new[free]
+        step_new = _newton_step(hess(z_new), gm_new)
+        if step_new is None or not float(gm_new @ step_new) < dec:
+            break
+        z, gm, n_mp = z_new, gm_new, n_mp + 1
+        lam2 = abs(float(gm_new @ step_new))
+    if n_mp:
+        f, g = fun(z)
+    return z, f, g, lam2, n_mp
+
+
 def maximize_likelihood(
     objective: NLLObjective,
     x0: np.ndarray,
@@ -724,10 +855,8 @@ def maximize_likelihood(
     # (the Newton decrement lam2 = g' H^-1 g estimates 2 (f - f_min)).
     lam2 = np.inf
     for _ in range(6):
-        Hf = hess(z)
-        try:  # minimum-norm step: also fine when the Hessian is singular
-            step = np.linalg.lstsq(Hf, g, rcond=1e-13)[0]
-        except np.linalg.LinAlgError:
+        step = _newton_step(hess(z), g)
+        if step is None:
             break
         new_lam2 = float(g @ step)
         if not np.isfinite(new_lam2) or new_lam2 < 0:
@@ -752,6 +881,10 @@ def maximize_likelihood(
         quad = 0.5 * float(d @ hess(z) @ d)
         if not quad >= 0.01 * (f0 - f):
             _check_not_at_infinity(fun, z, z0, f, lo, hi, names, free)
+    n_mp = 0
+    # converged in double: polish the estimates (not the many fits of a profile)
+    if not fixed and np.isfinite(lam2) and lam2 <= 1e-10 * max(1.0, abs(f)):
+        z, f, g, lam2, n_mp = _mp_polish(objective, full, free, fun, hess, z, f, g, lam2, lo, hi)
     x = full(z)
     H = objective.hess(x)
     cov, reason = covariance_from_information(
@@ -766,6 +899,11 @@ def maximize_likelihood(
     success = bool(res.success) or bool(converged_newton)
     if converged_newton and not at_bound:
         message = f"converged: Newton decrement {lam2:.1e} at the optimum"
+        if n_mp:
+            message += (
+                f" (gradient summed in {_MP_DPS}-digit arithmetic for the last "
+                f"{n_mp} Newton step(s))"
+            )
     else:
         message = str(res.message)
     g = objective.grad(x)

@@ -223,6 +223,9 @@ class Candidate:
     value: sympy.Expr | None  # f at the point
     family: bool = False  # infinitely many points (free parameters remain)
     local: str | None = None  # second-order verdict
+    #: for a family: where its members satisfy the KKT sign conditions (a Set of the one
+    #: free parameter, or a Boolean of the conditions); None when no condition applies
+    where: Any = None
     labels: list[str] = field(default_factory=list)  # "maximum", "minimum"
 
 
@@ -367,18 +370,21 @@ def _judge(problem: Problem, active: tuple[int, ...], point: dict) -> tuple[bool
 
 def _pin_family(
     problem: Problem, active: tuple[int, ...], point: dict
-) -> tuple[list[dict], str] | None:
-    """A one-parameter family of solutions meets the KKT sign conditions where?
+) -> tuple[list[dict], str, Any] | None:
+    """Where does a family of solutions meet the KKT sign conditions?
 
-    Returns ``(points, reason)``: the finitely many members that satisfy the primal and dual
-    feasibility conditions (``reason`` says why when there are none), or None when the
-    family cannot be narrowed to finitely many points (it is kept as a family).
+    Returns None for a single point or a problem without inequalities, else
+    ``(points, reason, where)``: no points (``reason`` says why) when no member is feasible;
+    the finitely many feasible members; or the family itself with ``where``, the set of its
+    free parameter (``z`` in ``[0, 3]``) or, with several parameters or conditions SymPy
+    cannot solve, the conditions themselves, on which its members are KKT points. A family
+    is never kept without its sign conditions (``mu = z*(3 - z)`` is dual feasible only for
+    ``0 <= z <= 3``).
     """
     unknowns = set(problem.vars) | set(problem.multipliers)
     free = set().union(*(v.free_symbols for v in point.values())) & unknowns
-    if len(free) != 1 or not problem.inequalities:
+    if not free or not problem.inequalities:
         return None
-    (t,) = free
     conds = []
     for j, c in enumerate(problem.inequalities):
         if j not in active:
@@ -386,24 +392,75 @@ def _pin_family(
         else:
             mu = point[c.multiplier]
             conds.append(sympy.Ge(mu, 0) if problem.sense == "min" else sympy.Le(mu, 0))
+    conds = [c for c in conds if c is not sympy.true]
+    if any(c is sympy.false for c in conds):
+        text = ", ".join(_fmt(c) for c in conds if c is not sympy.false)
+        return [], f"the feasibility conditions cannot hold ({text})", None
+    if not conds:
+        return [point], "", None
+    if len(free) > 1:
+        return [point], "", sympy.And(*conds)
+    (t,) = free
     where = sympy.S.Reals
     try:
         with time_limit(SOLVE_SECONDS, "the feasibility conditions of a family of solutions"):
             for cond in conds:
-                if cond is sympy.true:
-                    continue
-                if cond is sympy.false:
-                    where = sympy.S.EmptySet
-                    break
                 where = where & sympy.solveset(cond, t, domain=sympy.S.Reals)
     except (NotImplementedError, ValueError, TypeError):
-        return None
+        return [point], "", sympy.And(*conds)
+    if isinstance(where, sympy.ConditionSet) or where.has(sympy.ConditionSet):
+        return [point], "", sympy.And(*conds)
     if where is sympy.S.EmptySet:
-        text = ", ".join(_fmt(c) for c in conds if c is not sympy.true)
-        return [], f"no value of {t} satisfies the feasibility conditions {text}"
+        text = ", ".join(_fmt(c) for c in conds)
+        return [], f"no value of {t} satisfies the feasibility conditions {text}", None
     if isinstance(where, sympy.FiniteSet):
-        return [{k: sympy.simplify(v.subs(t, val)) for k, v in point.items()} for val in where], ""
-    return None
+        pts = [{k: sympy.simplify(v.subs(t, val)) for k, v in point.items()} for val in where]
+        return pts, "", None
+    if where == sympy.S.Reals:
+        return [point], "", None
+    return [point], "", where
+
+
+class Family(dict):
+    """A family of KKT points: the point (with free parameters) and where it holds.
+
+    ``where`` is the set of the free parameter on which every member satisfies the KKT sign
+    conditions (``parameter`` names it), or a Boolean of the conditions when they could not
+    be solved; None when no condition applies. Compares equal to the plain dict.
+    """
+
+    def __init__(self, point: dict, where: Any = None):
+        super().__init__(point)
+        self.where = where
+        self.parameter = (
+            next(iter(where.free_symbols), None)
+            if isinstance(where, sympy.Basic) and not isinstance(where, sympy.Set)
+            else None
+        )
+
+    def __repr__(self) -> str:
+        if self.where is None:
+            return super().__repr__()
+        return f"{super().__repr__()} where {_where_text(self, self.where)}"
+
+
+def _set_text(where: Any) -> str:
+    if isinstance(where, sympy.Interval):
+        lo = "(" if where.left_open else "["
+        hi = ")" if where.right_open else "]"
+        return f"{lo}{_fmt(where.start)}, {_fmt(where.end)}{hi}"
+    if isinstance(where, sympy.Union):
+        return " or ".join(_set_text(a) for a in where.args)
+    return _fmt(where)
+
+
+def _where_text(point: dict, where: Any) -> str:
+    """``z in [0, 3]`` for a set of the family's parameter, else the conditions."""
+    if isinstance(where, sympy.Set):
+        free = set().union(*(getattr(v, "free_symbols", set()) for v in point.values()))
+        t = sorted(free, key=str)[0] if free else "t"
+        return f"{t} in {_set_text(where)}"
+    return _fmt(where)
 
 
 def _drop_instances(points: list[dict], unknowns: set) -> list[dict]:
@@ -538,6 +595,7 @@ def solve_problem(problem: Problem) -> Solution:
     subsets = [tuple(a) for k in range(m + 1) for a in itertools.combinations(range(m), k)]
     cases: list[Case] = []
     found: list[dict] = []
+    wheres: dict[int, Any] = {}  # id(point) -> where its family holds
     for active in subsets:
         eqs, unknowns = _case_equations(problem, active)
         case = Case(active, eqs, unknowns)
@@ -551,12 +609,14 @@ def solve_problem(problem: Problem) -> Solution:
         for point in sols:
             narrowed = _pin_family(problem, active, point)
             if narrowed is None:
-                pinned.append((point, None))
+                pinned.append((point, None, None))
             elif not narrowed[0]:
-                pinned.append((point, narrowed[1]))
+                pinned.append((point, narrowed[1], None))
             else:
-                pinned.extend((p, None) for p in narrowed[0])
-        for point, why_not in pinned:
+                pinned.extend((p, None, narrowed[2]) for p in narrowed[0])
+        for point, why_not, where in pinned:
+            if where is not None:
+                wheres[id(point)] = where
             if why_not:
                 case.verdicts.append(Verdict(point, False, [why_not]))
                 continue
@@ -579,7 +639,7 @@ def solve_problem(problem: Problem) -> Solution:
             val.free_symbols & set(problem.vars + problem.multipliers) for val in point.values()
         )
         value = sympy.simplify(problem.f.subs(xs))
-        cand = Candidate(point, value, family)
+        cand = Candidate(point, value, family, where=wheres.get(id(point)))
         if not family:
             cand.local = _second_order(problem, point)
         candidates.append(cand)
@@ -710,7 +770,9 @@ def lagrange(f: Any, constraints: Any, vars: Any = None, *, sense: str = "min") 
     -------
     list of dict
         Each candidate maps every variable and every multiplier symbol to its exact value
-        (an inactive inequality has multiplier 0). Sorted by the variables' values.
+        (an inactive inequality has multiplier 0). Sorted by the variables' values. A
+        family of points is a :class:`Family` (a dict) whose ``where`` holds its sign
+        conditions.
 
     Raises
     ------
@@ -729,6 +791,15 @@ def lagrange(f: Any, constraints: Any, vars: Any = None, *, sense: str = "min") 
     {x: sqrt(2)/2, y: sqrt(2)/2, lambda: 1/2}
     >>> lagrange("(x - 2)^2 + (y - 1)^2", "x + y <= 2")
     [{x: 3/2, y: 1/2, mu: 1}]
+
+    A family of points (free parameters remain) is a :class:`Family`: its ``where`` says
+    on which parameter values its members satisfy the KKT sign conditions.
+
+    >>> lagrange("x*y*z", ["x + y + z == 3", "x >= 0"], ["x", "y", "z"])[2]
+    {x: 0, y: 3 - z, z: z, lambda: 0, mu: z*(3 - z)} where z in [0, 3]
     """
     problem = _problem(f, constraints, vars, sense)
-    return [dict(c.point) for c in solve_problem(problem).candidates]
+    return [
+        Family(c.point, c.where) if c.family else dict(c.point)
+        for c in solve_problem(problem).candidates
+    ]

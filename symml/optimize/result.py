@@ -171,9 +171,9 @@ class OptimizeResult:
             objective = 0
         [[Convergence]]
             status      0 (converged)
-            message     converged (trust-exact): Optimization terminated successfully
+            message     converged (Newton): gradient below 1e-10 after 1 full Newton step(s) ...
             iterations  1
-            evaluations 2 (+2 Hessians)
+            evaluations 4 (+1 Hessians)
             |gradient|  0 (largest component at x)
         """
         lines = ["[[Problem]]"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 from .diff import diff, grad, hessian, jacobian
 from .integrate import integrate
 from .lagrange import lagrange
+from .linalg import det, eig, gram_schmidt, inv, solve
 from .model import Derivation, Step
 from .taylor import taylor
 
@@ -30,4 +31,9 @@ __all__ = [
     "taylor",
     "integrate",
     "lagrange",
+    "det",
+    "inv",
+    "solve",
+    "eig",
+    "gram_schmidt",
 ]

@@ -50,7 +50,9 @@ def _is_number_array(x: Any) -> bool:
         while flat and isinstance(flat[0], (list, tuple, np.ndarray)):
             flat = [e for row in flat for e in row]
         return bool(flat) and all(
-            isinstance(e, (numbers.Number, np.number)) and not isinstance(e, bool) for e in flat
+            isinstance(e, (numbers.Number, np.number))
+            and not isinstance(e, (bool, sympy.Basic))
+            for e in flat
         )
     return False
 

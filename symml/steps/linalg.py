@@ -20,7 +20,7 @@ import sympy
 from sympy import Determinant, ImmutableMatrix, Integer
 
 from .._limits import time_limit
-from ..errors import ArgumentError, ShapeError
+from ..errors import ArgumentError, DerivationError, ShapeError
 from ..linalg import _operand
 from .model import Derivation, Step, explain
 
@@ -286,8 +286,6 @@ def eig(A: Any) -> Derivation:
     >>> d.verify()
     True
     """
-    from ..errors import DerivationError
-
     m = _square(A, "eig", MAX_ELIMINATION)
     n = m.shape[0]
     if n > 4 and m.free_symbols:
@@ -318,24 +316,11 @@ def eig(A: Any) -> Derivation:
         check=lambda s: all(_zero(poly.subs(lam, v)) for v in vals), detail="brief",
     )  # fmt: skip
     steps, result = [char, root_step], []
-    for v in vals:
-        B = ImmutableMatrix((m - v * sympy.eye(n)).applyfunc(sympy.simplify))
-        basis = [ImmutableMatrix(sympy.simplify(b)) for b in B.nullspace(simplify=True)]
-        rref = ImmutableMatrix(B.rref(simplify=True)[0])
-
-        def check(step, B=B, basis=basis):
-            return bool(basis) and all(_same(B * b, sympy.zeros(n, 1)) for b in basis) and (
-                len(basis) == n - B.rank(simplify=True))
-
-        steps.append(Step(
-            "null_space", B, sympy.Tuple(*basis),
-            explain("For the eigenvalue {v}, the eigenvectors are the nonzero solutions of "
-                    "(A - {lam} I) v = 0; the reduced row echelon form of the matrix A - {lam} I "
-                    "below is {R}, and a basis of its null space is:",
-                    v=sympy.Eq(lam, v), lam=lam, R=rref),
-            check=check,
-        ))  # fmt: skip
-        result.append((v, int(roots[v]), basis))
+    with time_limit(None, "the eigenvector derivation (null spaces)"):
+        for v in vals:
+            step, basis = _null_space_step(m, v, lam)
+            steps.append(step)
+            result.append((v, int(roots[v]), basis))
 
     def result_check(d):
         ref = m.eigenvals()
@@ -347,6 +332,31 @@ def eig(A: Any) -> Derivation:
         f"Eigenvalues and eigenvectors of a {n}x{n} matrix", "eig", shifted, steps, result,
         result_check=result_check,
     )  # fmt: skip
+
+
+def _null_space_step(m: ImmutableMatrix, v, lam) -> tuple[Step, list]:
+    n = m.shape[0]
+    B = ImmutableMatrix((m - v * sympy.eye(n)).applyfunc(sympy.simplify))
+    basis = [ImmutableMatrix(sympy.simplify(b)) for b in B.nullspace(simplify=True)]
+    if not basis:
+        raise DerivationError(
+            f"steps.eig: SymPy found no eigenvector for the eigenvalue {v} (it could not "
+            "simplify A - lambda I to a singular matrix); use symml.linalg.eig numerically"
+        )
+    rref = ImmutableMatrix(B.rref(simplify=True)[0])
+
+    def check(step):
+        return all(_same(B * b, sympy.zeros(n, 1)) for b in basis) and (
+            len(basis) == n - B.rank(simplify=True))
+
+    return Step(
+        "null_space", B, sympy.Tuple(*basis),
+        explain("For the eigenvalue {v}, the eigenvectors are the nonzero solutions of "
+                "(A - {lam} I) v = 0; the reduced row echelon form of the matrix A - {lam} I "
+                "below is {R}, and a basis of its null space is:",
+                v=sympy.Eq(lam, v), lam=lam, R=rref),
+        check=check,
+    ), basis  # fmt: skip
 
 
 # -- Gram-Schmidt ---------------------------------------------------------------------------------

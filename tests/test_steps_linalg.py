@@ -174,3 +174,21 @@ def test_bad_input():
         steps.det(np.eye(7))
     with pytest.raises(DerivationError, match="degree above 4"):
         steps.eig(sympy.Matrix(5, 5, sympy.symbols("e0:25")))
+
+
+def test_cli_commands(capsys):
+    from symml.cli import main
+
+    assert main(["det", "[[a, b], [c, d]]"]) == 0
+    assert capsys.readouterr().out.strip() == "a*d - b*c"
+    assert main(["eig", "[[2, 1], [1, 2]]"]) == 0
+    out = capsys.readouterr().out
+    assert "eigenvalue 1  multiplicity 1" in out and "eigenvalue 3" in out
+    assert main(["inv", "[[1, 2], [2, 4]]"]) == 1
+    assert "singular" in capsys.readouterr().err
+    assert main(["steps", "inv", "[[2, 1], [1, 1]]", "--verify"]) == 0
+    assert "Gauss-Jordan" in capsys.readouterr().out
+    assert main(["steps", "gram-schmidt", "[1, 1]", "[1, 0]", "--format", "md"]) == 0
+    assert "$" in capsys.readouterr().out
+    assert main(["steps", "solve", "[[2, 1], [1, 3]]", "[3, 5]"]) == 0
+    assert "x_2 = 7/5" in capsys.readouterr().out

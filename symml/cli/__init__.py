@@ -17,6 +17,7 @@ _COMMAND_MODULES = [
     "symml.cli.optim",
     "symml.cli.lagrange_limit",
     "symml.cli.serve",
+    "symml.cli.linalg",
 ]
 
 

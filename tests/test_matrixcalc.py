@@ -185,3 +185,16 @@ def test_variable_by_name():
 def test_the_reference_of_these_tests_can_fail():
     assert not _elementwise_agrees(x.T * A * x, x, 2 * A * x, {n: 2}, seed=0)
     assert not _elementwise_agrees(Trace(A * X * B), X, B.T * A.T, {n: 2}, seed=0)
+
+
+def test_cookbook_example_runs(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "examples" / "matrix_cookbook.py"
+    spec = importlib.util.spec_from_file_location("matrix_cookbook", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main([]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(module.IDENTITIES)} of {len(module.IDENTITIES)} identities agree" in out

@@ -274,3 +274,18 @@ def test_every_error_is_a_symml_error():
                  lambda: la.norm("[1, 2]", 3)):  # fmt: skip
         with pytest.raises(SymmlError):
             call()
+
+
+# -- the language --------------------------------------------------------------------------------
+def test_language_functions_agree_with_linalg():
+    from symml.lang import expr
+
+    assert expr("rank([[1, 2], [2, 4]])") == la.rank("[[1, 2], [2, 4]]") == 1
+    assert expr("cross([a, b, c], [1, 0, 0])") == la.cross("[a, b, c]", "[1, 0, 0]")
+    assert expr("pinv([[1, 2], [2, 4]])") == la.pinv("[[1, 2], [2, 4]]")
+    assert list(expr("eigenvalues([[2, 1, 0], [0, 2, 0], [0, 0, 3]])")) == [2, 2, 3]
+    assert expr("det([[a, b], [c, d]])") == la.det("[[a, b], [c, d]]")
+    with pytest.raises(ShapeError, match="rank needs"):
+        expr("rank(3)")
+    with pytest.raises(ShapeError, match="3-vectors"):
+        expr("cross([1, 2], [3, 4])")

@@ -142,9 +142,10 @@ ELEMENTWISE = {
 _CALCULUS = {"diff", "grad", "jacobian", "hessian", "taylor", "integrate", "limit"}
 _ALGEBRA = {"simplify", "expand", "factor", "subs", "evaluate"}
 _VECTOR = {"dot", "norm", "sum", "mean", "transpose", "trace", "det", "inv", "outer", "min", "max"}
+_LINALG = {"rank", "cross", "pinv", "eigenvalues"}  # symml.linalg, see _linalg_funcs
 
 #: Every function name the language knows.
-FUNCTION_NAMES = sorted(set(ELEMENTWISE) | _CALCULUS | _ALGEBRA | _VECTOR)
+FUNCTION_NAMES = sorted(set(ELEMENTWISE) | _CALCULUS | _ALGEBRA | _VECTOR | _LINALG)
 
 _CONSTANTS = {"pi": sympy.pi, "inf": sympy.oo}
 
@@ -390,6 +391,30 @@ VECTOR_FUNCS = {
     "min": (lambda *a: sympy.Min(*[e for x in a for e in (x if _is_mat(x) else [x])]), 1, 99),
     "max": (lambda *a: sympy.Max(*[e for x in a for e in (x if _is_mat(x) else [x])]), 1, 99),
 }
+
+
+def _linalg_funcs() -> dict:
+    """Linear-algebra functions of explicit matrices, computed by symml.linalg (exact)."""
+
+    def call(name):
+        def run(*args):
+            from .. import linalg
+
+            if not all(_is_mat(a) for a in args):
+                raise ShapeError(f"{name} needs vectors or matrices, got a scalar")
+            if name == "eigenvalues":
+                vals = [e.value for e in linalg.eig(args[0]) for _ in range(e.multiplicity)]
+                return Matrix(vals)
+            out = getattr(linalg, name)(*args)
+            return Matrix(out) if isinstance(out, sympy.MatrixBase) else sympy.Integer(out)
+
+        return run
+
+    return {"rank": (call("rank"), 1, 1), "cross": (call("cross"), 2, 2),
+            "pinv": (call("pinv"), 1, 1), "eigenvalues": (call("eigenvalues"), 1, 1)}  # fmt: skip
+
+
+VECTOR_FUNCS.update(_linalg_funcs())
 
 
 # ---------------------------------------------------------------------------------------

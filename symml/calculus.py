@@ -20,7 +20,7 @@ from collections.abc import Mapping
 import sympy
 
 from ._convert import as_expr, as_symbol, as_symbols
-from ._limits import time_limit
+from ._limits import budgeted, time_limit
 from .errors import ArgumentError, DerivationError, ShapeError
 from .functions import CUSTOM_FUNCTIONS
 
@@ -42,6 +42,7 @@ def _scalar(f, what):
     return f
 
 
+@budgeted("diff")
 def diff(f, *vars):
     """Derivative of ``f``: ``diff(f, x)``, ``diff(f, x, x)`` or ``diff(f, x, 2)`` (second),
     ``diff(f, x, y)`` (mixed). A matrix ``f`` is differentiated entry by entry.
@@ -76,6 +77,7 @@ def diff(f, *vars):
     return out
 
 
+@budgeted("grad")
 def grad(f, vars) -> sympy.Matrix:
     """Gradient of a scalar ``f`` as a column Matrix, in the order of ``vars``.
 
@@ -88,6 +90,7 @@ def grad(f, vars) -> sympy.Matrix:
     return sympy.ImmutableMatrix([_d(f, v) for v in vs])
 
 
+@budgeted("jacobian")
 def jacobian(F, vars) -> sympy.Matrix:
     """Jacobian of a vector ``F`` (rows: entries of F; columns: variables).
 
@@ -107,6 +110,7 @@ def jacobian(F, vars) -> sympy.Matrix:
     return sympy.ImmutableMatrix(len(entries), len(vs), lambda i, j: _d(entries[i], vs[j]))
 
 
+@budgeted("hessian")
 def hessian(f, vars) -> sympy.Matrix:
     """Hessian of a scalar ``f``: the Jacobian of its gradient, each symmetric entry
     derived once.
@@ -141,6 +145,7 @@ def _point(at, f):
     return point
 
 
+@budgeted("taylor")
 def taylor(f, at, order: int):
     """Taylor polynomial of ``f`` about the point ``at``, terms of total degree <= ``order``.
 
@@ -209,6 +214,7 @@ def _elementary(f):
     return f.xreplace(reps) if reps else f
 
 
+@budgeted("integrate")
 def integrate(f, *limits, seconds: float | None = None):
     """Integral of ``f``: ``integrate(f, "x")`` (indefinite, no constant) or
     ``integrate(f, ("x", 0, 1))`` (definite); several limits integrate iteratively.
@@ -249,6 +255,7 @@ def _integrate1(f, lims):
     return result
 
 
+@budgeted("simplify")
 def simplify(f, seconds: float | None = None):
     """SymPy's simplify under a time limit (entry by entry for matrices).
 

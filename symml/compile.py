@@ -53,6 +53,7 @@ from sympy.printing.codeprinter import PrintMethodNotImplementedError
 from sympy.printing.numpy import SciPyPrinter
 from sympy.printing.precedence import precedence
 
+from ._limits import budgeted
 from .errors import ArgumentError, ShapeError
 from .functions import sigmoid, softplus
 from .symbols import ElementSymbol, components_of, symbol
@@ -916,6 +917,7 @@ def _entries_of(e) -> tuple[Any, tuple[int, ...]]:
     return arr, ()
 
 
+@budgeted("compile")
 def compile(  # noqa: A001 - the public name of the contract
     f,
     args,

@@ -27,7 +27,7 @@ from typing import Any
 
 import sympy
 
-from ._limits import time_limit
+from ._limits import budgeted, time_limit
 from .errors import ArgumentError, DerivationError, LimitError
 from .symbols import symbol
 
@@ -714,6 +714,7 @@ def _label(problem: Problem, candidates: list[Candidate]) -> None:
 
 
 # -- public API -------------------------------------------------------------------------------
+@budgeted("lagrangian")
 def lagrangian(f: Any, constraints: Any, vars: Any = None) -> tuple[sympy.Expr, list[sympy.Symbol]]:
     """The Lagrangian of a constrained problem and its multiplier symbols.
 
@@ -747,6 +748,7 @@ def lagrangian(f: Any, constraints: Any, vars: Any = None) -> tuple[sympy.Expr, 
     return problem.L, problem.multipliers
 
 
+@budgeted("lagrange")
 def lagrange(f: Any, constraints: Any, vars: Any = None, *, sense: str = "min") -> list[dict]:
     """Candidate points of a constrained optimum, by Lagrange multipliers or KKT conditions.
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
+from .._limits import budgeted
 from ..errors import SymmlError
 
 # One module per group of subcommands; each defines register(subparsers).
@@ -36,19 +38,60 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _ascii_safe(stream) -> None:
+    """Let a stream that cannot encode the derivations' Unicode (an ASCII terminal, a pipe
+    under LANG=C) write an escape instead of failing with UnicodeEncodeError."""
+    try:
+        if stream.errors == "strict" and stream.encoding.lower().replace("-", "") != "utf8":
+            stream.reconfigure(errors="backslashreplace")
+    except (AttributeError, ValueError):  # not a TextIOWrapper (tests capture output)
+        pass
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader went away (``symml run ... | head``): stop quietly, as cat does."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+@budgeted("the symml command")
+def _run(args) -> int:
+    return int(args.func(args) or 0)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``symml`` console script; returns the exit status."""
+    """Entry point of the ``symml`` console script; returns the exit status.
+
+    Errors caused by the input are one line on stderr (exit status 1); anything else is a
+    bug in symml, reported as an internal error (exit status 2), never a traceback.
+    """
+    _ascii_safe(sys.stdout)
+    _ascii_safe(sys.stderr)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        code = args.func(args)
+        code = _run(args)
+        sys.stdout.flush()
     except SymmlError as exc:
         print(f"symml: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("symml: interrupted", file=sys.stderr)
         return 130
-    return int(code or 0)
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the last resort: no traceback for users
+        print(
+            f"symml: internal error ({type(exc).__name__}: {exc}); this is a bug in symml, "
+            "please report it with the command that caused it",
+            file=sys.stderr,
+        )
+        return 2
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -80,11 +80,21 @@ def evaluate_request(req: EvaluationRequest):
 
     names = list(req.values)
     values = []
-    for v in req.values.values():
-        if isinstance(v, sympy.MatrixBase):
-            values.append(np.array([float(e) for e in v], dtype=float))
-        else:
-            values.append(float(v))
+    for name, v in req.values.items():
+        entries = list(v) if isinstance(v, sympy.MatrixBase) else [v]
+        for e in entries:
+            if not (isinstance(e, sympy.Expr) and e.is_number and e.is_real is not False):
+                raise ArgumentError(
+                    f"evaluate(..., {name} = {to_text(v)}): the value must be a number "
+                    f"(or a vector of numbers), got {to_text(e)}"
+                )
+        try:
+            if isinstance(v, sympy.MatrixBase):
+                values.append(np.array([float(e) for e in v], dtype=float))
+            else:
+                values.append(float(v))
+        except (TypeError, ValueError) as exc:
+            raise ArgumentError(f"evaluate(..., {name} = ...): {exc}") from None
     f = _compile(req.expr, names)
     return f(*values)
 

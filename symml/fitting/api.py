@@ -39,6 +39,7 @@ import scipy.stats
 import sympy
 
 from .._convert import as_expr
+from .._limits import budgeted
 from ..errors import ArgumentError, DataError, FitError, SymmlError
 from ..symbols import ElementSymbol
 from .data import as_columns, validate_data
@@ -689,6 +690,7 @@ class _MleProblem(_Problem):
 # ---------------------------------------------------------------------------------------
 
 
+@budgeted("fit")
 def fit(
     model,
     data,

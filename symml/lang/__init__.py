@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .._limits import budgeted
 from ..errors import SymmlError
 from .parser import parse_tree
 from .printer import SymmlPrinter, to_latex, to_text
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 
+@budgeted("parse")
 def parse(source: str, *, strict: bool = False) -> Program:
     """Parse a symml program.
 
@@ -54,6 +56,7 @@ def parse(source: str, *, strict: bool = False) -> Program:
     return build_program(source, lenient=not strict)
 
 
+@budgeted("load")
 def load(path: str | os.PathLike, *, strict: bool = False) -> Program:
     """Read and parse a ``.sml`` file.
 
@@ -73,6 +76,7 @@ def load(path: str | os.PathLike, *, strict: bool = False) -> Program:
     return parse(text, strict=strict)
 
 
+@budgeted("expr")
 def expr(text: str, namespace: dict | None = None):
     """Parse one expression; undeclared names become real symbols.
 

@@ -8,14 +8,55 @@
 
 from __future__ import annotations
 
+import sys
+
 import sympy
+from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import precedence
 from sympy.printing.str import StrPrinter
+
+from .._limits import budgeted, get_limits
+from ..errors import LimitError, SymmlError
 
 __all__ = ["to_text", "to_latex", "SymmlPrinter"]
 
 
-class SymmlPrinter(StrPrinter):
+def _digits(n: int) -> int:
+    """Decimal digits of ``n`` (within one), without converting it to text."""
+    return int(abs(n).bit_length() * 0.30102999566398120) + 1
+
+
+def _check_printable(n: int) -> None:
+    """Refuse integers too long to print (Python itself refuses text of more than 4,300
+    digits, and converts longer ones in quadratic time)."""
+    digits = _digits(n)
+    if digits > max(get_limits().max_digits, 4300) or digits > sys.get_int_max_str_digits() > 0:
+        raise LimitError(
+            f"a number of about {digits:,} digits is too long to print (limit "
+            f"{get_limits().max_digits:,} digits); print it rounded with evalf, or raise the "
+            "limit with symml.set_limits(max_digits=...)"
+        )
+
+
+class _Guarded:
+    """Printer mix-in: numbers too long to print are a LimitError, not a ValueError."""
+
+    def _print_Integer(self, expr, *args, **kwargs):
+        _check_printable(int(expr))
+        parent = getattr(super(), "_print_Integer", None) or super()._print_Rational
+        return parent(expr, *args, **kwargs)
+
+    def _print_Rational(self, expr, *args, **kwargs):
+        _check_printable(int(expr.p))
+        _check_printable(int(expr.q))
+        return super()._print_Rational(expr, *args, **kwargs)
+
+
+class _SymmlLatexPrinter(_Guarded, LatexPrinter):
+    pass
+
+
+class SymmlPrinter(_Guarded, StrPrinter):
     """Prints SymPy objects in the symml language: ``^`` for powers, ``exp(1)`` for e,
     ``inf``, ``[a, b]`` vectors, ``w[0]`` components, ``==`` equations."""
 
@@ -162,6 +203,27 @@ class SymmlPrinter(StrPrinter):
 _PRINTER = SymmlPrinter({"order": None})
 
 
+def _printing(fn):
+    """Printing errors are SymmlErrors: SymPy's printers raise ValueError or TypeError on
+    odd objects (and Python on numbers too long to print)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(expr, *args, **kwargs):
+        try:
+            return fn(expr, *args, **kwargs)
+        except SymmlError:
+            raise
+        except (ValueError, TypeError, AttributeError, KeyError, NotImplementedError) as exc:
+            raise SymmlError(
+                f"cannot print this {type(expr).__name__} ({type(exc).__name__}: {exc})"
+            ) from None
+
+    return wrapper
+
+
+@budgeted("to_text")
+@_printing
 def to_text(expr) -> str:
     """Print a SymPy object (or a list/dict of them) in the symml language.
 
@@ -173,11 +235,16 @@ def to_text(expr) -> str:
         return "{" + ", ".join(f"{to_text(k)}: {to_text(v)}" for k, v in expr.items()) + "}"
     if isinstance(expr, (list, tuple)):
         return "[" + ", ".join(to_text(e) for e in expr) + "]"
-    if isinstance(expr, (int, float)):
+    if isinstance(expr, int) and not isinstance(expr, bool):
+        _check_printable(expr)
+        return repr(expr)
+    if isinstance(expr, float):
         return repr(expr)
     return _PRINTER.doprint(expr)
 
 
+@budgeted("to_latex")
+@_printing
 def to_latex(expr, **settings) -> str:
     """LaTeX for a SymPy object (Greek names as Greek, ``w[0]`` as ``w_{0}``).
 
@@ -185,4 +252,4 @@ def to_latex(expr, **settings) -> str:
     >>> sm.lang.to_latex(sm.expr("sigmoid(alpha*x)"))
     '\\\\sigma\\\\left(\\\\alpha x\\\\right)'
     """
-    return sympy.latex(expr, **settings)
+    return _SymmlLatexPrinter(settings).doprint(expr)

@@ -17,7 +17,8 @@ from lark import Token, Transformer_NonRecursive, Tree, v_args
 from lark.exceptions import VisitError
 
 from .. import functions as F
-from .._limits import time_limit
+from .. import _limits
+from .._limits import check, check_entries, time_limit
 from ..errors import (
     ArgumentError,
     LimitError,
@@ -43,6 +44,14 @@ MAX_BITS = 14_000
 MAX_FACTORIAL = 1000
 #: Largest decimal exponent in a number literal.
 MAX_EXPONENT = 1000
+#: Deepest SymPy expression a statement may build through definitions (each level costs
+#: SymPy several Python frames when it prints or differentiates).
+MAX_EXPR_DEPTH = 1000
+
+
+def _max_bits() -> float:
+    """Bits of the largest exact number allowed: ``max_digits`` of the budget in force."""
+    return _limits.get_limits().max_digits * 3.3219280948873626
 
 Matrix = sympy.ImmutableMatrix
 
@@ -206,10 +215,11 @@ def _check_pow(base, ex):
     if not (ex.is_Rational and not ex.is_zero):
         return
     bits = float(abs(ex)) * _numeric_bits(base)
-    if bits > MAX_BITS:
+    if bits > _max_bits():
         raise LimitError(
-            f"{_pow_text(base, ex)} has about {bits:,.0f} bits, too large to evaluate exactly "
-            f"(limit {MAX_BITS:,}); write it with log() or exp() instead"
+            f"{_pow_text(base, ex)} has about {bits / 3.32193:,.0f} digits, too large to "
+            f"evaluate exactly (limit {_limits.get_limits().max_digits:,} digits); write it with "
+            "log() or exp() instead, or raise the limit with symml.set_limits(max_digits=...)"
         )
 
 
@@ -274,11 +284,27 @@ def _bits(x) -> int:
 
 
 def _check_product(a, b):
-    if _bits(a) + _bits(b) > MAX_BITS:
+    """Refuse a product whose numeric coefficients multiply past ``max_digits``
+    (``(3*x)*(3*x)`` is ``9*x^2``: repeated squaring doubles the digits each time)."""
+    ba = _numeric_bits(a) if isinstance(a, sympy.Basic) else 0.0
+    bb = _numeric_bits(b) if isinstance(b, sympy.Basic) else 0.0
+    if ba + bb > _max_bits():
         raise LimitError(
-            f"the product of two numbers of {_bits(a):,} and {_bits(b):,} bits is too large to "
-            f"evaluate exactly (limit {MAX_BITS:,} bits); rescale the formula"
+            f"the product of numbers of about {ba / 3.32193:,.0f} and {bb / 3.32193:,.0f} digits "
+            f"is too large to evaluate exactly (limit {_limits.get_limits().max_digits:,} "
+            "digits); rescale the formula, or raise the limit with symml.set_limits(max_digits=...)"
         )
+
+
+def _coefficient(e):
+    """The numeric factor SymPy would multiply out of ``e`` in a product."""
+    c, _ = e.as_coeff_Mul() if isinstance(e, sympy.Expr) else (sympy.Integer(1), e)
+    return c if c.is_Rational else sympy.Integer(1)
+
+
+def _matrix_bits(m) -> float:
+    """Largest numeric-coefficient size (bits) among the entries of a matrix."""
+    return max((_numeric_bits(e) for e in m if isinstance(e, sympy.Basic)), default=0.0)
 
 
 def _mul_all(factors):
@@ -302,9 +328,9 @@ def mul(a, b):
                 f"'*' multiplies entry by entry and needs equal shapes, got {a.shape} and "
                 f"{b.shape}; use '@' for the matrix product or dot(u, v) for the inner product"
             )
-        return Matrix(a.multiply_elementwise(b))
+        return _apply(mul, a, b)
     if _is_mat(a) or _is_mat(b):
-        return _apply(lambda u, v: u * v, a, b)
+        return _apply(mul, a, b)
     _check_product(a, b)
     return a * b
 
@@ -322,6 +348,13 @@ def div(a, b):
 def matmul(a, b):
     if not (_is_mat(a) and _is_mat(b)):
         raise ShapeError("'@' is the matrix product of two vectors/matrices; use '*' for scalars")
+    n = max(a.shape[0], 2)
+    if _matrix_bits(a) + _matrix_bits(b) + math.log2(n) > _max_bits():
+        raise LimitError(
+            f"the entries of this matrix product would have more than "
+            f"{_limits.get_limits().max_digits:,} digits; rescale the matrices, or raise the "
+            "limit with symml.set_limits(max_digits=...)"
+        )
     if a.shape[1] == 1 and b.shape[1] == 1 and a.shape[0] == b.shape[0]:
         return (a.T * b)[0, 0]  # two vectors: inner product (as NumPy's 1-D @)
     if a.shape[1] != b.shape[0]:
@@ -329,6 +362,7 @@ def matmul(a, b):
             f"matrix product of shapes {a.shape} and {b.shape}: inner dimensions "
             f"{a.shape[1]} and {b.shape[0]} differ (vectors are columns; transpose with ')"
         )
+    check_entries(a.shape[0] * b.shape[1], "the matrix product")
     return _scalar(Matrix(a * b))
 
 
@@ -336,9 +370,21 @@ def power(a, b):
     if _is_mat(b):
         raise ShapeError("an exponent must be a scalar")
     if _is_mat(a):
-        return _apply(lambda u: u**b, a)
+        return _apply(lambda u: power(u, b), a)
     _check_pow(a, b)
+    if a.is_Integer and b.is_Rational and not b.is_Integer and _bits(a) > 1000:
+        return _big_root(a, b)
     return a**b
+
+
+def _big_root(a, b):
+    """``a^(p/q)`` of a big integer without SymPy's trial factorization (minutes for
+    thousands of digits): exact when ``|a|`` is a perfect q-th power, else kept as a power."""
+    if a > 0:
+        root, exact = sympy.integer_nthroot(int(a), int(b.q))
+        if exact:
+            return power(sympy.Integer(root), sympy.Integer(b.p))
+    return sympy.Pow(a, b, evaluate=False)
 
 
 def _as_vec(v, what):
@@ -355,7 +401,7 @@ def dot(u, v):
     u, v = _as_vec(u, "dot"), _as_vec(v, "dot")
     if u.shape != v.shape:
         raise ShapeError(f"dot of vectors of lengths {u.shape[0]} and {v.shape[0]}")
-    return sympy.Add(*[a * b for a, b in zip(u, v)])
+    return sympy.Add(*[mul(a, b) for a, b in zip(u, v)])
 
 
 def _norm(v):
@@ -378,6 +424,11 @@ def _square(m, what):
     return m
 
 
+def _outer(u, v):
+    check_entries(len(u) * len(v), "outer(u, v)")
+    return Matrix(len(u), len(v), lambda i, j: mul(u[i], v[j]))
+
+
 VECTOR_FUNCS = {
     "dot": (dot, 2, 2),
     "norm": (_norm, 1, 1),
@@ -387,7 +438,7 @@ VECTOR_FUNCS = {
     "trace": (lambda m: _square(m, "trace").trace(), 1, 1),
     "det": (lambda m: _square(m, "det").det(), 1, 1),
     "inv": (lambda m: Matrix(_square(m, "inv").inv()), 1, 1),
-    "outer": (lambda u, v: Matrix(_as_vec(u, "outer") * _as_vec(v, "outer").T), 2, 2),
+    "outer": (lambda u, v: _outer(_as_vec(u, "outer"), _as_vec(v, "outer")), 2, 2),
     "min": (lambda *a: sympy.Min(*[e for x in a for e in (x if _is_mat(x) else [x])]), 1, 99),
     "max": (lambda *a: sympy.Max(*[e for x in a for e in (x if _is_mat(x) else [x])]), 1, 99),
 }
@@ -434,8 +485,11 @@ def _number(text: str) -> sympy.Rational:
     else:
         f = Fraction(text)
         n = sympy.Rational(f.numerator, f.denominator)
-    if _bits(n) > MAX_BITS:
-        raise LimitError(f"number {text[:20]}... is too large (limit {MAX_BITS:,} bits)")
+    if _bits(n) > _max_bits():
+        raise LimitError(
+            f"number {text[:20]}... is too large (limit {_limits.get_limits().max_digits:,} "
+            "digits); raise it with symml.set_limits(max_digits=...)"
+        )
     return n
 
 
@@ -462,6 +516,7 @@ class ExprTransformer(Transformer_NonRecursive):
     def _call_userfunc(self, tree, new_children=None):
         children = tree.children if new_children is None else new_children
         self._op = None
+        check()  # the time budget, also where no signal can reach (threads)
         try:
             return _RULES[tree.data](self, *children)
         except SymmlError as exc:
@@ -483,11 +538,13 @@ class ExprTransformer(Transformer_NonRecursive):
             raise ShapeError("empty vector literal []")
         if all(_is_mat(i) and i.shape[1] == 1 for i in items):
             n = items[0].shape[0]
+            check_entries(n * len(items), "this matrix literal")
             if any(i.shape[0] != n for i in items):
                 raise ShapeError("rows of a matrix literal have different lengths")
             return Matrix([list(i) for i in items])
         if any(_is_mat(i) for i in items):
             raise ShapeError("a vector literal mixes scalars and vectors")
+        check_entries(len(items), "this vector literal")
         for i in items:
             self.scope.need_value(i)
         return Matrix(items)
@@ -519,7 +576,7 @@ class ExprTransformer(Transformer_NonRecursive):
         # so that printed SymPy products would not parse back to themselves.
         acc = self.scope.need_value(first)
         factors = None if _is_mat(acc) else [acc]
-        num = acc if isinstance(acc, sympy.Rational) else sympy.Integer(1)  # for the size guard
+        num = acc if factors is not None else sympy.Integer(1)  # for the size guard
         for op, operand in zip(rest[::2], rest[1::2]):
             self._op = op  # an error here points at this operator
             operand = self.scope.need_value(operand)
@@ -528,9 +585,10 @@ class ExprTransformer(Transformer_NonRecursive):
                 if op == "/":
                     div(1, operand)  # checks division by zero
                     operand = sympy.Pow(operand, -1)
-                if isinstance(operand, sympy.Rational):
-                    _check_product(num, operand)
-                    num = num * operand
+                _check_product(num, operand)
+                num = sympy.Mul(num, operand) if isinstance(operand, sympy.Rational) else num
+                if not isinstance(operand, sympy.Rational) and _numeric_bits(operand):
+                    num = sympy.Mul(num, _coefficient(operand))
                 factors.append(operand)
                 continue
             if factors is not None:
@@ -853,6 +911,7 @@ class _Builder:
         self.lenient = lenient
         self.namespace = namespace or {}
         self._transformer = ExprTransformer(None)
+        self._measured: dict = {}  # node -> (tree size, depth), shared by all statements
 
     def expr(self, tree, locals_=None):
         # one transformer per program (creating one per statement dominated long files)
@@ -866,6 +925,44 @@ class _Builder:
                 raise exc.orig_exc from None
             raise
 
+    def measure(self, v) -> None:
+        """Refuse a statement's value that is too big (``max_size`` nodes) or too deeply
+        nested (MAX_EXPR_DEPTH) to print or differentiate: chains of definitions such as
+        ``a2 = a1*x + 2`` nest without bound. Sizes are memoized over the shared DAG, so
+        each statement costs only its new nodes."""
+        if not isinstance(v, sympy.Basic):
+            return
+        limit = _limits.get_limits().max_size
+        memo = self._measured
+        stack = [v]
+        while stack:
+            node = stack[-1]
+            if node in memo:
+                stack.pop()
+                continue
+            pending = [a for a in node.args if a not in memo]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            size, depth = 1, 0
+            for a in node.args:
+                sa, da = memo[a]
+                size += sa
+                depth = max(depth, da)
+            memo[node] = (size, depth + 1)
+        size, depth = memo[v]
+        if depth > MAX_EXPR_DEPTH:
+            raise LimitError(
+                f"this expression is nested {depth:,} levels deep through its definitions (limit "
+                f"{MAX_EXPR_DEPTH:,}); simplify or expand an intermediate definition"
+            )
+        if size > limit:
+            raise LimitError(
+                f"this expression has {size:,} nodes, more than the limit of {limit:,}; "
+                "simplify it, or raise the limit with symml.set_limits(max_size=...)"
+            )
+
     def value(self, tree, locals_=None):
         v = self.expr(tree, locals_)
         if isinstance(v, (_Keyword, _Dist)):
@@ -875,6 +972,7 @@ class _Builder:
     def run(self, tree: Tree) -> Program:
         for stmt in tree.children:
             try:
+                check()
                 getattr(self, "stmt_" + stmt.data)(stmt)
             except ParseError:
                 raise
@@ -929,8 +1027,9 @@ class _Builder:
         if shape_tree is None:
             return symbol(name, **assumptions), ()
         dims = tuple(int(t) for t in shape_tree.children if t is not None)
-        if any(d <= 0 for d in dims) or np.prod(dims) > 100_000:
-            raise ArgumentError(f"shape {list(dims)} of '{name}' must be positive and at most 100,000 entries")
+        if any(d <= 0 for d in dims):
+            raise ArgumentError(f"shape {list(dims)} of '{name}' must be positive")
+        check_entries(int(np.prod(dims)), f"the declaration of '{name}'")
         if len(dims) == 1:
             return vector(name, dims[0], **assumptions), dims
         return matrix(name, dims[0], dims[1], **assumptions), dims
@@ -1023,6 +1122,8 @@ class _Builder:
             if isinstance(v, EvaluationRequest):
                 raise ArgumentError("evaluate(...) prints a number; it cannot be assigned")
             if isinstance(v, sympy.Basic) or _is_mat(v):
+                for e in v if _is_mat(v) else [v]:
+                    self.measure(e)
                 self.program.bindings[name] = v
                 return
             raise ArgumentError(f"cannot assign {v!r}")
@@ -1089,6 +1190,8 @@ class _Builder:
             raise ArgumentError("'name = value' is only allowed as a function argument")
         if isinstance(v, _Dist):
             _Scope(self.program).need_value(v)
+        for e in v if _is_mat(v) else [getattr(v, "expr", v)]:
+            self.measure(e)
         self.program.outputs.append(Output(_statement_text(self.source, stmt), stmt.meta.line, v))
 
 

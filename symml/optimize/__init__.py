@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .._limits import budgeted
 from ..errors import ArgumentError
 from ._problem import build_problem
 from .registry import METHODS, get_method, method_names
@@ -56,6 +57,7 @@ def _check_positive(name: str, value, allow_zero: bool = False) -> float | None:
     return v
 
 
+@budgeted("minimize")
 def minimize(
     f,
     x0: Mapping[str, Any],

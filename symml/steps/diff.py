@@ -32,6 +32,7 @@ from sympy import Derivative, Heaviside, Matrix, S
 from sympy.functions.elementary.hyperbolic import HyperbolicFunction
 from sympy.functions.elementary.trigonometric import TrigonometricFunction
 
+from .._limits import budgeted
 from ..errors import ArgumentError, ShapeError
 from ..functions import relu, sigmoid, softplus
 from .model import Derivation, Step
@@ -576,6 +577,7 @@ def _prepare(exprs, xs, abbreviate: bool = True):
     return differ, _definition_steps(definitions), [_abbreviate(e, definitions) for e in exprs]
 
 
+@budgeted("steps.diff")
 def diff(f: Any, *vars: Any) -> Derivation:
     """Derivative of ``f`` with respect to ``vars``, one rule per step.
 
@@ -697,6 +699,7 @@ def _vector_of(F) -> list:
     return [F]
 
 
+@budgeted("steps.grad")
 def grad(f: Any, vars: Any) -> Derivation:
     """Gradient of the scalar ``f`` with respect to ``vars``: one derivation per component.
 
@@ -741,6 +744,7 @@ def grad(f: Any, vars: Any) -> Derivation:
     )  # fmt: skip
 
 
+@budgeted("steps.jacobian")
 def jacobian(F: Any, vars: Any) -> Derivation:
     """Jacobian matrix of the vector ``F`` with respect to ``vars``, entry by entry.
 
@@ -788,6 +792,7 @@ def jacobian(F: Any, vars: Any) -> Derivation:
     )  # fmt: skip
 
 
+@budgeted("steps.hessian")
 def hessian(f: Any, vars: Any) -> Derivation:
     """Hessian of the scalar ``f``: the gradient first, then the Jacobian of the gradient.
 

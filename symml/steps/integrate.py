@@ -57,7 +57,7 @@ import sympy
 from sympy.integrals import manualintegrate as mi
 
 from .._convert import as_expr, as_symbol
-from .._limits import time_limit
+from .._limits import budgeted, time_limit
 from ..errors import ArgumentError, DerivationError, LimitError
 from ..functions import relu, sigmoid, softplus
 from .model import Derivation, Step, values_agree
@@ -753,6 +753,7 @@ def _antiderivative(
 
 
 # -- public ---------------------------------------------------------------------------------------
+@budgeted("steps.integrate")
 def integrate(f: Any, *limits: Any) -> Derivation:
     """Step-by-step integral: indefinite ``integrate(f, "x")`` or definite ``(x, a, b)``.
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import sympy
 
-from .._limits import time_limit
+from .._limits import budgeted, time_limit
 from ..errors import LimitError, SymmlError
 from ..lagrange import (
     SOLVE_SECONDS,
@@ -418,6 +418,7 @@ def _result_check(problem: Problem):
     return check
 
 
+@budgeted("steps.lagrange")
 def lagrange(f: Any, constraints: Any, vars: Any = None, *, sense: str = "min") -> Derivation:
     """Step-by-step Lagrange multipliers (equalities) or KKT conditions (inequalities).
 

@@ -61,6 +61,7 @@ from typing import Any
 import mpmath
 import sympy
 
+from .._limits import budgeted
 from ..errors import VerificationError
 
 __all__ = ["Step", "Derivation", "Explanation", "explain", "values_agree", "DETAIL_LEVELS"]
@@ -248,6 +249,7 @@ class Derivation:
         return out
 
     # -- checking -----------------------------------------------------------------------------
+    @budgeted("verify")
     def verify(self, points: int = 4, digits: int = 30, seed: int = 0) -> bool:
         """Check every step and the result numerically; return True or raise.
 

@@ -20,6 +20,7 @@ from typing import Any
 import sympy
 from sympy import Derivative, Subs
 
+from .._limits import budgeted
 from ..errors import ArgumentError, DerivationError, ShapeError
 from .diff import (
     _abbreviate,
@@ -87,6 +88,7 @@ def _reference(f: sympy.Expr, point: dict, order: int) -> sympy.Expr:
     return sympy.expand(ser.subs(t, 1))
 
 
+@budgeted("steps.taylor")
 def taylor(f: Any, at: Any, order: int) -> Derivation:
     """Taylor polynomial of ``f`` about the point ``at`` (total degree <= ``order``), step by step.
 

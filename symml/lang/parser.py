@@ -16,9 +16,12 @@ from pathlib import Path
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from .._limits import check
 from ..errors import LimitError, ParseError
 
-__all__ = ["parse_tree", "grammar_path", "MAX_SOURCE_CHARS", "MAX_DEPTH", "MAX_STATEMENTS"]
+__all__ = [
+    "parse_tree", "grammar_path", "MAX_SOURCE_CHARS", "MAX_DEPTH", "MAX_STATEMENTS", "MAX_TOKENS",
+]
 
 #: Longest source text accepted (characters). A 100,000-statement file fits.
 MAX_SOURCE_CHARS = 5_000_000
@@ -27,6 +30,11 @@ MAX_DEPTH = 200
 #: Most statements accepted in one program (lark's pure-Python LALR parser and the SymPy
 #: builder take about 0.1-0.2 ms per short statement; this keeps any input to a few seconds).
 MAX_STATEMENTS = 10_000
+#: Most tokens accepted in one program: lark's pure-Python parser and the builder take
+#: 20-50 us per token, so this keeps any text within the default 10 s budget.
+MAX_TOKENS = 200_000
+
+_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9.]+(?:[eE][-+]?[0-9]+)?|#[^\n]*|[^\s#]")
 
 _OPEN = {"LPAR", "LSQB"}
 _CLOSE = {"RPAR", "RSQB"}
@@ -80,7 +88,11 @@ class _BracketNewlines:
         depth = 0
         spans = self.spans = []
         first = last = None
+        count = 0
         for tok in stream:
+            count += 1
+            if not count & 1023:
+                check()  # the time budget, where no signal reaches
             kind = tok.type
             if kind in _OPEN:
                 depth += 1
@@ -161,6 +173,14 @@ def parse_tree(source: str) -> Tree:
             raise LimitError(
                 f"the program has more than {MAX_STATEMENTS:,} statements; split it into "
                 "several files (symml.parse handles each in a few seconds at most)"
+            )
+    if len(source) > MAX_TOKENS:  # a token has at least one character: cheap test first
+        n = sum(1 for m in _TOKEN.finditer(source) if m.group()[0] != "#")
+        if n > MAX_TOKENS:
+            raise LimitError(
+                f"the program has {n:,} tokens (names, numbers, operators); the limit is "
+                f"{MAX_TOKENS:,}. Split it into smaller parts, or pass long lists of numbers "
+                "as data (NumPy arrays) rather than as text."
             )
     text = source + "\n"
     try:

@@ -246,6 +246,7 @@ def _guarded_rebuild(expr, mapping: dict):
     done: dict = {}
     stack = [expr]
     while stack:
+        check()
         node = stack[-1]
         if node in done:
             stack.pop()

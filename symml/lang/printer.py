@@ -30,7 +30,7 @@ def _check_printable(n: int) -> None:
     """Refuse integers too long to print (Python itself refuses text of more than 4,300
     digits, and converts longer ones in quadratic time)."""
     digits = _digits(n)
-    if digits > max(get_limits().max_digits, 4300) or digits > sys.get_int_max_str_digits() > 0:
+    if digits > max(get_limits().max_digits, 4300) or digits >= sys.get_int_max_str_digits() > 0:
         raise LimitError(
             f"a number of about {digits:,} digits is too long to print (limit "
             f"{get_limits().max_digits:,} digits); print it rounded with evalf, or raise the "
@@ -210,7 +210,11 @@ def _printing(fn):
 
     @functools.wraps(fn)
     def wrapper(expr, *args, **kwargs):
+        old = sys.get_int_max_str_digits()
+        wanted = get_limits().max_digits + 10
         try:
+            if 0 < old < wanted:  # numbers allowed by max_digits must also print
+                sys.set_int_max_str_digits(wanted)
             return fn(expr, *args, **kwargs)
         except SymmlError:
             raise
@@ -218,6 +222,9 @@ def _printing(fn):
             raise SymmlError(
                 f"cannot print this {type(expr).__name__} ({type(exc).__name__}: {exc})"
             ) from None
+        finally:
+            if sys.get_int_max_str_digits() != old:
+                sys.set_int_max_str_digits(old)
 
     return wrapper
 

@@ -47,11 +47,12 @@ MAX_EXPONENT = 1000
 #: Deepest SymPy expression a statement may build through definitions (each level costs
 #: SymPy several Python frames when it prints or differentiates).
 MAX_EXPR_DEPTH = 1000
+_LOG2_10 = math.log2(10)
 
 
 def _max_bits() -> float:
     """Bits of the largest exact number allowed: ``max_digits`` of the budget in force."""
-    return _limits.get_limits().max_digits * 3.3219280948873626
+    return _limits.get_limits().max_digits * _LOG2_10
 
 Matrix = sympy.ImmutableMatrix
 
@@ -217,7 +218,7 @@ def _check_pow(base, ex):
     bits = float(abs(ex)) * _numeric_bits(base)
     if bits > _max_bits():
         raise LimitError(
-            f"{_pow_text(base, ex)} has about {bits / 3.32193:,.0f} digits, too large to "
+            f"{_pow_text(base, ex)} has about {bits / _LOG2_10:,.0f} digits, too large to "
             f"evaluate exactly (limit {_limits.get_limits().max_digits:,} digits); write it with "
             "log() or exp() instead, or raise the limit with symml.set_limits(max_digits=...)"
         )
@@ -291,7 +292,7 @@ def _check_product(a, b):
     bb = _numeric_bits(b) if isinstance(b, sympy.Basic) else 0.0
     if ba + bb > _max_bits():
         raise LimitError(
-            f"the product of numbers of about {ba / 3.32193:,.0f} and {bb / 3.32193:,.0f} digits "
+            f"the product of numbers of about {ba / _LOG2_10:,.0f} and {bb / _LOG2_10:,.0f} digits "
             f"is too large to evaluate exactly (limit {_limits.get_limits().max_digits:,} "
             "digits); rescale the formula, or raise the limit with symml.set_limits(max_digits=...)"
         )

@@ -107,8 +107,8 @@ def _overrides() -> list:
 def get_limits() -> Limits:
     """The limits in force here (a :func:`limits` block's, else the global ones).
 
-    >>> get_limits().seconds
-    10.0
+    >>> get_limits().max_entries
+    100000
     """
     stack = _overrides()
     return stack[-1] if stack else _global

@@ -270,6 +270,7 @@ def simplify(f, seconds: float | None = None):
         return sympy.simplify(f)
 
 
+@budgeted("limit")
 def limit(f, var, point, direction: str = "+-", seconds: float | None = None):
     """Limit of ``f`` as ``var`` tends to ``point``: two-sided (``"+-"``, the default), from
     above (``"+"``) or from below (``"-"``). A two-sided limit whose one-sided limits differ

@@ -312,25 +312,16 @@ def _budget(seconds: float | None, what: str, entry: bool):
             _arm()
 
 
-_recursion_lock = threading.Lock()
-_recursion_users = [0]
-
-
 def _raise_recursion_limit():
-    with _recursion_lock:
-        _recursion_users[0] += 1
-        old = sys.getrecursionlimit()
-        if old < RECURSION_LIMIT:
-            sys.setrecursionlimit(RECURSION_LIMIT)
-            return old
-        return None
+    """Raise Python's recursion limit for SymPy's recursive walks (never lowered again: no
+    lock, so that a fork from a worker thread cannot inherit a held lock)."""
+    if sys.getrecursionlimit() < RECURSION_LIMIT:
+        sys.setrecursionlimit(RECURSION_LIMIT)
+    return None
 
 
 def _restore_recursion_limit(old) -> None:
-    with _recursion_lock:
-        _recursion_users[0] -= 1
-        if old is not None and _recursion_users[0] == 0:
-            sys.setrecursionlimit(old)
+    return None
 
 
 def time_limit(seconds: float | None = None, what: str = "the computation"):

@@ -57,9 +57,20 @@ def _quiet_broken_pipe() -> None:
         pass
 
 
+#: Long-running commands (a server) are not one computation: each of their requests has its
+#: own limit, so the command itself runs without the budget.
+_UNBUDGETED = {"serve"}
+
+
 @budgeted("the symml command")
-def _run(args) -> int:
+def _budgeted_run(args) -> int:
     return int(args.func(args) or 0)
+
+
+def _run(args) -> int:
+    if getattr(args, "command", None) in _UNBUDGETED:
+        return int(args.func(args) or 0)
+    return _budgeted_run(args)
 
 
 def main(argv: list[str] | None = None) -> int:

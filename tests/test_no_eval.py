@@ -47,6 +47,12 @@ ALLOWED = {
     ("steps/integrate.py", "check", "sympify"): (
         "limits of integration, already converted by as_expr in _parse_limits"
     ),
+    ("matrixcalc.py", "_push_matmul", "sympify"): (
+        "the scalar coefficient returned by SymPy's MatMul.as_coeff_matrices"
+    ),
+    ("matrixcalc.py", "_one_trial", "sympify"): (
+        "dimensions of MatrixSymbol shapes and entries of a SymPy Matrix (numeric check)"
+    ),
     ("steps/integrate.py", "integrate", "sympify"): (
         "entries of the limits returned by _parse_limits (as_expr-converted SymPy objects)"
     ),

@@ -138,7 +138,10 @@ def _mathml(obj) -> str:
     if isinstance(obj, (list, tuple)):
         return "<mo>[</mo>" + "<mo>,</mo>".join(_mathml(o) for o in obj) + "<mo>]</mo>"
     try:
-        body = mathml(sympy.sympify(obj), printer="presentation")
+        if isinstance(obj, bool) or not isinstance(obj, (sympy.Basic, int, float)):
+            raise TypeError("not a SymPy object")
+        value = obj if isinstance(obj, sympy.Basic) else (sympy.Integer(obj) if isinstance(obj, int) else sympy.Float(obj))
+        body = mathml(value, printer="presentation")
     except Exception:  # a SymPy object MathML cannot print: show its text
         from ..steps.render import text
 

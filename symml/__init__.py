@@ -53,6 +53,13 @@ _LAZY = {
     "minimize": ("symml.optimize", "minimize"),
     "FitResult": ("symml.fitting", "FitResult"),
     "fit": ("symml.fitting", "fit"),
+    "linalg": ("symml.linalg", None),
+    "matrix_grad": ("symml.matrixcalc", "matrix_grad"),
+    "ml": ("symml.ml", None),
+    "set_limits": ("symml._limits", "set_limits"),
+    "get_limits": ("symml._limits", "get_limits"),
+    "limits": ("symml._limits", "limits"),
+    "Limits": ("symml._limits", "Limits"),
 }
 
 
@@ -133,4 +140,11 @@ __all__ = [
     "OptimizeResult",
     "fit",
     "FitResult",
+    "linalg",
+    "matrix_grad",
+    "ml",
+    "set_limits",
+    "get_limits",
+    "limits",
+    "Limits",
 ]

@@ -53,7 +53,7 @@ import sympy
 from sympy import Add, Function, Mul, Pow, S
 from sympy.core.function import ArgumentIndexError
 
-__all__ = ["DiffContext", "d", "gradient", "jacobian", "hessian", "hvp"]
+__all__ = ["DiffContext", "d", "diff", "gradient", "jacobian", "hessian", "hvp"]
 
 _FUNCTION_RULE = Function._eval_derivative
 _POW_RULE = Pow._eval_derivative
@@ -269,6 +269,31 @@ def d(e, var):
     x**3*cos(x) + 3*x**2*sin(x)
     """
     return DiffContext().d(e, var)
+
+
+def diff(e, *vars):
+    """``e`` differentiated by each of ``vars`` in turn (Symbols; an integer after a Symbol
+    repeats it, as in ``diff(f, x, 2)``), entry by entry for a Matrix, in one context.
+
+    >>> import sympy
+    >>> x, y = sympy.symbols("x y")
+    >>> diff(x**3 * y, x, 2, y)
+    6*x
+    """
+    ctx = DiffContext()
+    order: list = []
+    for v in vars:
+        if isinstance(v, (tuple, list, sympy.Tuple)) and len(v) == 2:
+            order.extend([v[0]] * int(v[1]))
+        elif isinstance(v, (int, sympy.Integer)) and not isinstance(v, bool):
+            order.extend([order[-1]] * (int(v) - 1) if int(v) else [])
+            if not int(v):
+                order.pop()
+        else:
+            order.append(v)
+    for v in order:
+        e = ctx.d(e, v)
+    return e
 
 
 def gradient(f, vs: Sequence) -> list:

@@ -21,9 +21,9 @@ from typing import NamedTuple
 import sympy
 
 from ._convert import as_expr, as_symbol, as_symbols
+from ._diff import DiffContext
 from ._limits import time_limit
 from .errors import ArgumentError, DerivationError, ShapeError
-from ._diff import DiffContext
 from .functions import CUSTOM_FUNCTIONS
 from .symbols import vector
 

@@ -47,13 +47,40 @@ terms differentiate without RecursionError.
 
 from __future__ import annotations
 
+import functools
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 
 import sympy
 from sympy import Add, Function, Mul, Pow, S
 from sympy.core.function import ArgumentIndexError
 
-__all__ = ["DiffContext", "d", "diff", "gradient", "jacobian", "hessian", "hvp"]
+__all__ = ["DiffContext", "deep", "d", "diff", "gradient", "jacobian", "hessian", "hvp"]
+
+# SymPy's own tree walks (free_symbols, subs, printing) recurse once per level; the engine
+# does not, but callers that meet deep expressions at the boundary raise the limit with this.
+_RECURSION_LIMIT = 20000
+
+
+def deep(fn):
+    """Decorator: run ``fn`` with Python's recursion limit raised for deep expressions.
+
+    >>> deep(lambda: sys.getrecursionlimit() >= _RECURSION_LIMIT)()
+    True
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        old = sys.getrecursionlimit()
+        if old < _RECURSION_LIMIT:
+            sys.setrecursionlimit(_RECURSION_LIMIT)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            sys.setrecursionlimit(old)
+
+    return wrapper
+
 
 _FUNCTION_RULE = Function._eval_derivative
 _POW_RULE = Pow._eval_derivative

@@ -21,7 +21,7 @@ from typing import NamedTuple
 import sympy
 
 from ._convert import as_expr, as_symbol, as_symbols
-from ._diff import DiffContext
+from ._diff import DiffContext, deep
 from ._limits import time_limit
 from .errors import ArgumentError, DerivationError, ShapeError
 from .functions import CUSTOM_FUNCTIONS
@@ -46,6 +46,7 @@ def _scalar(f, what):
     return f
 
 
+@deep
 def diff(f, *vars):
     """Derivative of ``f``: ``diff(f, x)``, ``diff(f, x, x)`` or ``diff(f, x, 2)`` (second),
     ``diff(f, x, y)`` (mixed). A matrix ``f`` is differentiated entry by entry.
@@ -81,6 +82,7 @@ def diff(f, *vars):
     return out
 
 
+@deep
 def grad(f, vars) -> sympy.Matrix:
     """Gradient of a scalar ``f`` as a column Matrix, in the order of ``vars``.
 
@@ -93,6 +95,7 @@ def grad(f, vars) -> sympy.Matrix:
     return sympy.ImmutableMatrix(DiffContext().gradient(f, vs))
 
 
+@deep
 def jacobian(F, vars) -> sympy.Matrix:
     """Jacobian of a vector ``F`` (rows: entries of F; columns: variables).
 
@@ -112,6 +115,7 @@ def jacobian(F, vars) -> sympy.Matrix:
     return sympy.ImmutableMatrix(DiffContext().jacobian(entries, vs))
 
 
+@deep
 def hessian(f, vars) -> sympy.Matrix:
     """Hessian of a scalar ``f``: the Jacobian of its gradient, each symmetric entry
     derived once.
@@ -134,6 +138,7 @@ class Hvp(NamedTuple):
     direction: sympy.ImmutableMatrix
 
 
+@deep
 def hvp(f, vars, direction=None) -> Hvp:
     """Hessian-vector product ``H(f) @ v``: the derivative of the gradient along ``v``.
 

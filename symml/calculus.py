@@ -16,20 +16,24 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import sympy
 
 from ._convert import as_expr, as_symbol, as_symbols
 from ._limits import budgeted, time_limit
+from ._diff import DiffContext, deep
 from .errors import ArgumentError, DerivationError, ShapeError
 from .functions import CUSTOM_FUNCTIONS
+from .symbols import vector
 
-__all__ = ["diff", "grad", "jacobian", "hessian", "taylor", "integrate", "simplify"]
+__all__ = ["diff", "grad", "jacobian", "hessian", "hvp", "Hvp", "taylor", "integrate", "simplify"]
 
 
-def _d(expr, var):
-    """The one place symml differentiates: d expr / d var (exact, SymPy engine)."""
-    return sympy.diff(expr, var)
+def _d(expr, var, ctx: DiffContext | None = None):
+    """d expr / d var through the one engine, :mod:`symml._diff` (pass ``ctx`` to share its
+    memo tables across several derivatives of one job)."""
+    return (ctx or DiffContext()).d(expr, var)
 
 
 def _scalar(f, what):
@@ -43,6 +47,7 @@ def _scalar(f, what):
 
 
 @budgeted("diff")
+@deep
 def diff(f, *vars):
     """Derivative of ``f``: ``diff(f, x)``, ``diff(f, x, x)`` or ``diff(f, x, 2)`` (second),
     ``diff(f, x, y)`` (mixed). A matrix ``f`` is differentiated entry by entry.
@@ -72,12 +77,14 @@ def diff(f, *vars):
             continue
         seq.extend(as_symbols(v, [f]))
     out = f
+    ctx = DiffContext()
     for v in seq:
-        out = out.applyfunc(lambda e, v=v: _d(e, v)) if isinstance(out, sympy.MatrixBase) else _d(out, v)
+        out = ctx.d(out, v)
     return out
 
 
 @budgeted("grad")
+@deep
 def grad(f, vars) -> sympy.Matrix:
     """Gradient of a scalar ``f`` as a column Matrix, in the order of ``vars``.
 
@@ -87,10 +94,11 @@ def grad(f, vars) -> sympy.Matrix:
     """
     f = _scalar(as_expr(f), "grad")
     vs = as_symbols(vars, [f])
-    return sympy.ImmutableMatrix([_d(f, v) for v in vs])
+    return sympy.ImmutableMatrix(DiffContext().gradient(f, vs))
 
 
 @budgeted("jacobian")
+@deep
 def jacobian(F, vars) -> sympy.Matrix:
     """Jacobian of a vector ``F`` (rows: entries of F; columns: variables).
 
@@ -107,10 +115,11 @@ def jacobian(F, vars) -> sympy.Matrix:
         raise ShapeError(f"jacobian needs a vector, got a {F.shape[0]}x{F.shape[1]} matrix")
     entries = list(F)
     vs = as_symbols(vars, entries)
-    return sympy.ImmutableMatrix(len(entries), len(vs), lambda i, j: _d(entries[i], vs[j]))
+    return sympy.ImmutableMatrix(DiffContext().jacobian(entries, vs))
 
 
 @budgeted("hessian")
+@deep
 def hessian(f, vars) -> sympy.Matrix:
     """Hessian of a scalar ``f``: the Jacobian of its gradient, each symmetric entry
     derived once.
@@ -123,13 +132,65 @@ def hessian(f, vars) -> sympy.Matrix:
     """
     f = _scalar(as_expr(f), "hessian")
     vs = as_symbols(vars, [f])
-    g = [_d(f, v) for v in vs]
-    n = len(vs)
-    H = [[None] * n for _ in range(n)]
-    for i in range(n):
-        for j in range(i, n):
-            H[i][j] = H[j][i] = _d(g[i], vs[j])
-    return sympy.ImmutableMatrix(H)
+    return sympy.ImmutableMatrix(DiffContext().hessian(f, vs))
+
+
+class Hvp(NamedTuple):
+    """A Hessian-vector product: ``product = H(f) @ direction`` (column Matrices)."""
+
+    product: sympy.ImmutableMatrix
+    direction: sympy.ImmutableMatrix
+
+
+@deep
+def hvp(f, vars, direction=None) -> Hvp:
+    """Hessian-vector product ``H(f) @ v``: the derivative of the gradient along ``v``.
+
+    One forward pass with a vector seed over the gradient, so the result grows like the
+    gradient, not like the Hessian: Newton-CG and trust-region methods can use it on models
+    whose full Hessian is too large to write out. Compile it with the direction as an
+    argument: ``sm.compile(h.product, [params, h.direction, ...])``.
+
+    Parameters
+    ----------
+    f : expression
+        A scalar, as text or SymPy.
+    vars : names or Symbols
+        The variables of the gradient and Hessian, in order.
+    direction : names, Symbols or Matrix, optional
+        The vector ``v`` (as many symbols as ``vars``). By default a new vector ``v[n]``
+        (``v_[n]``, ... if ``f`` already uses the name).
+
+    Returns
+    -------
+    Hvp
+        ``(product, direction)``, both column Matrices.
+
+    Examples
+    --------
+    >>> import symml as sm
+    >>> h = sm.calculus.hvp("x^2*y + y^3", ["x", "y"])
+    >>> h.direction.T
+    Matrix([[v[0], v[1]]])
+    >>> h.product.T
+    Matrix([[2*v[0]*y + 2*v[1]*x, 2*v[0]*x + 6*v[1]*y]])
+    """
+    f = _scalar(as_expr(f), "hvp")
+    vs = as_symbols(vars, [f])
+    if direction is None:
+        used = {getattr(s, "vector", s.name) for s in f.free_symbols} | {str(v) for v in vs}
+        name = "v"
+        while name in used:
+            name += "_"
+        us = list(vector(name, len(vs)))
+    else:
+        us = as_symbols(direction, [f])
+        if len(us) != len(vs):
+            raise ShapeError(f"hvp: the direction has {len(us)} entries, the variables {len(vs)}")
+        if set(us) & set(vs):
+            raise ArgumentError("hvp: the direction's symbols must differ from the variables")
+    product = DiffContext().hvp(f, vs, us)
+    return Hvp(sympy.ImmutableMatrix(product), sympy.ImmutableMatrix(us))
 
 
 def _point(at, f):
@@ -178,6 +239,7 @@ def _taylor_coefficients(f, point, order):
     """
     vs = list(point)
     derivs = {(0,) * len(vs): f}
+    ctx = DiffContext()
     for total in range(order + 1):
         for alpha in _multi_indices(len(vs), total):
             if alpha not in derivs:
@@ -185,7 +247,7 @@ def _taylor_coefficients(f, point, order):
                 i = max(k for k, a in enumerate(alpha) if a)
                 parent = list(alpha)
                 parent[i] -= 1
-                derivs[alpha] = _d(derivs[tuple(parent)], vs[i])
+                derivs[alpha] = _d(derivs[tuple(parent)], vs[i], ctx)
             value = derivs[alpha].subs(point)
             if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
                 raise DerivationError(

@@ -54,6 +54,8 @@ from sympy.printing.numpy import SciPyPrinter
 from sympy.printing.precedence import precedence
 
 from ._limits import budgeted
+from ._diff import DiffContext
+from ._diff import d as _deriv
 from .errors import ArgumentError, ShapeError
 from .functions import sigmoid, softplus
 from .symbols import ElementSymbol, components_of, symbol
@@ -506,7 +508,7 @@ def _outer_split(entries, data: list[_Arg]):
         for e, xi in zip(entries, arg.symbols, strict=True):
             if xi not in _fs(e):
                 break
-            d = e.diff(xi)
+            d = _deriv(e, xi)
             if _fs(d) & comps or (F is not None and d != F):
                 break
             F = d
@@ -1100,6 +1102,7 @@ def _compile(fs, args, grad, reduce, single) -> CompiledFunction:
 
     # 1. numerical safety, 2. derivatives (then safety again)
     memo: dict = {}
+    dctx = DiffContext()  # one memo of derivatives for every entry
     blocks_per_f: list[list[_Block]] = []
     for e in exprs:
         entries, shape = _entries_of(e)
@@ -1112,7 +1115,7 @@ def _compile(fs, args, grad, reduce, single) -> CompiledFunction:
                 ge = numpy.empty(gshape, dtype=object)
                 for idx in numpy.ndindex(shape):
                     for j, gidx in enumerate(numpy.ndindex(g.shape)):
-                        ge[idx + gidx] = _safe(entries[idx].diff(g.symbols[j]), memo)
+                        ge[idx + gidx] = _safe(dctx.d(entries[idx], g.symbols[j]), memo)
                 blocks.append(_Block(ge, gshape))
         blocks_per_f.append(blocks)
 

@@ -28,6 +28,7 @@ from typing import Any
 import sympy
 
 from ._limits import budgeted, time_limit
+from ._diff import diff as _diff
 from .errors import ArgumentError, DerivationError, LimitError
 from .symbols import symbol
 
@@ -290,7 +291,7 @@ def _fmt(e: Any) -> str:
 def _case_equations(problem: Problem, active: tuple[int, ...]) -> tuple[list, list]:
     inactive = {c.multiplier: 0 for j, c in enumerate(problem.inequalities) if j not in active}
     L = problem.L.subs(inactive)
-    eqs = [sympy.diff(L, v) for v in problem.vars]
+    eqs = [_diff(L, v) for v in problem.vars]
     eqs += [c.expr for c in problem.equalities]
     eqs += [problem.inequalities[j].expr for j in active]
     unknowns = list(problem.vars) + [c.multiplier for c in problem.equalities]
@@ -526,7 +527,7 @@ def _second_order(problem: Problem, point: dict) -> str:
             else:
                 rows.append(c.expr)
     if rows:
-        J = sympy.Matrix([[sympy.diff(r, v) for v in problem.vars] for r in rows]).subs(sub)
+        J = sympy.Matrix([[_diff(r, v) for v in problem.vars] for r in rows]).subs(sub)
         if J.rank() < len(rows):
             return (
                 "the constraint gradients are linearly dependent here (LICQ fails); "
@@ -582,7 +583,7 @@ def _is_convex(problem: Problem) -> bool:
 
 def _residuals(problem: Problem, point: dict) -> list[sympy.Expr]:
     """Exact KKT residuals at a point: stationarity, equalities, complementary slackness."""
-    grad = [sympy.diff(problem.L, v) for v in problem.vars]
+    grad = [_diff(problem.L, v) for v in problem.vars]
     out = [sympy.simplify(g.subs(point)) for g in grad]
     out += [sympy.simplify(c.expr.subs(point)) for c in problem.equalities]
     out += [sympy.simplify((c.multiplier * c.expr).subs(point)) for c in problem.inequalities]
@@ -678,7 +679,7 @@ def _irregular_points(problem: Problem) -> list[tuple[dict, sympy.Expr]]:
     if problem.inequalities or len(problem.equalities) != 1:
         return []
     h = problem.equalities[0].expr
-    eqs = [h] + [sympy.diff(h, v) for v in problem.vars]
+    eqs = [h] + [_diff(h, v) for v in problem.vars]
     try:
         sols = _solve(eqs, list(problem.vars), "the search for irregular points of the constraint")
     except (LimitError, DerivationError):

@@ -96,6 +96,7 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import least_squares
 
+from .._diff import diff as _diff
 from ..compile import compile as _compile
 from ..errors import DataError, FitError, SymmlError
 
@@ -213,7 +214,7 @@ class _Model:
         self.residual = residual
         self.params = tuple(params)
         self.data_syms = tuple(data_syms)
-        self.jac_exprs = [sp.diff(residual, b) for b in params]
+        self.jac_exprs = [_diff(residual, b) for b in params]
         for b, d in zip(params, self.jac_exprs, strict=True):
             if d == 0:
                 raise FitError(
@@ -248,7 +249,7 @@ class _Model:
         k = len(self.params)
         if self._hess is None:
             pairs = [(a, b) for a in range(k) for b in range(a, k)]
-            exprs = [sp.diff(self.jac_exprs[a], self.params[b]) for a, b in pairs]
+            exprs = [_diff(self.jac_exprs[a], self.params[b]) for a, b in pairs]
             try:
                 self._hess = (pairs, _compile(exprs, self._args))
             except SymmlError:  # a second derivative compile cannot handle: Gauss-Newton

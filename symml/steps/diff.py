@@ -33,6 +33,7 @@ from sympy.functions.elementary.hyperbolic import HyperbolicFunction
 from sympy.functions.elementary.trigonometric import TrigonometricFunction
 
 from .._limits import budgeted
+from .._diff import diff as _diff
 from ..errors import ArgumentError, ShapeError
 from ..functions import relu, sigmoid, softplus
 from .model import Derivation, Step
@@ -379,7 +380,7 @@ class _Differ:
 
     def no_rule(self, f, x) -> Step:
         """No rule of symml applies: say so and give SymPy's result."""
-        value = sympy.diff(self.expand(f), x)
+        value = _diff(self.expand(f), x)
         return Step(
             "no_rule", _d(f, x), value,
             f"No differentiation rule of symml applies to {_t(f)}; this is SymPy's result.",
@@ -640,7 +641,7 @@ def diff(f: Any, *vars: Any) -> Derivation:
     problem = Derivative(f, *order)
     title = f"Derivative of {_t(f)} with respect to {', '.join(str(x) for x in order)}"
     return Derivation(
-        title, "diff", problem, steps, current, reference=lambda: sympy.diff(f, *order),
+        title, "diff", problem, steps, current, reference=lambda: _diff(f, *order),
         definitions=differ.definitions,
     )  # fmt: skip
 
@@ -681,7 +682,7 @@ def _diff_matrix(F: sympy.MatrixBase, vars: Sequence) -> Derivation:
     title = f"Derivative of {_t(F)} with respect to {', '.join(str(x) for x in order)}"
     return Derivation(
         title, "diff", problem, steps, value,
-        reference=lambda: F.applyfunc(lambda e: sympy.diff(e, *order)), definitions=definitions,
+        reference=lambda: F.applyfunc(lambda e: _diff(e, *order)), definitions=definitions,
     )  # fmt: skip
 
 
@@ -740,7 +741,7 @@ def grad(f: Any, vars: Any) -> Derivation:
     title = f"Gradient of {_t(f)} with respect to ({', '.join(map(str, xs))})"
     return Derivation(
         title, "grad", Matrix([_d(f, x) for x in xs]), steps, value,
-        reference=lambda: Matrix([sympy.diff(f, x) for x in xs]), definitions=differ.definitions,
+        reference=lambda: Matrix([_diff(f, x) for x in xs]), definitions=differ.definitions,
     )  # fmt: skip
 
 
@@ -787,7 +788,7 @@ def jacobian(F: Any, vars: Any) -> Derivation:
     title = f"Jacobian of {shown} with respect to ({', '.join(map(str, xs))})"
     return Derivation(
         title, "jacobian", Matrix([[_d(e, x) for x in xs] for e in comps]), steps, value,
-        reference=lambda: Matrix([[sympy.diff(e, x) for x in xs] for e in comps]),
+        reference=lambda: Matrix([[_diff(e, x) for x in xs] for e in comps]),
         definitions=differ.definitions,
     )  # fmt: skip
 

@@ -58,6 +58,7 @@ from sympy.integrals import manualintegrate as mi
 
 from .._convert import as_expr, as_symbol
 from .._limits import budgeted, time_limit
+from .._diff import diff as _diff
 from ..errors import ArgumentError, DerivationError, LimitError
 from ..functions import relu, sigmoid, softplus
 from .model import Derivation, Step, values_agree
@@ -228,7 +229,7 @@ def _rule_tree(integrand: sympy.Expr, var: sympy.Symbol) -> Any:
 def _d(expr: sympy.Expr, *vars: sympy.Symbol) -> sympy.Expr:
     """The derivative, with floor/ceiling taken as piecewise constant (derivative 0 between
     the jumps; SymPy keeps some antiderivatives continuous with them)."""
-    out = sympy.diff(expr, *vars)
+    out = _diff(expr, *vars)
     if not out.has(sympy.floor, sympy.ceiling):
         return out
     out = out.replace(
@@ -475,7 +476,7 @@ class _Translator:
         if isinstance(rule, mi.URule):
             u = self.namer.name(rule.u_var)
             g = show(rule.u_func)
-            du = sympy.diff(g, var)
+            du = _diff(g, var)
             inner_integrand = show(rule.substep.integrand)
             sub = self.step(rule.substep)
             text = (
@@ -489,7 +490,7 @@ class _Translator:
             v_step = self.step(rule.v_step, dv)
             v_step.explanation = f"First v, the integral of dv: {v_step.explanation}"
             v = v_step.after
-            du = sympy.diff(u, var)
+            du = _diff(u, var)
             second = self.step(rule.second_step, show(rule.second_step.integrand))
             second.explanation = f"Then the integral of v du: {second.explanation}"
             text = (

@@ -25,6 +25,7 @@ from typing import Any
 import sympy
 
 from .._limits import budgeted, time_limit
+from .._diff import diff as _diff
 from ..errors import LimitError, SymmlError
 from ..lagrange import (
     SOLVE_SECONDS,
@@ -173,7 +174,7 @@ def _lagrangian_step(problem: Problem) -> Step:
 def _partial_step(problem: Problem, var: sympy.Symbol, definitions: dict) -> Step:
     others = [v for v in problem.vars if v != var] + problem.multipliers
     held = ", ".join(_fmt(o) for o in others)
-    value = sympy.diff(problem.L, var)
+    value = _diff(problem.L, var)
     text = f"Stationarity in {_fmt(var)}: differentiate L with respect to {_fmt(var)}"
     text += (
         f" (holding {held} constant) and set dL/d{_fmt(var)} = 0." if held else " and set it to 0."
@@ -255,7 +256,7 @@ def _case_step(problem: Problem, case: Case, number: int, candidates: list) -> S
 
 def _irregular_step(problem: Problem, sol: Solution) -> Step:
     h = problem.equalities[0].expr
-    grad = [sympy.diff(h, v) for v in problem.vars]
+    grad = [_diff(h, v) for v in problem.vars]
     points = [p for p, _ in sol.irregular]
 
     def check(step: Step) -> bool:
@@ -274,7 +275,7 @@ def _irregular_step(problem: Problem, sol: Solution) -> Step:
 
 
 def _kkt_conditions(problem: Problem) -> list:
-    conds = [sympy.Eq(sympy.diff(problem.L, v), 0) for v in problem.vars]
+    conds = [sympy.Eq(_diff(problem.L, v), 0) for v in problem.vars]
     conds += [sympy.Eq(c.expr, 0) for c in problem.equalities]
     conds += [sympy.Le(c.expr, 0) for c in problem.inequalities]
     if problem.sense == "min":
@@ -342,7 +343,7 @@ def _residual_steps(problem: Problem, sol: Solution) -> list[Step]:
     for k, c in enumerate(sol.candidates, 1):
         if c.family:
             continue
-        grad = [sympy.diff(problem.L, v) for v in problem.vars]
+        grad = [_diff(problem.L, v) for v in problem.vars]
         exprs = grad + [h.expr for h in problem.equalities]
         exprs += [g.multiplier * g.expr for g in problem.inequalities]
         with sympy.evaluate(False):  # show the values put in, before any arithmetic
@@ -368,7 +369,7 @@ def _residual_steps(problem: Problem, sol: Solution) -> list[Step]:
 def _blind_reference(problem: Problem) -> list[dict] | None:
     """The KKT system in one solve (complementary slackness as equations), filtered by
     feasibility: an independent route to the same candidate points (None if it runs away)."""
-    eqs = [sympy.diff(problem.L, v) for v in problem.vars]
+    eqs = [_diff(problem.L, v) for v in problem.vars]
     eqs += [c.expr for c in problem.equalities]
     eqs += [c.multiplier * c.expr for c in problem.inequalities]
     unknowns = list(problem.vars) + problem.multipliers
@@ -485,7 +486,7 @@ def lagrange(f: Any, constraints: Any, vars: Any = None, *, sense: str = "min") 
         cases = [_case_step(problem, c, i, sol.candidates) for i, c in enumerate(sol.cases, 1)]
         steps.append(Step("cases", None, None, text, substeps=cases, check=False))
     else:
-        system = [sympy.Eq(sympy.diff(problem.L, v), 0) for v in problem.vars]
+        system = [sympy.Eq(_diff(problem.L, v), 0) for v in problem.vars]
         system += [sympy.Eq(c.expr, 0) for c in problem.equalities]
         text = (
             "The Lagrange system: the stationarity equations together with the constraints "

@@ -62,6 +62,15 @@ __all__ = ["DiffContext", "deep", "d", "diff", "gradient", "jacobian", "hessian"
 _RECURSION_LIMIT = 20000
 
 
+def _as_basic(v):
+    """A tangent as a SymPy object (callers pass SymPy objects or Python numbers, never text)."""
+    if isinstance(v, sympy.Basic):
+        return v
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise TypeError(f"a direction component must be a SymPy object or a number, got {v!r}")
+    return sympy.Integer(v) if isinstance(v, int) else sympy.Float(v)
+
+
 def deep(fn):
     """Decorator: run ``fn`` with Python's recursion limit raised for deep expressions.
 
@@ -166,7 +175,7 @@ class DiffContext:
     def _seed(self, var):
         """A hashable key and a ``{symbol: tangent}`` map for a variable or a direction."""
         if isinstance(var, Mapping):
-            items = tuple((k, sympy.sympify(v)) for k, v in var.items())
+            items = tuple((k, _as_basic(v)) for k, v in var.items())
             key = ("dir", items)
             if key not in self._seeds:
                 self._seeds[key] = (dict(items), frozenset(k for k, _ in items))

@@ -40,6 +40,7 @@ from sympy import (
 )
 from sympy.matrices.expressions.matexpr import MatrixElement
 
+from ._diff import d as _deriv
 from .errors import ArgumentError, DerivationError
 
 __all__ = ["matrix_grad", "check_gradient"]
@@ -132,7 +133,7 @@ def _scalar_grad(f, X):
     back = {d: a for a, d in dummies.items()}
     terms = []
     for a, d in dummies.items():
-        coeff = sympy.diff(g, d).xreplace(back)
+        coeff = _deriv(g, d).xreplace(back)
         if coeff != 0:
             terms.append(coeff * _scalar_grad(a, X))
     return MatAdd(*terms) if terms else ZeroMatrix(*X.shape)
@@ -288,7 +289,7 @@ def _one_trial(f, X, G, mats, sizes, rng) -> bool:
             fx = _explicit(f, {**values, X: moved}, sizes)
             if isinstance(fx, sympy.MatrixBase):
                 fx = fx[0, 0]
-            want = sympy.diff(fx, t).subs(t, 0).evalf(30)
+            want = _deriv(fx, t).subs(t, 0).evalf(30)
             got = sympy.sympify(Gx[i, j]).evalf(30)
             diff = complex(want - got)
             if abs(diff) > 1e-15 * max(1.0, abs(complex(want))):

@@ -82,15 +82,19 @@ def _is_float_matrix(M: sympy.MatrixBase) -> bool:
 
 def _check_entry(e: sympy.Expr, i: int, j: int) -> None:
     where = f"entry P[{i}, {j}]"
+    if e.is_Float and e.is_finite:
+        where += f" = {float(e):g}"
+    else:
+        where += f" = {e}"
     if e.is_number:
         if e.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo) or not e.is_real:
-            raise DataError(f"{where} = {e} is not a real probability")
+            raise DataError(f"{where} is not a real probability")
         v = float(e)
         if v < -FLOAT_TOL or v > 1 + FLOAT_TOL:
-            raise DataError(f"{where} = {e} is not a probability: entries must lie in [0, 1]")
+            raise DataError(f"{where} is not a probability: entries must lie in [0, 1]")
         return
     if e.is_negative or (e - 1).is_positive:
-        raise DataError(f"{where} = {e} is outside [0, 1] for every value of its symbols")
+        raise DataError(f"{where} is outside [0, 1] for every value of its symbols")
 
 
 def _check_rows(M: sympy.MatrixBase, numeric: bool) -> None:

@@ -43,8 +43,16 @@ SYMBOLIC_SECONDS = 20
 #: Number of random points the numeric fallback samples.
 SAMPLES = 2000
 
-_NONSMOOTH = (sympy.Abs, sympy.Max, sympy.Min, sympy.Heaviside, sympy.sign, sympy.floor,
-              sympy.ceiling, sympy.Piecewise)  # fmt: skip
+_NONSMOOTH = (
+    sympy.Abs,
+    sympy.Max,
+    sympy.Min,
+    sympy.Heaviside,
+    sympy.sign,
+    sympy.floor,
+    sympy.ceiling,
+    sympy.Piecewise,
+)
 
 
 @dataclass
@@ -304,8 +312,10 @@ def _hessian_counterexample(H, symbols, bounds, seed=0):
     scale = np.where(ok, np.abs(np.where(np.isfinite(arr), arr, 0)).max(axis=(1, 2)), 1.0)
     bad = np.flatnonzero(eig < -1e-8 * np.maximum(scale, 1.0))
     for k in bad[:20]:  # the first ones: grid points before random ones
-        point = {s: sympy.nsimplify(sympy.Float(v, 6), rational=True)
-                 for s, v in zip(symbols, pts[k], strict=True)}  # fmt: skip
+        point = {
+            s: sympy.nsimplify(sympy.Float(v, 6), rational=True)
+            for s, v in zip(symbols, pts[k], strict=True)
+        }
         if not _in_domain(point, bounds):
             continue
         direction = _negative_direction(H.xreplace(point))
@@ -328,8 +338,11 @@ def _negative_direction(Hp: sympy.MatrixBase) -> list | None:
     """A simple exact direction v with v' Hp v < 0 (unit vectors and e_i +- e_j first)."""
     n = Hp.rows
     tries = [[int(k == i) for k in range(n)] for i in range(n)]
-    tries += [[int(k == i) + s * int(k == j) for k in range(n)]
-              for i, j in itertools.combinations(range(n), 2) for s in (1, -1)]  # fmt: skip
+    tries += [
+        [int(k == i) + s * int(k == j) for k in range(n)]
+        for i, j in itertools.combinations(range(n), 2)
+        for s in (1, -1)
+    ]
     try:
         A = np.array(Hp.evalf(30).tolist(), dtype=float)
         if np.isfinite(A).all():
@@ -364,8 +377,14 @@ def _midpoint_counterexample(f, symbols, bounds, nvars, seed=0):
         ok = np.isfinite(gap)
         bad = np.flatnonzero(ok & (gap > 1e-8 * (1 + np.abs(fa) + np.abs(fb))))
     for k in bad[:20]:
-        pa = {s: sympy.nsimplify(sympy.Float(v, 6), rational=True) for s, v in zip(symbols, a[k], strict=True)}
-        pb = {s: sympy.nsimplify(sympy.Float(v, 6), rational=True) for s, v in zip(symbols, b[k], strict=True)}
+        pa = {
+            s: sympy.nsimplify(sympy.Float(v, 6), rational=True)
+            for s, v in zip(symbols, a[k], strict=True)
+        }
+        pb = {
+            s: sympy.nsimplify(sympy.Float(v, 6), rational=True)
+            for s, v in zip(symbols, b[k], strict=True)
+        }
         pm = {s: (pa[s] + pb[s]) / 2 for s in symbols}
         lhs = f.xreplace(pm)
         rhs = (f.xreplace(pa) + f.xreplace(pb)) / 2
@@ -435,7 +454,9 @@ def is_convex(f: Any, vars: Any = None, domain: Any = None) -> ConvexityVerdict:
     except LimitError:
         pass
     if verdict is True:
-        return ConvexityVerdict(True, _proof_reason(len(xs), bounds), H, "principal minors", xs, minors)
+        return ConvexityVerdict(
+            True, _proof_reason(len(xs), bounds), H, "principal minors", xs, minors
+        )
     if verdict is False:
         point = {}
         direction = _negative_direction(H)
@@ -445,8 +466,13 @@ def is_convex(f: Any, vars: Any = None, domain: Any = None) -> ConvexityVerdict:
             f"the principal minor of the Hessian in ({rows}) is {minors[where]} < 0 at every "
             "point, so the Hessian is nowhere positive semidefinite (v'Hv < 0 for v = "
             f"({', '.join(map(str, direction or []))}))",
-            H, "principal minors", xs, minors, point, direction,
-        )  # fmt: skip
+            H,
+            "principal minors",
+            xs,
+            minors,
+            point,
+            direction,
+        )
     found, n = _hessian_counterexample(H, symbols, bounds)
     if found is not None:
         point, direction = found
@@ -456,22 +482,39 @@ def is_convex(f: Any, vars: Any = None, domain: Any = None) -> ConvexityVerdict:
             where += f" (with the parameters {params})"
         vtext = ", ".join(map(str, direction))
         return ConvexityVerdict(
-            False, f"at {where} the Hessian H is not positive semidefinite: v'Hv < 0 for "
+            False,
+            f"at {where} the Hessian H is not positive semidefinite: v'Hv < 0 for "
             f"v = ({vtext}), so f is not convex",
-            H, "sampling", xs, minors, point, direction, n,
-        )  # fmt: skip
+            H,
+            "sampling",
+            xs,
+            minors,
+            point,
+            direction,
+            n,
+        )
     return ConvexityVerdict(
-        None, f"undecided: the principal minors could not be signed symbolically and no "
+        None,
+        f"undecided: the principal minors could not be signed symbolically and no "
         f"counterexample was found at {n} sampled points (no proof of convexity)",
-        H, "sampling", xs, minors, None, None, n,
-    )  # fmt: skip
+        H,
+        "sampling",
+        xs,
+        minors,
+        None,
+        None,
+        n,
+    )
 
 
 def _proof_reason(n: int, bounds: dict) -> str:
     on = " on the domain" if bounds else ""
     if n == 1:
         return f"the second derivative is >= 0 everywhere{on}"
-    return f"every principal minor of the Hessian is >= 0 everywhere{on}, so it is positive semidefinite"
+    return (
+        f"every principal minor of the Hessian is >= 0 everywhere{on}, so it is positive "
+        "semidefinite"
+    )
 
 
 def _nonsmooth_verdict(f, xs, symbols, bounds) -> ConvexityVerdict:
@@ -479,15 +522,29 @@ def _nonsmooth_verdict(f, xs, symbols, bounds) -> ConvexityVerdict:
     if found is not None:
         pa, pb = found
         return ConvexityVerdict(
-            False, "f has kinks, so there is no Hessian test; the midpoint inequality "
+            False,
+            "f has kinks, so there is no Hessian test; the midpoint inequality "
             "f((a + b)/2) <= (f(a) + f(b))/2 fails for the points a, b given",
-            None, "midpoint sampling", xs, {}, {"a": pa, "b": pb}, None, n,
-        )  # fmt: skip
+            None,
+            "midpoint sampling",
+            xs,
+            {},
+            {"a": pa, "b": pb},
+            None,
+            n,
+        )
     return ConvexityVerdict(
-        None, f"undecided: f has kinks (no Hessian test) and the midpoint inequality held for "
+        None,
+        f"undecided: f has kinks (no Hessian test) and the midpoint inequality held for "
         f"all {n} sampled pairs of points (no proof of convexity)",
-        None, "midpoint sampling", xs, {}, None, None, n,
-    )  # fmt: skip
+        None,
+        "midpoint sampling",
+        xs,
+        {},
+        None,
+        None,
+        n,
+    )
 
 
 # -- Lagrange duality -----------------------------------------------------------------------------
@@ -619,7 +676,7 @@ def dual(f: Any, constraints: Any, vars: Any = None) -> DualProblem:
     >>> d.g
     -nu**2/2 - nu
     >>> dual("x + y", ["x >= 0", "y >= 0", "x + y == 1"], ["x", "y"]).g
-    Piecewise((-nu, Eq(-lambda_1 + nu + 1, 0) & Eq(-lambda_2 + nu + 1, 0)), (-oo, True))
+    Piecewise((-nu, Eq(lambda_1 - nu, 1) & Eq(lambda_2 - nu, 1)), (-oo, True))
     """
     from ._convert import as_relation, as_symbols
 
@@ -667,8 +724,24 @@ def dual(f: Any, constraints: Any, vars: Any = None) -> DualProblem:
         g = sympy.Piecewise((g_fin, sympy.And(*conditions)), (-sympy.oo, True))
     else:
         g = g_fin
-    return DualProblem(f, xs, ineqs, eqs, ineq_rels + eq_rels, lambdas, nus, L, P, q, r, kind,
-                       x_star, conditions, g, g_fin)  # fmt: skip
+    return DualProblem(
+        f,
+        xs,
+        ineqs,
+        eqs,
+        ineq_rels + eq_rels,
+        lambdas,
+        nus,
+        L,
+        P,
+        q,
+        r,
+        kind,
+        x_star,
+        conditions,
+        g,
+        g_fin,
+    )
 
 
 def _is_affine(e: sympy.Expr, xs: list) -> bool:
@@ -690,7 +763,12 @@ def _inner_minimum(P, q, r, xs):
             Pinv = P.inv()
             x_star = -Pinv * q
             value = sympy.simplify(r - (q.T * Pinv * q)[0, 0] / 2)
-            return "quadratic", dict(zip(xs, x_star.applyfunc(sympy.simplify), strict=True)), [], value
+            return (
+                "quadratic",
+                dict(zip(xs, x_star.applyfunc(sympy.simplify), strict=True)),
+                [],
+                value,
+            )
         raise DerivationError(
             "cannot decide whether the quadratic part of the objective is positive definite "
             "for all values of its parameters"
@@ -721,21 +799,29 @@ def _check_duality(d: DualProblem, instance: dict, seed: int) -> DualityCheck:
     by_name = {str(k): v for k, v in instance.items()}
     for p in d.parameters:
         v = by_name.get(p.name, instance.get(p))
-        values[p] = sympy.nsimplify(v) if v is not None else sympy.Rational(int(rng.integers(50, 201)), 100)
+        values[p] = (
+            sympy.nsimplify(v) if v is not None else sympy.Rational(int(rng.integers(50, 201)), 100)
+        )
     sub = lambda e: sympy.sympify(e).xreplace(values)  # noqa: E731
     xs, ms = d.vars, d.multipliers
     n = len(xs)
     if d.kind == "unbounded":
-        raise DerivationError("the Lagrangian is unbounded below for every multiplier (f is not "
-                              "convex): g = -oo and there is no duality gap to check")
+        raise DerivationError(
+            "the Lagrangian is unbounded below for every multiplier (f is not "
+            "convex): g = -oo and there is no duality gap to check"
+        )
     fx = sympy.lambdify([xs], sub(d.f), "numpy")
     gradf = sympy.lambdify([xs], [sympy.diff(sub(d.f), x) for x in xs], "numpy")
     A_ub = np.array([[float(sub(g).coeff(x)) for x in xs] for g in d.inequalities]).reshape(-1, n)
     b_ub = np.array([-float(sub(g).subs({x: 0 for x in xs})) for g in d.inequalities])
     A_eq = np.array([[float(sub(h).coeff(x)) for x in xs] for h in d.equalities]).reshape(-1, n)
     b_eq = np.array([-float(sub(h).subs({x: 0 for x in xs})) for h in d.equalities])
-    lin_kw = dict(A_ub=A_ub if len(b_ub) else None, b_ub=b_ub if len(b_ub) else None,
-                  A_eq=A_eq if len(b_eq) else None, b_eq=b_eq if len(b_eq) else None)  # fmt: skip
+    lin_kw = dict(
+        A_ub=A_ub if len(b_ub) else None,
+        b_ub=b_ub if len(b_ub) else None,
+        A_eq=A_eq if len(b_eq) else None,
+        b_eq=b_eq if len(b_eq) else None,
+    )
     # Slater's condition for affine constraints (refined form): the constraints are feasible.
     feas = optimize.linprog(np.zeros(n), bounds=[(None, None)] * n, method="highs", **lin_kw)
     if feas.status != 0:
@@ -744,20 +830,41 @@ def _check_duality(d: DualProblem, instance: dict, seed: int) -> DualityCheck:
         c = np.array([float(sub(d.f).coeff(x)) for x in xs])
         res = optimize.linprog(c, bounds=[(None, None)] * n, method="highs", **lin_kw)
         if res.status != 0:
-            raise DerivationError(f"the linear program is unbounded on the instance {values}: {res.message}")
+            raise DerivationError(
+                f"the linear program is unbounded on the instance {values}: {res.message}"
+            )
         x_opt = res.x
         primal = float(res.fun) + float(sub(d.f).subs({x: 0 for x in xs}))
     else:
-        cons = [{"type": "ineq", "fun": lambda x, a=a, b=b: b - a @ x} for a, b in zip(A_ub, b_ub, strict=True)]
-        cons += [{"type": "eq", "fun": lambda x, a=a, b=b: a @ x - b} for a, b in zip(A_eq, b_eq, strict=True)]
-        res = optimize.minimize(lambda x: float(fx(x)), feas.x, jac=lambda x: np.array(gradf(x), dtype=float),
-                                constraints=cons, method="SLSQP", options={"ftol": 1e-12, "maxiter": 500})  # fmt: skip
+        cons = [
+            {"type": "ineq", "fun": lambda x, a=a, b=b: b - a @ x}
+            for a, b in zip(A_ub, b_ub, strict=True)
+        ]
+        cons += [
+            {"type": "eq", "fun": lambda x, a=a, b=b: a @ x - b}
+            for a, b in zip(A_eq, b_eq, strict=True)
+        ]
+        res = optimize.minimize(
+            lambda x: float(fx(x)),
+            feas.x,
+            jac=lambda x: np.array(gradf(x), dtype=float),
+            constraints=cons,
+            method="SLSQP",
+            options={"ftol": 1e-12, "maxiter": 500},
+        )
         x_opt, primal = res.x, float(res.fun)
     dual_value, m_opt = _maximize_dual(d, sub, optimize)
     gap = primal - dual_value
-    return DualityCheck(primal, dual_value, gap, dict(zip(xs, x_opt.tolist(), strict=True)),
-                        dict(zip(ms, m_opt, strict=True)), values, True,
-                        f"p* = {primal:.10g}, d* = {dual_value:.10g}, gap = {gap:.3g}")  # fmt: skip
+    return DualityCheck(
+        primal,
+        dual_value,
+        gap,
+        dict(zip(xs, x_opt.tolist(), strict=True)),
+        dict(zip(ms, m_opt, strict=True)),
+        values,
+        True,
+        f"p* = {primal:.10g}, d* = {dual_value:.10g}, gap = {gap:.3g}",
+    )
 
 
 def _maximize_dual(d: DualProblem, sub, optimize) -> tuple[float, list]:
@@ -770,15 +877,22 @@ def _maximize_dual(d: DualProblem, sub, optimize) -> tuple[float, list]:
         c = -np.array([float(gf.coeff(m)) for m in ms])
         A = np.array([[float(e.coeff(m)) for m in ms] for e in conds]).reshape(-1, k)
         b = np.array([-float(e.subs({m: 0 for m in ms})) for e in conds])
-        res = optimize.linprog(c, A_eq=A if len(b) else None, b_eq=b if len(b) else None,
-                               bounds=bounds, method="highs")  # fmt: skip
+        res = optimize.linprog(
+            c, A_eq=A if len(b) else None, b_eq=b if len(b) else None, bounds=bounds, method="highs"
+        )
         if res.status != 0:
             raise DerivationError(f"the dual linear program could not be solved: {res.message}")
         return float(-res.fun) + float(gf.subs({m: 0 for m in ms})), res.x.tolist()
     neg = sympy.lambdify([ms], -gf, "numpy")
     grad = sympy.lambdify([ms], [-sympy.diff(gf, m) for m in ms], "numpy")
     cons = [{"type": "eq", "fun": sympy.lambdify([ms], e, "numpy")} for e in conds]
-    res = optimize.minimize(lambda m: float(neg(m)), np.ones(k), jac=lambda m: np.array(grad(m), dtype=float),
-                            bounds=bounds, constraints=cons, method="SLSQP",
-                            options={"ftol": 1e-12, "maxiter": 500})  # fmt: skip
+    res = optimize.minimize(
+        lambda m: float(neg(m)),
+        np.ones(k),
+        jac=lambda m: np.array(grad(m), dtype=float),
+        bounds=bounds,
+        constraints=cons,
+        method="SLSQP",
+        options={"ftol": 1e-12, "maxiter": 500},
+    )
     return float(-res.fun), res.x.tolist()

@@ -70,8 +70,7 @@ def _as_matrix(P: Any) -> sympy.ImmutableMatrix:
     M = as_expr(P.tolist() if isinstance(P, np.ndarray) else P)
     if not isinstance(M, sympy.MatrixBase):
         raise ShapeError(
-            f"a transition matrix must be a square matrix such as [[1/2, 1/2], [1/4, 3/4]], "
-            f"got {M}"
+            f"a transition matrix must be a square matrix such as [[1/2, 1/2], [1/4, 3/4]], got {M}"
         )
     return sympy.ImmutableMatrix(M)
 
@@ -111,6 +110,27 @@ def _check_rows(M: sympy.MatrixBase, numeric: bool) -> None:
                 f"{sympy.nsimplify(s) if numeric else sympy.simplify(s)}, not 1; every row "
                 "must be a probability distribution over the next state"
             )
+
+
+def _fold(p: sympy.Pow) -> sympy.Expr:
+    k, rest = p.exp.as_coeff_Mul()
+    return sympy.Pow(p.base**k, rest)
+
+
+def _tidy_power(e: sympy.Expr) -> sympy.Expr:
+    """Write 2**(2*n) as 4**n (numeric bases absorb integer factors of the exponent)."""
+    e = sympy.expand(sympy.powsimp(e))
+    e = e.replace(
+        lambda p: (
+            p.is_Pow
+            and p.base.is_Rational
+            and p.exp.as_coeff_Mul()[0].is_Integer
+            and p.exp.as_coeff_Mul()[0] != 1
+            and not p.exp.is_number
+        ),
+        _fold,
+    )
+    return sympy.expand(e)
 
 
 class MarkovChain:
@@ -285,9 +305,7 @@ CommunicatingClass(states=(2,), closed)]
         with time_limit(SYMBOLIC_SECONDS, "solving pi P = pi"):
             sol = sympy.solve(eqs, pis, dict=True)
         if len(sol) != 1 or any(p not in sol[0] for p in pis):
-            raise DerivationError(
-                f"could not solve pi P = pi on the closed class {states} exactly"
-            )
+            raise DerivationError(f"could not solve pi P = pi on the closed class {states} exactly")
         full = [sympy.S.Zero] * self.n
         for i, s in enumerate(states):
             full[s] = sympy.factor(sympy.simplify(sol[0][pis[i]]))
@@ -364,7 +382,7 @@ CommunicatingClass(states=(2,), closed)]
             except (ValueError, NotImplementedError, sympy.MatrixError) as exc:
                 raise DerivationError(f"P^{n} has no closed form SymPy can find: {exc}") from exc
             Pm = Pm.applyfunc(lambda e: sympy.simplify(sympy.expand(e))).subs(m, n)
-        return sympy.ImmutableMatrix(Pm.applyfunc(lambda e: sympy.expand(sympy.powsimp(e))))
+        return sympy.ImmutableMatrix(Pm.applyfunc(_tidy_power))
 
     # -- absorbing chains -----------------------------------------------------------------------
     @property
@@ -411,16 +429,16 @@ CommunicatingClass(states=(2,), closed)]
         A, T = self._absorbing_parts()
         if self.numeric:
             Q = self._float()[np.ix_(T, T)]
-            I = np.eye(len(T))
-            N = np.linalg.solve(I - Q, I)
-            if np.abs(N @ (I - Q) - I).max() > 1e-8:
+            eye = np.eye(len(T))
+            N = np.linalg.solve(eye - Q, eye)
+            if np.abs(N @ (eye - Q) - eye).max() > 1e-8:
                 raise DerivationError("I - Q is numerically singular")
             return N
         Q = self.P.extract(T, T)
-        I = sympy.eye(len(T))
+        eye = sympy.eye(len(T))
         with time_limit(SYMBOLIC_SECONDS, "inverting I - Q"):
-            N = (I - Q).inv().applyfunc(sympy.factor)
-            if (N * (I - Q) - I).applyfunc(sympy.simplify) != sympy.zeros(len(T)):
+            N = (eye - Q).inv().applyfunc(sympy.factor)
+            if (N * (eye - Q) - eye).applyfunc(sympy.simplify) != sympy.zeros(len(T)):
                 raise DerivationError("internal check failed: N (I - Q) is not I")
         return sympy.ImmutableMatrix(N)
 

@@ -93,8 +93,9 @@ def test_random_rational_chains_exact(rows):
     P = sympy.Matrix([[R(a, sum(r)) for a in r] for r in rows])
     (pi,) = MarkovChain(P).stationary()
     assert pi * P == pi and sum(pi) == 1
-    np.testing.assert_allclose(np.array(pi, dtype=float).ravel(),
-                               _left_eig1(np.array(P, dtype=float)), atol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(
+        np.array(pi, dtype=float).ravel(), _left_eig1(np.array(P, dtype=float)), atol=1e-12
+    )
 
 
 # -- n-step ---------------------------------------------------------------------------------------
@@ -103,8 +104,9 @@ def test_n_step_symbolic_matches_matrix_power():
     Pn = MarkovChain("[[1/2, 1/2], [1/4, 3/4]]").n_step("n")
     n = next(iter(Pn.free_symbols))
     for k in range(6):
-        np.testing.assert_allclose(np.array(Pn.subs(n, k), dtype=float),
-                                   np.linalg.matrix_power(P, k), rtol=1e-12)  # fmt: skip
+        np.testing.assert_allclose(
+            np.array(Pn.subs(n, k), dtype=float), np.linalg.matrix_power(P, k), rtol=1e-12
+        )
 
 
 def test_n_step_integer_exact_and_bad_n():
@@ -142,10 +144,12 @@ def test_gamblers_ruin_closed_form(p):
 def test_gamblers_ruin_numeric_matches_exact():
     exact = MarkovChain(_ruin(4, R(2, 5)))
     num = MarkovChain(np.array(_ruin(4, 0.4), dtype=float))
-    np.testing.assert_allclose(num.absorption_probabilities(),
-                               np.array(exact.absorption_probabilities(), dtype=float))  # fmt: skip
-    np.testing.assert_allclose(num.expected_steps(),
-                               np.array(exact.expected_steps(), dtype=float).ravel())  # fmt: skip
+    np.testing.assert_allclose(
+        num.absorption_probabilities(), np.array(exact.absorption_probabilities(), dtype=float)
+    )
+    np.testing.assert_allclose(
+        num.expected_steps(), np.array(exact.expected_steps(), dtype=float).ravel()
+    )
 
 
 def test_not_absorbing_is_an_error():
@@ -169,9 +173,15 @@ def test_classes_and_periods():
 
 
 # -- the derivation -------------------------------------------------------------------------------
-@pytest.mark.parametrize("P", ["[[1/2, 1/2], [1/4, 3/4]]", "[[1 - p, p], [q, 1 - q]]",
-                               [[0.2, 0.8, 0.0], [0.1, 0.6, 0.3], [0.5, 0.0, 0.5]],
-                               [[1, 0, 0], [0.25, 0.5, 0.25], [0, 0, 1]]])  # fmt: skip
+@pytest.mark.parametrize(
+    "P",
+    [
+        "[[1/2, 1/2], [1/4, 3/4]]",
+        "[[1 - p, p], [q, 1 - q]]",
+        [[0.2, 0.8, 0.0], [0.1, 0.6, 0.3], [0.5, 0.0, 0.5]],
+        [[1, 0, 0], [0.25, 0.5, 0.25], [0, 0, 1]],
+    ],
+)
 def test_stationary_derivation_verifies(P):
     d = stationary(P)
     assert d.verify()
@@ -179,14 +189,34 @@ def test_stationary_derivation_verifies(P):
     got = d.result if isinstance(d.result, list) else [d.result]
     assert len(got) == len(ref)
     for a, b in zip(got, ref, strict=True):
-        np.testing.assert_allclose(np.array(a.subs({s: R(1, 3) for s in a.free_symbols}), dtype=float).ravel(),
-                                   np.array(sympy.Matrix(b).subs({s: R(1, 3) for s in sympy.Matrix(b).free_symbols}), dtype=float).ravel(),
-                                   atol=1e-12)  # fmt: skip
+        np.testing.assert_allclose(
+            np.array(a.subs({s: R(1, 3) for s in a.free_symbols}), dtype=float).ravel(),
+            np.array(
+                sympy.Matrix(b).subs({s: R(1, 3) for s in sympy.Matrix(b).free_symbols}),
+                dtype=float,
+            ).ravel(),
+            atol=1e-12,
+        )
     for target in ("text", "markdown", "latex"):
-        out = getattr(d, {"text": "to_text", "markdown": "to_markdown", "latex": "to_latex"}[target])()
+        out = getattr(
+            d, {"text": "to_text", "markdown": "to_markdown", "latex": "to_latex"}[target]
+        )()
         assert "pi" in out
 
 
 def test_stationary_derivation_rejects_bad_matrix():
     with pytest.raises(DataError, match="row 1"):
         stationary("[[1/2, 1/2], [1/2, 1/4]]")
+
+
+# -- command line ---------------------------------------------------------------------------------
+def test_cli_stationary_and_steps(capsys):
+    from symml.cli import main
+
+    assert main(["stationary", "[[1, 0, 0], [1/4, 1/2, 1/4], [0, 0, 1]]", "--classes"]) == 0
+    out = capsys.readouterr().out
+    assert "[1, 0, 0]" in out and "[0, 0, 1]" in out and "transient" in out
+    assert main(["steps", "stationary", "[[1/2, 1/2], [1/4, 3/4]]", "--verify"]) == 0
+    assert "Gauss-Jordan" in capsys.readouterr().out
+    assert main(["stationary", "[[1/2, 1/2]]"]) == 1
+    assert "square" in capsys.readouterr().err

@@ -49,9 +49,15 @@ def test_lp_dual_function():
 def test_qp_with_inequalities_matches_scipy():
     d = dual("(x - 2)^2 + (y - 1)^2", ["x + y <= 1", "x >= 0"], "x y")
     res = d.check()
-    sol = optimize.minimize(lambda v: (v[0] - 2) ** 2 + (v[1] - 1) ** 2, [0, 0],
-                            constraints=[{"type": "ineq", "fun": lambda v: 1 - v[0] - v[1]},
-                                         {"type": "ineq", "fun": lambda v: v[0]}], method="SLSQP")  # fmt: skip
+    sol = optimize.minimize(
+        lambda v: (v[0] - 2) ** 2 + (v[1] - 1) ** 2,
+        [0, 0],
+        constraints=[
+            {"type": "ineq", "fun": lambda v: 1 - v[0] - v[1]},
+            {"type": "ineq", "fun": lambda v: v[0]},
+        ],
+        method="SLSQP",
+    )
     assert abs(res.primal - sol.fun) < 1e-7 and res.zero_gap
 
 
@@ -87,8 +93,12 @@ def test_random_convex_qps(seed):
     d = dual(f, [f"{a[0]}*x + {a[1]}*y <= 1"], "x y")
     res = d.check()
     assert res.zero_gap, res.message
-    sol = optimize.minimize(lambda v: v @ Q @ v / 2 + q @ v, [0.0, 0.0], method="SLSQP",
-                            constraints=[{"type": "ineq", "fun": lambda v: 1 - a @ v}])  # fmt: skip
+    sol = optimize.minimize(
+        lambda v: v @ Q @ v / 2 + q @ v,
+        [0.0, 0.0],
+        method="SLSQP",
+        constraints=[{"type": "ineq", "fun": lambda v: 1 - a @ v}],
+    )
     assert abs(sol.fun - res.dual) < 1e-6 * max(1, abs(sol.fun))
 
 
@@ -103,19 +113,56 @@ def test_bad_input():
         dual("x^2", [], "x")
 
 
-@pytest.mark.parametrize("f, cons, vars", [
-    ("x^2 + y^2", "x + y == 1", "x y"),
-    ("x + y", ["x >= 0", "y >= 0", "x + y == 1"], "x y"),
-    ("x1^2 + x2^2 + x3^2", ["a1*x1 + a2*x2 + a3*x3 == b"], "x1 x2 x3"),
-    ("x^2 + y", ["y >= 0", "x + y == 2"], "x y"),
-    ("(x - 2)^2 + (y - 1)^2", ["x + y <= 1", "x >= 0"], "x y"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "f, cons, vars",
+    [
+        ("x^2 + y^2", "x + y == 1", "x y"),
+        ("x + y", ["x >= 0", "y >= 0", "x + y == 1"], "x y"),
+        ("x1^2 + x2^2 + x3^2", ["a1*x1 + a2*x2 + a3*x3 == b"], "x1 x2 x3"),
+        ("x^2 + y", ["y >= 0", "x + y == 2"], "x y"),
+        ("(x - 2)^2 + (y - 1)^2", ["x + y <= 1", "x >= 0"], "x y"),
+    ],
+)
 def test_derivation_verifies(f, cons, vars):
     d = dual_steps(f, cons, vars)
     assert d.verify()
-    assert sympy.simplify(d.result - dual(f, cons, vars).g) == 0 or d.result == dual(f, cons, vars).g
+    assert (
+        sympy.simplify(d.result - dual(f, cons, vars).g) == 0 or d.result == dual(f, cons, vars).g
+    )
     rules = d.rules()
     assert {"lagrangian", "dual_problem", "weak_duality", "strong_duality"} <= set(rules)
     assert "Slater" in d.to_text()
     d.to_markdown()
     d.to_latex()
+
+
+def test_cli(capsys):
+    from symml.cli import main
+
+    assert main(["convex", "--domain", "x > 0", "--", "-log(x)", "x"]) == 0
+    assert capsys.readouterr().out.startswith("convex:")
+    assert main(["convex", "x^3", "x"]) == 0
+    assert capsys.readouterr().out.startswith("not convex:")
+    assert main(["steps", "convex", "x^2 + y^2", "x", "y", "--verify", "--format", "md"]) == 0
+    assert "principal minor" in capsys.readouterr().out
+    assert (
+        main(
+            [
+                "steps",
+                "dual",
+                "x + y",
+                "--subject-to",
+                "x >= 0",
+                "y >= 0",
+                "x + y == 1",
+                "--vars",
+                "x",
+                "y",
+                "--verify",
+            ]
+        )
+        == 0
+    )
+    assert "Slater" in capsys.readouterr().out
+    assert main(["convex", "x^2", "z"]) == 1
+    assert "unknown variable" in capsys.readouterr().err

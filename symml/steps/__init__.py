@@ -14,9 +14,9 @@ True
 
 from __future__ import annotations
 
+from .convex import convex, dual
 from .diff import diff, grad, hessian, jacobian
 from .integrate import integrate
-from .convex import convex, dual
 from .lagrange import lagrange
 from .linalg import det, eig, gram_schmidt, inv, solve
 from .markov import stationary

@@ -60,7 +60,16 @@ def _eliminate(M: sympy.Matrix, nvars: int) -> tuple[list[Step], sympy.Matrix, l
 
     def record(rule, text, before):
         after = sympy.ImmutableMatrix(M)
-        steps.append(Step(rule, sympy.ImmutableMatrix(before), after, text, check=_same_rref(before, after), detail="full"))
+        steps.append(
+            Step(
+                rule,
+                sympy.ImmutableMatrix(before),
+                after,
+                text,
+                check=_same_rref(before, after),
+                detail="full",
+            )
+        )
 
     for col in range(nvars):
         if row >= M.rows:
@@ -74,7 +83,9 @@ def _eliminate(M: sympy.Matrix, nvars: int) -> tuple[list[Step], sympy.Matrix, l
         if pivot != row:
             before = M.copy()
             M.row_swap(pivot, row)
-            record("swap", f"Swap rows {row + 1} and {pivot + 1} to bring a nonzero pivot up.", before)
+            record(
+                "swap", f"Swap rows {row + 1} and {pivot + 1} to bring a nonzero pivot up.", before
+            )
         c = sympy.simplify(M[row, col])
         if c != 1:
             before = M.copy()
@@ -92,7 +103,9 @@ def _eliminate(M: sympy.Matrix, nvars: int) -> tuple[list[Step], sympy.Matrix, l
             M[r, :] = (M[r, :] - f * M[row, :]).applyfunc(sympy.simplify)
             record(
                 "eliminate",
-                explain(f"Row {r + 1} minus {{f}} times row {row + 1} clears column {col + 1}.", f=f),
+                explain(
+                    f"Row {r + 1} minus {{f}} times row {row + 1} clears column {col + 1}.", f=f
+                ),
                 before,
             )
         pivots.append(col)
@@ -133,80 +146,145 @@ def stationary(P: Any) -> Derivation:
     pi_row = sympy.Matrix([list(pis)])
     steps: list[Step] = []
     if converted:
-        steps.append(Step("definition", sympy.ImmutableMatrix(mc.P), Pe,
-                          "Write the floating-point entries as the exact fractions they denote.",
-                          check=False))  # fmt: skip
-    steps.append(Step(
-        "definition", _P, Pe,
-        explain("A stationary distribution is a row vector {pi} of probabilities left unchanged "
+        steps.append(
+            Step(
+                "definition",
+                sympy.ImmutableMatrix(mc.P),
+                Pe,
+                "Write the floating-point entries as the exact fractions they denote.",
+                check=False,
+            )
+        )
+    steps.append(
+        Step(
+            "definition",
+            _P,
+            Pe,
+            explain(
+                "A stationary distribution is a row vector {pi} of probabilities left unchanged "
                 "by one step of the chain with transition matrix P: {balance} and {total}.",
-                pi=pi_row, balance=_BALANCE, total=sympy.Eq(sympy.Add(*pis), 1)),
-        check=False, detail="brief",
-    ))  # fmt: skip
+                pi=pi_row,
+                balance=_BALANCE,
+                total=sympy.Eq(sympy.Add(*pis), 1),
+            ),
+            check=False,
+            detail="brief",
+        )
+    )
     equations = [
         sympy.Eq(sympy.Add(*[pis[i] * Pe[i, j] for i in range(n)]), pis[j]) for j in range(n)
     ] + [sympy.Eq(sympy.Add(*pis), 1)]
-    steps.append(Step(
-        "system", None, tuple(equations),
-        explain("Column j of {balance} is the balance equation for state j (probability flowing "
+    steps.append(
+        Step(
+            "system",
+            None,
+            tuple(equations),
+            explain(
+                "Column j of {balance} is the balance equation for state j (probability flowing "
                 "in equals the probability there); add the normalization {total}.",
-                balance=_BALANCE, total=sympy.Eq(sympy.Add(*pis), 1)),
-        check=False,
-    ))  # fmt: skip
+                balance=_BALANCE,
+                total=sympy.Eq(sympy.Add(*pis), 1),
+            ),
+            check=False,
+        )
+    )
     A = (Pe.T - sympy.eye(n)).col_join(sympy.ones(1, n))
     aug = A.row_join(sympy.Matrix([0] * n + [1]))
-    steps.append(Step(
-        "augmented", None, sympy.ImmutableMatrix(aug),
-        explain("Move every term to the left and write the augmented matrix {Ab} of the system: "
+    steps.append(
+        Step(
+            "augmented",
+            None,
+            sympy.ImmutableMatrix(aug),
+            explain(
+                "Move every term to the left and write the augmented matrix {Ab} of the system: "
                 "one row per equation, one column per unknown, the right-hand sides last.",
-                Ab=sympy.Symbol("[A | b]")),
-        check=_system_check(equations, aug, pis),
-    ))  # fmt: skip
+                Ab=sympy.Symbol("[A | b]"),
+            ),
+            check=_system_check(equations, aug, pis),
+        )
+    )
     with time_limit(SYMBOLIC_SECONDS, "Gauss-Jordan elimination"):
         ops, R, pivots = _eliminate(aug, n)
-    steps.append(Step(
-        "eliminate", sympy.ImmutableMatrix(aug), sympy.ImmutableMatrix(R),
-        "Gauss-Jordan elimination: scale each pivot row to a leading 1 and clear the rest of its "
-        "column, giving the reduced row echelon form.",
-        substeps=ops, check=_same_rref(aug, R), detail="brief",
-    ))  # fmt: skip
+    steps.append(
+        Step(
+            "eliminate",
+            sympy.ImmutableMatrix(aug),
+            sympy.ImmutableMatrix(R),
+            "Gauss-Jordan elimination: scale each pivot row to a leading 1 and clear the rest of "
+            "its "
+            "column, giving the reduced row echelon form.",
+            substeps=ops,
+            check=_same_rref(aug, R),
+            detail="brief",
+        )
+    )
     if n in pivots:
         raise DerivationError("the system pi P = pi, sum(pi) = 1 has no solution")
     free = [pis[j] for j in range(n) if j not in pivots]
-    general = {pis[c]: R[i, n] - sum(R[i, j] * pis[j] for j in range(n) if j not in pivots)
-               for i, c in enumerate(pivots)}  # fmt: skip
+    general = {
+        pis[c]: R[i, n] - sum(R[i, j] * pis[j] for j in range(n) if j not in pivots)
+        for i, c in enumerate(pivots)
+    }
     solution = sympy.ImmutableMatrix([[sympy.factor(general.get(p, p)) for p in pis]])
     classes = exact.classes()
     extremes = exact.stationary()
     if not free:
-        steps.append(Step(
-            "solve", None, sympy.Eq(pi_row, solution),
-            explain("Every unknown is a pivot, so the solution is unique: read {pi} off the last "
-                    "column.", pi=pi_row),
-            check=_stationary_check(Pe, [solution]), detail="brief",
-        ))  # fmt: skip
+        steps.append(
+            Step(
+                "solve",
+                None,
+                sympy.Eq(pi_row, solution),
+                explain(
+                    "Every unknown is a pivot, so the solution is unique: read {pi} off the last "
+                    "column.",
+                    pi=pi_row,
+                ),
+                check=_stationary_check(Pe, [solution]),
+                detail="brief",
+            )
+        )
         result = solution
         reference: Any = extremes[0]
     else:
-        steps.append(Step(
-            "solve", None, sympy.Eq(pi_row, solution),
-            explain("The free unknowns {free} remain: the balance equations have a family of "
-                    "solutions.", free=free[0] if len(free) == 1 else sympy.Tuple(*free)),
-            check=_family_check(Pe, solution), detail="brief",
-        ))  # fmt: skip
+        steps.append(
+            Step(
+                "solve",
+                None,
+                sympy.Eq(pi_row, solution),
+                explain(
+                    "The free unknowns {free} remain: the balance equations have a family of "
+                    "solutions.",
+                    free=free[0] if len(free) == 1 else sympy.Tuple(*free),
+                ),
+                check=_family_check(Pe, solution),
+                detail="brief",
+            )
+        )
         closed = [c.states for c in classes if c.closed]
-        steps.append(Step(
-            "extreme_points", None, tuple(extremes),
-            f"The chain has {len(closed)} closed classes {closed}; each carries one stationary "
-            "distribution (zero off the class), and the probability vectors in the family are "
-            "exactly the convex combinations of these.",
-            check=_stationary_check(Pe, extremes), detail="brief",
-        ))  # fmt: skip
+        steps.append(
+            Step(
+                "extreme_points",
+                None,
+                tuple(extremes),
+                f"The chain has {len(closed)} closed classes {closed}; each carries one stationary "
+                "distribution (zero off the class), and the probability vectors in the family are "
+                "exactly the convex combinations of these.",
+                check=_stationary_check(Pe, extremes),
+                detail="brief",
+            )
+        )
         result = list(extremes)
         reference = list(extremes)
     title = "Stationary distribution of the Markov chain" + ("s" if free else "")
-    return Derivation(title, "stationary", _BALANCE, steps, result, reference=reference,
-                      result_check=_result_check(Pe, result))  # fmt: skip
+    return Derivation(
+        title,
+        "stationary",
+        _BALANCE,
+        steps,
+        result,
+        reference=reference,
+        result_check=_result_check(Pe, result),
+    )
 
 
 def _system_check(equations, aug, pis):

@@ -545,7 +545,8 @@ def dual(f: Any, constraints: Any, vars: Any = None, instance: dict | None = Non
 
 
 def _dual_result_check(d: DualProblem) -> bool:
-    """Independent check: solve grad_x L = 0 with sympy.solve and compare the values of L."""
+    """Independent check: SymPy's own derivative (the reference, not symml's engine), then
+    sympy.solve of grad_x L = 0, and compare the values of L."""
     if d.kind == "unbounded":
         return d.g == -sympy.oo
     if d.kind == "linear":

@@ -714,10 +714,10 @@ def dual(f: Any, constraints: Any, vars: Any = None) -> DualProblem:
     L = f + sum((m * g for m, g in zip(lambdas, ineqs, strict=True)), sympy.S.Zero)
     L += sum((m * h for m, h in zip(nus, eqs, strict=True)), sympy.S.Zero)
     zero = {x: 0 for x in xs}
-    from ._diff import gradient, hessian
+    from .calculus import grad, hessian
 
     P = sympy.Matrix(hessian(L, xs)).applyfunc(sympy.expand)
-    q = sympy.Matrix([sympy.expand(gi.subs(zero)) for gi in gradient(L, xs)])
+    q = sympy.Matrix([sympy.expand(gi.subs(zero)) for gi in grad(L, xs)])
     r = sympy.expand(L.subs(zero))
     kind, x_star, conditions, g_fin = _inner_minimum(P, q, r, xs)
     if kind == "unbounded":
@@ -813,9 +813,9 @@ def _check_duality(d: DualProblem, instance: dict, seed: int) -> DualityCheck:
             "convex): g = -oo and there is no duality gap to check"
         )
     fx = sympy.lambdify([xs], sub(d.f), "numpy")
-    from ._diff import gradient
+    from .calculus import grad
 
-    gradf = sympy.lambdify([xs], gradient(sub(d.f), xs), "numpy")
+    gradf = sympy.lambdify([xs], list(grad(sub(d.f), xs)), "numpy")
     A_ub = np.array([[float(sub(g).coeff(x)) for x in xs] for g in d.inequalities]).reshape(-1, n)
     b_ub = np.array([-float(sub(g).subs({x: 0 for x in xs})) for g in d.inequalities])
     A_eq = np.array([[float(sub(h).coeff(x)) for x in xs] for h in d.equalities]).reshape(-1, n)
@@ -888,7 +888,7 @@ def _maximize_dual(d: DualProblem, sub, optimize) -> tuple[float, list]:
             raise DerivationError(f"the dual linear program could not be solved: {res.message}")
         return float(-res.fun) + float(gf.subs({m: 0 for m in ms})), res.x.tolist()
     neg = sympy.lambdify([ms], -gf, "numpy")
-    from ._diff import gradient
+    from .calculus import grad as gradient
 
     grad = sympy.lambdify([ms], [-gi for gi in gradient(gf, ms)], "numpy")
     cons = [{"type": "eq", "fun": sympy.lambdify([ms], e, "numpy")} for e in conds]

@@ -20,6 +20,7 @@ _COMMAND_MODULES = [
     "symml.cli.lagrange_limit",
     "symml.cli.serve",
     "symml.cli.linalg",
+    "symml.cli.markov_convex",  # after symml.cli.steps: it extends "symml steps"
 ]
 
 

@@ -14,10 +14,12 @@ True
 
 from __future__ import annotations
 
+from .convex import convex, dual
 from .diff import diff, grad, hessian, jacobian
 from .integrate import integrate
 from .lagrange import lagrange
 from .linalg import det, eig, gram_schmidt, inv, solve
+from .markov import stationary
 from .model import Derivation, Step
 from .taylor import taylor
 
@@ -36,4 +38,7 @@ __all__ = [
     "solve",
     "eig",
     "gram_schmidt",
+    "stationary",
+    "convex",
+    "dual",
 ]

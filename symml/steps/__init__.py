@@ -14,10 +14,13 @@ True
 
 from __future__ import annotations
 
+from .bayes import conjugate
 from .diff import diff, grad, hessian, jacobian
+from .info import cross_entropy, kl
 from .integrate import integrate
 from .lagrange import lagrange
 from .linalg import det, eig, gram_schmidt, inv, solve
+from .mle import mle
 from .model import Derivation, Step
 from .taylor import taylor
 
@@ -36,4 +39,8 @@ __all__ = [
     "solve",
     "eig",
     "gram_schmidt",
+    "mle",
+    "kl",
+    "cross_entropy",
+    "conjugate",
 ]

@@ -114,9 +114,11 @@ def _numeric_kl(p: Distribution, q: Distribution) -> sympy.Expr:
             return mpmath.inf
         return a * mpmath.log(a / b)
 
-    lo = float(sympy.N(p.mean - 12 * sympy.sqrt(p.var)))
-    hi = float(sympy.N(p.mean + 12 * sympy.sqrt(p.var)))
-    return sympy.Float(mpmath.quad(f, [lo, float(sympy.N(p.mean)), hi]))
+    sd = sympy.sqrt(p.var)
+    lo = float(sympy.N(sympy.Max(p.support[0], p.mean - 40 * sd)))
+    hi = float(sympy.N(sympy.Min(p.support[1], p.mean + 40 * sd)))
+    with mpmath.workdps(20):
+        return sympy.Float(mpmath.quad(f, [lo, float(sympy.N(p.mean)), hi]))
 
 
 def cross_entropy(p: Any, q: Any) -> sympy.Expr:

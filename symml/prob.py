@@ -76,6 +76,11 @@ class Distribution:
     discrete = False
     name = "Distribution"
 
+    @property
+    def support(self) -> tuple:
+        """The interval ``(lower, upper)`` outside which the density is zero."""
+        return (-sympy.oo, sympy.oo)
+
     def __init__(self, **params):
         self.params: dict[str, sympy.Expr] = params
 
@@ -422,6 +427,10 @@ class Exponential(Distribution):
 
     name = "Exponential"
 
+    @property
+    def support(self) -> tuple:
+        return (sympy.Integer(0), sympy.oo)
+
     def __init__(self, rate):
         super().__init__(rate=_param(rate, "Exponential", "rate", ">0"))
 
@@ -465,6 +474,10 @@ class Uniform(Distribution):
     """
 
     name = "Uniform"
+
+    @property
+    def support(self) -> tuple:
+        return (self.params["a"], self.params["b"])
 
     def __init__(self, a, b):
         a, b = _param(a, "Uniform", "a", "real"), _param(b, "Uniform", "b", "real")
@@ -514,6 +527,10 @@ class Beta(Distribution):
     """
 
     name = "Beta"
+
+    @property
+    def support(self) -> tuple:
+        return (sympy.Integer(0), sympy.Integer(1))
 
     def __init__(self, a, b):
         super().__init__(a=_param(a, "Beta", "a", ">0"), b=_param(b, "Beta", "b", ">0"))
@@ -567,6 +584,10 @@ class Gamma(Distribution):
     """
 
     name = "Gamma"
+
+    @property
+    def support(self) -> tuple:
+        return (sympy.Integer(0), sympy.oo)
 
     def __init__(self, k, theta):
         super().__init__(

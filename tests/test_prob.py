@@ -11,8 +11,18 @@ from scipy import stats
 
 from symml.errors import ArgumentError, SymmlError
 from symml.prob import (
-    Bernoulli, Beta, Binomial, Categorical, Exponential, Gamma, Normal, Poisson, Uniform,
-    bayes, bayes_density, conjugate_update,
+    Bernoulli,
+    Beta,
+    Binomial,
+    Categorical,
+    Exponential,
+    Gamma,
+    Normal,
+    Poisson,
+    Uniform,
+    bayes,
+    bayes_density,
+    conjugate_update,
 )  # fmt: skip
 from symml.steps import conjugate
 
@@ -138,7 +148,8 @@ def test_conjugate_gamma_poisson_and_normal():
     d = conjugate(Gamma(2, 0.5), "Poisson", [3, 1, 4, 2])
     assert d.verify()
     # shape k + sum x, scale theta / (1 + n theta)
-    assert f(d.posterior.params["k"]) == 12 and f(d.posterior.params["theta"]) == pytest.approx(0.5 / 3)
+    assert f(d.posterior.params["k"]) == 12
+    assert f(d.posterior.params["theta"]) == pytest.approx(0.5 / 3)
     d = conjugate(Normal(0, 1), "Normal", [1.0, 2.0, 0.5], sigma=2)
     assert d.verify()
     prec = 1 + 3 / 4

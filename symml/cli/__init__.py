@@ -18,6 +18,7 @@ _COMMAND_MODULES = [
     "symml.cli.lagrange_limit",
     "symml.cli.serve",
     "symml.cli.linalg",
+    "symml.cli.prob",
 ]
 
 

@@ -153,7 +153,7 @@ def ttest_1samp(x, mu0: float = 0.0, alternative: str = "two-sided") -> StatResu
     a = _data(x, "ttest_1samp", 2)
     alternative = _alternative(alternative)
     s = a.std(ddof=1)
-    if s == 0:
+    if s == 0 or np.ptp(a) == 0:
         raise DataError("ttest_1samp: the sample has no spread (all values equal)")
     f = (_S["xbar"] - _S["mu0"]) / (_S["s"] / sympy.sqrt(_n))
     t = float(f.subs({_S["xbar"]: a.mean(), _S["mu0"]: mu0, _S["s"]: s, _n: a.size}))
@@ -188,7 +188,7 @@ def ttest_ind(x, y, equal_var: bool = True, alternative: str = "two-sided") -> S
         f = diff / sympy.sqrt(s1**2 / _n1 + s2**2 / _n2)
         df = (v1 / n1 + v2 / n2) ** 2 / ((v1 / n1) ** 2 / (n1 - 1) + (v2 / n2) ** 2 / (n2 - 1))
     denom = float((diff / f).subs(vals))
-    if denom == 0:
+    if denom == 0 or (np.ptp(a) == 0 and np.ptp(b) == 0):
         raise DataError("ttest_ind: both samples have no spread")
     t = float(f.subs(vals))
     p = _pvalue(stats.t(df), t, alternative)

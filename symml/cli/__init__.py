@@ -21,6 +21,7 @@ _COMMAND_MODULES = [
     "symml.cli.serve",
     "symml.cli.linalg",
     "symml.cli.markov_convex",  # after symml.cli.steps: it extends "symml steps"
+    "symml.cli.prob",
 ]
 
 

@@ -15,11 +15,14 @@ True
 from __future__ import annotations
 
 from .convex import convex, dual
+from .bayes import conjugate
 from .diff import diff, grad, hessian, jacobian
+from .info import cross_entropy, kl
 from .integrate import integrate
 from .lagrange import lagrange
 from .linalg import det, eig, gram_schmidt, inv, solve
 from .markov import stationary
+from .mle import mle
 from .model import Derivation, Step
 from .taylor import taylor
 
@@ -41,4 +44,8 @@ __all__ = [
     "stationary",
     "convex",
     "dual",
+    "mle",
+    "kl",
+    "cross_entropy",
+    "conjugate",
 ]

@@ -24,7 +24,6 @@ from ._convert import as_expr, as_symbol, as_symbols
 from ._limits import budgeted, time_limit
 from ._diff import DiffContext, deep
 from .errors import ArgumentError, DerivationError, ShapeError
-from .functions import CUSTOM_FUNCTIONS
 from .symbols import vector
 
 __all__ = ["diff", "grad", "jacobian", "hessian", "hvp", "Hvp", "taylor", "integrate", "simplify"]
@@ -267,28 +266,35 @@ def _multi_indices(n, total):
         yield tuple(alpha)
 
 
-def _elementary(f):
-    """Rewrite symml's own functions (sigmoid, softplus, relu) into elementary ones."""
-    reps = {}
-    for cls in CUSTOM_FUNCTIONS.values():
-        for call in f.atoms(cls):
-            reps[call] = call.rewrite(sympy.exp)
-    return f.xreplace(reps) if reps else f
-
-
 @budgeted("integrate")
 def integrate(f, *limits, seconds: float | None = None):
     """Integral of ``f``: ``integrate(f, "x")`` (indefinite, no constant) or
-    ``integrate(f, ("x", 0, 1))`` (definite); several limits integrate iteratively.
+    ``integrate(f, ("x", 0, 1))`` (definite); several limits integrate iteratively, the
+    first innermost.
 
-    symml's sigmoid/softplus/relu are rewritten to elementary functions when SymPy needs
-    it. A result SymPy cannot find is returned as an unevaluated ``Integral``.
+    Every answer is checked before it is returned (see :mod:`symml._integrate`): an
+    antiderivative by differentiating it back to the integrand, a definite integral against
+    numerical quadrature split at the integrand's kinks and jumps. When SymPy's first answer
+    fails the check, other routes are tried (manualintegrate, relaxed or split assumptions,
+    risch, Meijer G, the integrand term by term, piece by piece between its breakpoints).
+    symml's sigmoid/softplus/relu are rewritten to elementary functions when needed.
+
+    Raises
+    ------
+    DerivationError
+        When no route gives an answer that passes its check (no closed form was found).
+    LimitError
+        When the search runs out of time (``seconds``, default 20 per call).
 
     >>> import symml as sm
     >>> sm.integrate("x*exp(x)", "x")
     (x - 1)*exp(x)
     >>> sm.integrate("x^2", ("x", 0, 1))
     1/3
+    >>> sm.integrate("sqrt(x)*log(x)", ("x", 0, 1))
+    -4/9
+    >>> sm.integrate("abs(x - 1/3)", ("x", 0, 1))
+    5/18
     """
     f = as_expr(f)
     if not limits:
@@ -301,20 +307,23 @@ def integrate(f, *limits, seconds: float | None = None):
             v = as_symbol(lim[0], [f])
             lims.append((v, as_expr(lim[1]), as_expr(lim[2])))
         else:
-            lims.append(as_symbol(lim, [f]))
-    with time_limit(seconds, "integration"):
-        if isinstance(f, sympy.MatrixBase):
-            return f.applyfunc(lambda e: _integrate1(e, lims))
-        return _integrate1(f, lims)
+            lims.append((as_symbol(lim, [f]),))
+    from . import _integrate
 
+    budget = _integrate._Budget(seconds)
 
-def _integrate1(f, lims):
-    result = sympy.integrate(f, *lims)
-    if result.has(sympy.Integral):
-        g = _elementary(f)
-        if g != f:
-            result = sympy.integrate(g, *lims)
-    return result
+    def one(e):
+        for lim in lims:
+            left = max(budget.left(), 0.1)
+            if len(lim) == 1:
+                e = _integrate.antiderivative(e, lim[0], seconds=left)
+            else:
+                e = _integrate.definite(e, *lim, seconds=left)
+        return e
+
+    if isinstance(f, sympy.MatrixBase):
+        return f.applyfunc(one)
+    return one(f)
 
 
 @budgeted("simplify")

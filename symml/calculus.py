@@ -206,29 +206,45 @@ def _point(at, f):
 
 
 @budgeted("taylor")
-def taylor(f, at, order: int):
+def taylor(f, at, order: int, seconds: float | None = None):
     """Taylor polynomial of ``f`` about the point ``at``, terms of total degree <= ``order``.
 
-    Multivariate expansions include the mixed partials. There is no O() term.
+    Multivariate expansions include the mixed partials. There is no O() term. About a point
+    a != 0 the polynomial is written in powers of ``(x - a)`` (``sympy.expand`` gives the
+    power basis). At a removable singularity (``sin(x)/x`` at 0) the coefficients are
+    limits, from SymPy's series; a point where ``f`` is not analytic (a pole, a branch
+    point, a kink of abs/relu/max, a jump of sign/floor/Heaviside) is a DerivationError.
 
     >>> import symml as sm
     >>> sm.taylor("sin(x)", {"x": 0}, 5)
     x**5/120 - x**3/6 + x
-    >>> sm.taylor("log(x)", {"x": 1}, 2)
-    x - (x - 1)**2/2 - 1
+    >>> sm.taylor("log(x)", {"x": 1}, 3)
+    (x - 1)**3/3 - (x - 1)**2/2 + (x - 1)**1
+    >>> sm.taylor("sin(x)/x", {"x": 0}, 4)
+    x**4/120 - x**2/6 + 1
     """
+    from . import _taylor
+
     f = _scalar(as_expr(f), "taylor")
     point = _point(at, f)
     if isinstance(order, bool) or not isinstance(order, (int, sympy.Integer)) or not 0 <= int(order) <= 30:
         raise ArgumentError(f"taylor order must be a whole number from 0 to 30, got {order!r}")
     order = int(order)
-    vs = list(point)
-    terms = []
-    for alpha, value in _taylor_coefficients(f, point, order):
-        mono = sympy.Mul(*[(v - point[v]) ** k for v, k in zip(vs, alpha)])
-        denom = math.prod(math.factorial(k) for k in alpha)
-        terms.append(value / denom * mono)
-    return sympy.Add(*terms)
+    where = ", ".join(f"{v} = {a}" for v, a in point.items())
+    why = _taylor.kink(f, point)
+    if why:
+        raise DerivationError(f"f is not analytic at {where}: {why}; choose another expansion point")
+    with time_limit(seconds, "the Taylor expansion"):
+        try:
+            values = dict(_taylor_coefficients(f, point, order))
+        except _Undefined:
+            # substitution gives 0/0 somewhere: a removable singularity, or not analytic
+            values = _taylor.series_values(f, point, order)
+    return _taylor.polynomial(values, point)
+
+
+class _Undefined(Exception):
+    """A partial derivative is undefined at the point when substituted."""
 
 
 def _taylor_coefficients(f, point, order):
@@ -249,10 +265,7 @@ def _taylor_coefficients(f, point, order):
                 derivs[alpha] = _d(derivs[tuple(parent)], vs[i], ctx)
             value = derivs[alpha].subs(point)
             if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
-                raise DerivationError(
-                    f"f is not analytic at {point}: its derivative of multi-order {alpha} "
-                    f"is {value} there; choose another expansion point"
-                )
+                raise _Undefined(alpha)
             if value != 0:
                 yield alpha, value
 

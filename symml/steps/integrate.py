@@ -48,11 +48,9 @@ True
 from __future__ import annotations
 
 import dataclasses
-import random
 from collections.abc import Callable
 from typing import Any
 
-import mpmath
 import sympy
 from sympy.integrals import manualintegrate as mi
 

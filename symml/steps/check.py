@@ -319,13 +319,228 @@ def disagreement(a, b, definitions, points, digits, seed) -> str | None:
 
 
 # -- one value ------------------------------------------------------------------------------------
+_FAIL = object()  # the tree evaluator cannot evaluate this: use SymPy's evalf instead
+
+
+class _Undefined(Exception):
+    """The expression has no finite value at the point (1/0, log(0), ...)."""
+
+
+class _Unsupported(Exception):
+    """A node the tree evaluator does not know: SymPy's evalf takes over."""
+
+
+def _heaviside(x, h0=None):
+    if x > 0:
+        return mpmath.mpf(1)
+    if x < 0:
+        return mpmath.mpf(0)
+    if h0 is None:
+        raise _Undefined()
+    return h0
+
+
+def _mp_functions() -> dict:
+    from ..functions import relu, sigmoid, softplus
+
+    m = mpmath
+    table = {
+        sympy.sin: m.sin, sympy.cos: m.cos, sympy.tan: m.tan, sympy.cot: m.cot,
+        sympy.sec: m.sec, sympy.csc: m.csc, sympy.asin: m.asin, sympy.acos: m.acos,
+        sympy.atan: m.atan, sympy.acot: m.acot, sympy.sinh: m.sinh, sympy.cosh: m.cosh,
+        sympy.tanh: m.tanh, sympy.coth: m.coth, sympy.asinh: m.asinh, sympy.acosh: m.acosh,
+        sympy.atanh: m.atanh, sympy.exp: m.exp, sympy.Abs: abs, sympy.sign: m.sign,
+        sympy.floor: m.floor, sympy.ceiling: m.ceil, sympy.frac: m.frac, sympy.erf: m.erf,
+        sympy.erfc: m.erfc, sympy.gamma: m.gamma, sympy.loggamma: m.loggamma,
+        sympy.LambertW: m.lambertw, sympy.Heaviside: _heaviside, sympy.polylog: m.polylog,
+        sympy.atan2: m.atan2, sympy.DiracDelta: lambda v: m.mpf(0) if v != 0 else _undef(),
+        sympy.digamma: m.digamma, sympy.beta: m.beta, sympy.zeta: m.zeta,
+        sigmoid: lambda v: 1 / (1 + m.exp(-v)), softplus: lambda v: m.log1p(m.exp(v)),
+        relu: lambda v: v if v > 0 else m.mpf(0),
+    }  # fmt: skip
+    return table
+
+
+def _undef():
+    raise _Undefined()
+
+
+_TABLE: dict = {}
+
+
+def _real(v):
+    if isinstance(v, mpmath.mpc):
+        if v.imag != 0:
+            raise _Unsupported()  # an order on complex numbers: leave it to SymPy
+        return v.real
+    return v
+
+
+def _truth(c, ev) -> bool:
+    if c is sympy.true:
+        return True
+    if c is sympy.false:
+        return False
+    if isinstance(c, sympy.Rel):
+        lhs, rhs = _real(ev(c.lhs)), _real(ev(c.rhs))
+        op = {"<": lhs < rhs, "<=": lhs <= rhs, ">": lhs > rhs, ">=": lhs >= rhs,
+              "==": lhs == rhs, "!=": lhs != rhs}  # fmt: skip
+        return op[c.rel_op]
+    if isinstance(c, sympy.And):
+        return all(_truth(a, ev) for a in c.args)
+    if isinstance(c, sympy.Or):
+        return any(_truth(a, ev) for a in c.args)
+    if isinstance(c, sympy.Not):
+        return not _truth(c.args[0], ev)
+    raise _Unsupported()
+
+
+class _Tree:
+    """Evaluates a SymPy tree at one point with mpmath, memoized over the DAG (shared
+    sub-expressions of all the steps of a derivation are evaluated once per point)."""
+
+    def __init__(self, point: dict):
+        self.point = point
+        self.memo: dict = {}
+
+    def __call__(self, e):
+        # SymPy's Subs compares equal under renaming of its bound variables (so f_x(0, 0)
+        # == f_y(0, 0)): key it by its parts
+        key = (e.expr, e.variables, e.point) if isinstance(e, sympy.Subs) else e
+        try:
+            return self.memo[key]
+        except KeyError:
+            pass
+        v = self._eval(e)
+        self.memo[key] = v
+        return v
+
+    def _eval(self, e):  # noqa: C901 - one branch per kind of node
+        if e.is_Symbol:
+            if e not in self.point:
+                raise _Unsupported()
+            return _as_mp(self.point[e])
+        if e.is_Rational:
+            return mpmath.mpf(int(e.p)) / int(e.q)
+        if e.is_Float:
+            return mpmath.mpf(e._mpf_) if hasattr(e, "_mpf_") else mpmath.mpf(str(e))
+        if e is sympy.I:
+            return mpmath.mpc(0, 1)
+        if e.is_NumberSymbol:
+            return _as_mp(e.evalf(mpmath.mp.dps))
+        if e in (sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+            raise _Undefined()
+        if e.is_Add:
+            return mpmath.fsum(self(a) for a in e.args)
+        if e.is_Mul:
+            return mpmath.fprod(self(a) for a in e.args)
+        if e.is_Pow:
+            b, x = self(e.base), self(e.exp)
+            if b == 0 and mpmath.re(x) < 0:
+                raise _Undefined()
+            return mpmath.power(b, x) if not (isinstance(x, mpmath.mpf) and x == 0.5) else mpmath.sqrt(b)
+        if isinstance(e, sympy.log):
+            args = [self(a) for a in e.args]
+            if args[0] == 0:
+                raise _Undefined()
+            return mpmath.log(*args) if len(args) == 1 else mpmath.log(args[0]) / mpmath.log(args[1])
+        if isinstance(e, (sympy.Max, sympy.Min)):
+            vals = [_real(self(a)) for a in e.args]
+            return max(vals) if isinstance(e, sympy.Max) else min(vals)
+        if isinstance(e, sympy.Piecewise):
+            for expr, cond in e.args:
+                if _truth(cond, self):
+                    return self(expr)
+            raise _Undefined()
+        if isinstance(e, sympy.Derivative):
+            return _derivative(e, self.point)
+        if isinstance(e, sympy.Subs):
+            sub = dict(self.point)
+            for var, at in zip(e.variables, e.point, strict=True):
+                sub[var] = self(sympy.sympify(at))
+            return _Tree(sub)(e.expr)
+        if not _TABLE:
+            _TABLE.update(_mp_functions())
+        fn = _TABLE.get(type(e))
+        if fn is None:
+            raise _Unsupported()
+        if isinstance(e, (sympy.floor, sympy.ceiling, sympy.frac, sympy.sign, sympy.Heaviside)):
+            return fn(*[_real(self(a)) for a in e.args])
+        return fn(*[self(a) for a in e.args])
+
+
+def _derivative(node: sympy.Derivative, point: dict):
+    """An unevaluated derivative at the point, by mpmath.diff of the tree evaluator."""
+    orders: dict = {}
+    for v, n in node.variable_count:
+        orders[v] = orders.get(v, 0) + int(n)
+    args = list(orders)
+    if any(a not in node.expr.free_symbols for a in args):
+        return mpmath.mpf(0)
+    if any(a not in point for a in args):
+        raise _Unsupported()
+    at = [_as_mp(point[a]) for a in args]
+
+    def g(*t):
+        return _Tree({**point, **dict(zip(args, t, strict=True))})(node.expr)
+
+    here = g(*at)
+    if not (mpmath.isfinite(mpmath.re(here)) and mpmath.isfinite(mpmath.im(here))):
+        raise _Undefined()
+    if len(args) == 1:
+        return mpmath.mpmathify(mpmath.diff(g, at[0], orders[args[0]]))
+    return mpmath.mpmathify(mpmath.diff(g, tuple(at), tuple(orders[a] for a in args)))
+
+
+def _as_mp(v):
+    if isinstance(v, (mpmath.mpf, mpmath.mpc)):
+        return v
+    if isinstance(v, sympy.Rational):
+        return mpmath.mpf(int(v.p)) / int(v.q)
+    return _mp(v, mpmath.mp.dps)
+
+
+_TREES: dict = {}
+
+
+def _fast(expr: sympy.Expr, point: dict):
+    """expr at point by the tree evaluator (memoized per point across calls): an mpmath
+    number, None (undefined there) or _FAIL (a node it does not know)."""
+    key = (mpmath.mp.prec, *sorted(((str(k), k, v) for k, v in point.items()), key=lambda t: t[0]))
+    tree = _TREES.get(key)
+    if tree is None:
+        if len(_TREES) > 64:
+            _TREES.clear()
+        tree = _TREES[key] = _Tree(point)
+    try:
+        return mpmath.mpmathify(tree(expr))
+    except (_Undefined, ZeroDivisionError):
+        return None
+    except (_Unsupported, *_EVAL_ERRORS):
+        return _FAIL
+
+
 def _numeric(expr: sympy.Expr, point: dict, digits: int):
     """The value of ``expr`` at ``point`` as an mpmath number, or None if not finite.
 
-    Derivative (and Subs of derivatives) nodes are replaced by their numeric values first.
+    Compiled for mpmath once per expression (derivative nodes differentiated numerically);
+    SymPy's evalf after exact substitution where that cannot be compiled.
     """
     try:
         expr = sympy.sympify(expr)
+        with mpmath.workdps(digits + 10):
+            v = _fast(expr, point)
+        if v is not _FAIL:
+            if v is None or not (mpmath.isfinite(mpmath.re(v)) and mpmath.isfinite(mpmath.im(v))):
+                return None
+            return v if mpmath.im(v) != 0 else mpmath.re(v)
+        return _slow(expr, point, digits)
+    except _EVAL_ERRORS:
+        return None
+
+
+def _slow(expr: sympy.Expr, point: dict, digits: int):
+    try:
         if expr.has(sympy.Derivative):
             expr = _numeric_derivatives(expr, point, digits)
             if expr is None:

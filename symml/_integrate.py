@@ -444,6 +444,8 @@ def _variable_cases(f: sympy.Expr, x: sympy.Symbol, route: Callable) -> Iterator
     xp, xn = sympy.Symbol(x.name, positive=True), sympy.Symbol(x.name, negative=True)
     pos = [G.xreplace({xp: x}) for G in _branches(route(f.xreplace({x: xp}), xp))]
     neg = [G.xreplace({xn: x}) for G in _branches(route(f.xreplace({x: xn}), xn))]
+    pos = pos[1:] + pos[:1]  # the bare expressions first: SymPy's conditions can be wrong
+    neg = neg[1:] + neg[:1]
     for Gp in pos[:3]:
         for Gn in neg[:3]:
             yield sympy.Piecewise((Gn, x < 0), (Gp, True))
@@ -558,6 +560,12 @@ def antiderivative(f: sympy.Expr, x: sympy.Symbol, seconds: float | None = None)
     (x - 1)*exp(x)
     """
     f = sympy.sympify(f)
+    key = (f, x)
+    if key in _FOUND:
+        F = _FOUND[key]
+        if F is None:
+            raise DerivationError(_not_found(f, x, "by any route"))
+        return F
     budget = _Budget(seconds)
     F = _search(f, x, budget)
     g = elementary(f)
@@ -565,15 +573,26 @@ def antiderivative(f: sympy.Expr, x: sympy.Symbol, seconds: float | None = None)
         F = _search(g, x, budget)
         if F is not None and not budget.passes("a check", antiderivative_problem, F, f, x):
             F = None
+    timed_out = budget.left() <= 0.05
+    if len(_FOUND) > 512:
+        _FOUND.clear()
+    if F is not None or not timed_out:
+        _FOUND[key] = F  # the plain API, steps and verify ask for the same integrals
     if F is None:
-        why = "within the time limit" if budget.left() <= 0.05 else "by any route"
-        raise DerivationError(
-            f"no antiderivative of {_fmt(f)} with respect to {x} was found {why} (SymPy's "
-            "integrate, manualintegrate, risch and Meijer G, each checked by differentiation); "
-            "the integral may have no closed form: try a definite integral, which is also "
-            "computed numerically"
-        )
+        raise DerivationError(_not_found(f, x, "within the time limit" if timed_out else "by any route"))
     return F
+
+
+_FOUND: dict = {}
+
+
+def _not_found(f, x, why: str) -> str:
+    return (
+        f"no antiderivative of {_fmt(f)} with respect to {x} was found {why} (SymPy's "
+        "integrate, manualintegrate, risch and Meijer G, each checked by differentiation); "
+        "the integral may have no closed form: try a definite integral, which is also "
+        "computed numerically"
+    )
 
 
 # -- definite integrals ---------------------------------------------------------------------------
@@ -677,6 +696,10 @@ def _freeze(e: sympy.Basic, x: sympy.Symbol, mid) -> sympy.Basic:
     return e.func(*args)
 
 
+_FROZEN = (sympy.floor, sympy.ceiling, sympy.frac, sympy.sign, sympy.Heaviside, sympy.Abs,
+           sympy.Max, sympy.Min, sympy.Piecewise)
+
+
 def _exact_point(p) -> sympy.Expr | None:
     r = sympy.nsimplify(sympy.Float(mpmath.nstr(p, 28), 28), [sympy.pi, sympy.E],
                         tolerance=mpmath.mpf(10) ** -24)  # fmt: skip
@@ -720,7 +743,7 @@ def _pieces(f, x, a, b, budget):
     g = elementary(f)
     lo, hi = (a, b) if (a.is_infinite or b.is_infinite or a <= b) else (b, a)
     pts = breakpoints(g, x, _mp_bound(lo, {}), _mp_bound(hi, {}))
-    if not pts or len(pts) > 60:
+    if len(pts) > 60 or not g.has(*_FROZEN):
         return None
     exact = [_exact_point(p) for p in pts]
     if any(e is None for e in exact):

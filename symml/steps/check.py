@@ -90,7 +90,9 @@ def verify(d: Any, points: int = 4, digits: int = 30, seed: int = 0,
             except (LimitError, VerificationError):
                 raise
             except Exception as exc:  # noqa: BLE001 - the result's own check failed
-                raise VerificationError(f"the result of {d.title!r} failed its check: {exc}") from exc
+                raise VerificationError(
+                    f"the result of {d.title!r} failed its check: {exc}"
+                ) from exc
             if not ok:
                 raise VerificationError(f"the result of {d.title!r} failed its check")
         elif d.reference is not None:
@@ -460,12 +462,18 @@ class _Tree:
             b, x = self(e.base), self(e.exp)
             if b == 0 and mpmath.re(x) < 0:
                 raise _Undefined()
-            return mpmath.power(b, x) if not (isinstance(x, mpmath.mpf) and x == 0.5) else mpmath.sqrt(b)
+            return (
+                mpmath.power(b, x)
+                if not (isinstance(x, mpmath.mpf) and x == 0.5)
+                else mpmath.sqrt(b)
+            )
         if isinstance(e, sympy.log):
             args = [self(a) for a in e.args]
             if args[0] == 0:
                 raise _Undefined()
-            return mpmath.log(*args) if len(args) == 1 else mpmath.log(args[0]) / mpmath.log(args[1])
+            return (
+                mpmath.log(*args) if len(args) == 1 else mpmath.log(args[0]) / mpmath.log(args[1])
+            )
         if isinstance(e, (sympy.Max, sympy.Min)):
             vals = [_real(self(a)) for a in e.args]
             return max(vals) if isinstance(e, sympy.Max) else min(vals)
@@ -592,7 +600,9 @@ def _function_of(expr: sympy.Expr, args: list, point: dict, digits: int):
         try:
             from ..functions import CUSTOM_FUNCTIONS
 
-            reps = {c: c.rewrite(sympy.exp) for cls in CUSTOM_FUNCTIONS.values() for c in e.atoms(cls)}
+            reps = {
+                c: c.rewrite(sympy.exp) for cls in CUSTOM_FUNCTIONS.values() for c in e.atoms(cls)
+            }
             g = sympy.lambdify(args, e.xreplace(reps) if reps else e, modules="mpmath")
             return g
         except _EVAL_ERRORS + (SyntaxError, NameError):
@@ -623,12 +633,14 @@ def _numeric_derivatives(expr: sympy.Expr, point: dict, digits: int):
             v = _derivative_value(node, point, digits)
         if v is None:
             raise ValueError("undefined")
-        return sympy.Float(mpmath.nstr(mpmath.re(v), digits + 5), digits + 5) + sympy.I * sympy.Float(
-            mpmath.nstr(mpmath.im(v), digits + 5), digits + 5
-        )
+        return sympy.Float(
+            mpmath.nstr(mpmath.re(v), digits + 5), digits + 5
+        ) + sympy.I * sympy.Float(mpmath.nstr(mpmath.im(v), digits + 5), digits + 5)
 
     def walk(e):
-        if isinstance(e, sympy.Derivative) or (isinstance(e, sympy.Subs) and e.has(sympy.Derivative)):
+        if isinstance(e, sympy.Derivative) or (
+            isinstance(e, sympy.Subs) and e.has(sympy.Derivative)
+        ):
             return value_of(e)  # outermost first: a Subs binds the variables inside it
         if not e.args or not e.has(sympy.Derivative):
             return e

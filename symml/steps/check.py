@@ -39,7 +39,7 @@ from typing import Any
 import mpmath
 import sympy
 
-from .._limits import time_limit
+from .._limits import _Timeout, time_limit
 from ..errors import LimitError, VerificationError
 
 __all__ = ["verify", "values_agree", "disagreement", "is_zero", "VERIFY_SECONDS"]
@@ -63,6 +63,18 @@ def verify(d: Any, points: int = 4, digits: int = 30, seed: int = 0,
     """
     budget = VERIFY_SECONDS if seconds is None else float(seconds)
     end = time.monotonic() + budget
+    try:
+        return _verify(d, points, digits, seed, budget, end)
+    except _Timeout:
+        # the alarm fired between two steps (inside time_limit's own clean-up): still a
+        # LimitError, never the internal interrupt
+        raise LimitError(
+            f"verifying {d.title!r} used its budget of {budget:g} s; pass verify(seconds=...) "
+            "to allow more"
+        ) from None
+
+
+def _verify(d, points, digits, seed, budget, end) -> bool:
     for number, step in d.walk():
         if step.check is False:
             continue

@@ -63,19 +63,21 @@ def verify(d: Any, points: int = 4, digits: int = 30, seed: int = 0,
     """
     budget = VERIFY_SECONDS if seconds is None else float(seconds)
     end = time.monotonic() + budget
+    current = ["the first step"]
     try:
-        return _verify(d, points, digits, seed, budget, end)
+        return _verify(d, points, digits, seed, budget, end, current)
     except _Timeout:
-        # the alarm fired between two steps (inside time_limit's own clean-up): still a
-        # LimitError, never the internal interrupt
+        # an outer time limit (or the alarm between two steps): still a LimitError naming
+        # the step, never the internal interrupt
         raise LimitError(
-            f"verifying {d.title!r} used its budget of {budget:g} s; pass verify(seconds=...) "
-            "to allow more"
+            f"verifying {current[0]} of {d.title!r} ran out of time (budget {budget:g} s); pass "
+            "verify(seconds=...) to allow more"
         ) from None
 
 
-def _verify(d, points, digits, seed, budget, end) -> bool:
+def _verify(d, points, digits, seed, budget, end, current) -> bool:
     for number, step in d.walk():
+        current[0] = f"step {number} ({step.rule})"
         if step.check is False:
             continue
         where = f"step {number} ({step.rule}: {step.explanation})"

@@ -14,7 +14,6 @@ x**2/2 + x - y**2/2 + 1
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Mapping
 from typing import NamedTuple
 

@@ -14,7 +14,6 @@ x**2/2 + x - y**2/2 + 1
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -24,7 +23,6 @@ from ._convert import as_expr, as_symbol, as_symbols
 from ._limits import budgeted, time_limit
 from ._diff import DiffContext, deep
 from .errors import ArgumentError, DerivationError, ShapeError
-from .functions import CUSTOM_FUNCTIONS
 from .symbols import vector
 
 __all__ = ["diff", "grad", "jacobian", "hessian", "hvp", "Hvp", "taylor", "integrate", "simplify"]
@@ -207,29 +205,45 @@ def _point(at, f):
 
 
 @budgeted("taylor")
-def taylor(f, at, order: int):
+def taylor(f, at, order: int, seconds: float | None = None):
     """Taylor polynomial of ``f`` about the point ``at``, terms of total degree <= ``order``.
 
-    Multivariate expansions include the mixed partials. There is no O() term.
+    Multivariate expansions include the mixed partials. There is no O() term. About a point
+    a != 0 the polynomial is written in powers of ``(x - a)`` (``sympy.expand`` gives the
+    power basis). At a removable singularity (``sin(x)/x`` at 0) the coefficients are
+    limits, from SymPy's series; a point where ``f`` is not analytic (a pole, a branch
+    point, a kink of abs/relu/max, a jump of sign/floor/Heaviside) is a DerivationError.
 
     >>> import symml as sm
     >>> sm.taylor("sin(x)", {"x": 0}, 5)
     x**5/120 - x**3/6 + x
-    >>> sm.taylor("log(x)", {"x": 1}, 2)
-    x - (x - 1)**2/2 - 1
+    >>> sm.taylor("log(x)", {"x": 1}, 3)
+    (x - 1)**3/3 - (x - 1)**2/2 + (x - 1)**1
+    >>> sm.taylor("sin(x)/x", {"x": 0}, 4)
+    x**4/120 - x**2/6 + 1
     """
+    from . import _taylor
+
     f = _scalar(as_expr(f), "taylor")
     point = _point(at, f)
     if isinstance(order, bool) or not isinstance(order, (int, sympy.Integer)) or not 0 <= int(order) <= 30:
         raise ArgumentError(f"taylor order must be a whole number from 0 to 30, got {order!r}")
     order = int(order)
-    vs = list(point)
-    terms = []
-    for alpha, value in _taylor_coefficients(f, point, order):
-        mono = sympy.Mul(*[(v - point[v]) ** k for v, k in zip(vs, alpha)])
-        denom = math.prod(math.factorial(k) for k in alpha)
-        terms.append(value / denom * mono)
-    return sympy.Add(*terms)
+    where = ", ".join(f"{v} = {a}" for v, a in point.items())
+    why = _taylor.kink(f, point)
+    if why:
+        raise DerivationError(f"f is not analytic at {where}: {why}; choose another expansion point")
+    with time_limit(seconds, "the Taylor expansion"):
+        try:
+            values = dict(_taylor_coefficients(f, point, order))
+        except _Undefined:
+            # substitution gives 0/0 somewhere: a removable singularity, or not analytic
+            values = _taylor.series_values(f, point, order)
+    return _taylor.polynomial(values, point)
+
+
+class _Undefined(Exception):
+    """A partial derivative is undefined at the point when substituted."""
 
 
 def _taylor_coefficients(f, point, order):
@@ -250,10 +264,7 @@ def _taylor_coefficients(f, point, order):
                 derivs[alpha] = _d(derivs[tuple(parent)], vs[i], ctx)
             value = derivs[alpha].subs(point)
             if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
-                raise DerivationError(
-                    f"f is not analytic at {point}: its derivative of multi-order {alpha} "
-                    f"is {value} there; choose another expansion point"
-                )
+                raise _Undefined(alpha)
             if value != 0:
                 yield alpha, value
 
@@ -267,28 +278,35 @@ def _multi_indices(n, total):
         yield tuple(alpha)
 
 
-def _elementary(f):
-    """Rewrite symml's own functions (sigmoid, softplus, relu) into elementary ones."""
-    reps = {}
-    for cls in CUSTOM_FUNCTIONS.values():
-        for call in f.atoms(cls):
-            reps[call] = call.rewrite(sympy.exp)
-    return f.xreplace(reps) if reps else f
-
-
 @budgeted("integrate")
 def integrate(f, *limits, seconds: float | None = None):
     """Integral of ``f``: ``integrate(f, "x")`` (indefinite, no constant) or
-    ``integrate(f, ("x", 0, 1))`` (definite); several limits integrate iteratively.
+    ``integrate(f, ("x", 0, 1))`` (definite); several limits integrate iteratively, the
+    first innermost.
 
-    symml's sigmoid/softplus/relu are rewritten to elementary functions when SymPy needs
-    it. A result SymPy cannot find is returned as an unevaluated ``Integral``.
+    Every answer is checked before it is returned (see :mod:`symml._integrate`): an
+    antiderivative by differentiating it back to the integrand, a definite integral against
+    numerical quadrature split at the integrand's kinks and jumps. When SymPy's first answer
+    fails the check, other routes are tried (manualintegrate, relaxed or split assumptions,
+    risch, Meijer G, the integrand term by term, piece by piece between its breakpoints).
+    symml's sigmoid/softplus/relu are rewritten to elementary functions when needed.
+
+    Raises
+    ------
+    DerivationError
+        When no route gives an answer that passes its check (no closed form was found).
+    LimitError
+        When the search runs out of time (``seconds``, default 20 per call).
 
     >>> import symml as sm
     >>> sm.integrate("x*exp(x)", "x")
     (x - 1)*exp(x)
     >>> sm.integrate("x^2", ("x", 0, 1))
     1/3
+    >>> sm.integrate("sqrt(x)*log(x)", ("x", 0, 1))
+    -4/9
+    >>> sm.integrate("abs(x - 1/3)", ("x", 0, 1))
+    5/18
     """
     f = as_expr(f)
     if not limits:
@@ -301,20 +319,23 @@ def integrate(f, *limits, seconds: float | None = None):
             v = as_symbol(lim[0], [f])
             lims.append((v, as_expr(lim[1]), as_expr(lim[2])))
         else:
-            lims.append(as_symbol(lim, [f]))
-    with time_limit(seconds, "integration"):
-        if isinstance(f, sympy.MatrixBase):
-            return f.applyfunc(lambda e: _integrate1(e, lims))
-        return _integrate1(f, lims)
+            lims.append((as_symbol(lim, [f]),))
+    from . import _integrate
 
+    budget = _integrate._Budget(seconds)
 
-def _integrate1(f, lims):
-    result = sympy.integrate(f, *lims)
-    if result.has(sympy.Integral):
-        g = _elementary(f)
-        if g != f:
-            result = sympy.integrate(g, *lims)
-    return result
+    def one(e):
+        for lim in lims:
+            left = max(budget.left(), 0.1)
+            if len(lim) == 1:
+                e = _integrate.antiderivative(e, lim[0], seconds=left)
+            else:
+                e = _integrate.definite(e, *lim, seconds=left)
+        return e
+
+    if isinstance(f, sympy.MatrixBase):
+        return f.applyfunc(one)
+    return one(f)
 
 
 @budgeted("simplify")

@@ -48,14 +48,13 @@ True
 from __future__ import annotations
 
 import dataclasses
-import random
 from collections.abc import Callable
 from typing import Any
 
-import mpmath
 import sympy
 from sympy.integrals import manualintegrate as mi
 
+from .. import _integrate as route
 from .._convert import as_expr, as_symbol
 from .._limits import budgeted, time_limit
 from .._diff import diff as _diff
@@ -133,6 +132,7 @@ class _SympyRule(mi.AtomicRule):
 
     result: sympy.Expr
     closed: bool = True  # False when SymPy's answer still contains an unevaluated Integral
+    reason: str = ""  # why SymPy's rules were not used (their answer failed its check)
 
     def eval(self) -> sympy.Expr:
         return self.result
@@ -143,8 +143,34 @@ class _Stuck(Exception):
 
 
 def _sympy_integrate(integrand: sympy.Expr, *lims: Any) -> sympy.Expr:
-    with time_limit(FALLBACK_SECONDS, f"SymPy's integrate of {_t(integrand)}"):
-        return sympy.integrate(integrand, *lims)
+    """symml's checked route (:mod:`symml._integrate`): the same answer as the plain API.
+
+    Raises DerivationError when no checked answer is found."""
+    if len(lims) == 1 and isinstance(lims[0], tuple):
+        return route.definite(integrand, *lims[0], seconds=FALLBACK_SECONDS)
+    return route.antiderivative(integrand, *lims, seconds=FALLBACK_SECONDS)
+
+
+def _retarget(rule: Any, old: sympy.Symbol, new: sympy.Symbol) -> Any:
+    """Inside a substitution SymPy sometimes labels sub-rules with x although their integrand
+    is in u: give every rule of the subtree whose integrand is free of ``old`` the variable
+    ``new`` (so the step reads, and checks, as an integral in u)."""
+    if not isinstance(rule, mi.Rule):
+        return rule
+    changes = {}
+    if rule.variable == old and not rule.integrand.has(old):
+        changes["variable"] = new
+    for fld in dataclasses.fields(rule):
+        val = getattr(rule, fld.name)
+        if isinstance(val, mi.Rule):
+            changes[fld.name] = _retarget(val, old, new)
+        elif isinstance(val, list) and val and isinstance(val[0], mi.Rule):
+            changes[fld.name] = [_retarget(v, old, new) for v in val]
+        elif isinstance(val, (list, tuple)) and val and isinstance(val[0], tuple):
+            changes[fld.name] = [
+                (_retarget(a, old, new), *rest) for a, *rest in val
+            ]
+    return dataclasses.replace(rule, **changes) if changes else rule
 
 
 def _size(rule: Any) -> int:
@@ -171,9 +197,10 @@ def _prepare(rule: Any) -> Any:
         sizes = [_size(a) for a in rule.alternatives]
         return _prepare(rule.alternatives[sizes.index(min(sizes))])
     if isinstance(rule, mi.DontKnowRule):
-        result = _sympy_integrate(rule.integrand, rule.variable)
-        if result.has(sympy.Integral):
-            raise _Stuck()
+        try:
+            result = _sympy_integrate(rule.integrand, rule.variable)
+        except DerivationError:
+            raise _Stuck() from None
         return _SympyRule(rule.integrand, rule.variable, result)
     if not isinstance(rule, mi.Rule):
         return rule
@@ -191,6 +218,8 @@ def _prepare(rule: Any) -> Any:
             for sub, cond in rule.substep.subfunctions
         ]
         return _prepare(mi.PiecewiseRule(rule.integrand, rule.variable, cases))
+    if isinstance(rule, mi.URule):
+        rule = dataclasses.replace(rule, substep=_retarget(rule.substep, rule.variable, rule.u_var))
     changes = {}
     for fld in dataclasses.fields(rule):
         val = getattr(rule, fld.name)
@@ -219,10 +248,9 @@ def _rule_tree(integrand: sympy.Expr, var: sympy.Symbol) -> Any:
     try:
         return _prepare(rule)
     except _Stuck:
-        # A route that gets stuck part way: SymPy's integrate of the whole integrand instead,
-        # even when it can only give a partial answer (an Integral left unevaluated).
-        result = _sympy_integrate(integrand, var)
-        return _SympyRule(integrand, var, result, closed=not result.has(sympy.Integral))
+        # A route that gets stuck part way: symml's checked route for the whole integrand
+        # instead (a DerivationError when it finds no antiderivative either).
+        return _SympyRule(integrand, var, _sympy_integrate(integrand, var))
 
 
 # -- checks ---------------------------------------------------------------------------------------
@@ -240,67 +268,42 @@ def _d(expr: sympy.Expr, *vars: sympy.Symbol) -> sympy.Expr:
 
 
 def _antiderivative_check(integrand: sympy.Expr, var: sympy.Symbol, namer: _Namer) -> Callable:
-    """Holds when d/dvar of ``form`` and of ``after`` equal the integrand (numerically)."""
+    """Holds when d/dvar of ``form`` and of ``after`` equal the integrand wherever it is real
+    (:func:`symml._integrate.antiderivative_problem`: both signs of the parameters, both
+    sides of Piecewise breakpoints), and the sides are finite there."""
 
     def check(step: Step) -> bool:
         for side in (step.form, step.after):
             if side is None:
                 continue
-            d = _d(side, var)
-            if not values_agree(d, integrand):
+            if isinstance(side, sympy.Expr) and side.has(sympy.Integral):
+                # the rule written out with integrals still to do: compare derivatives
+                if not values_agree(_d(side, var), integrand):
+                    raise AssertionError(
+                        f"d/d{var} of {_t(side)} is not the integrand {_t(integrand)}"
+                    )
+                continue
+            problem = route.antiderivative_problem(side, integrand, var)
+            if problem:
                 raise AssertionError(
-                    f"d/d{var} of {_t(side)} is {_t(d)}, not the integrand {_t(integrand)}"
+                    f"{_t(side)} is not an antiderivative of {_t(integrand)} in {var}: {problem}"
                 )
         return True
 
     return check
 
 
-def _quad_value(integrand, var, a, b, point, breaks=(), digits=30):
-    f = sympy.lambdify(var, integrand.subs(point), modules="mpmath")
-
-    def conv(v):
-        v = sympy.N(sympy.sympify(v).subs(point), digits)
-        if v is sympy.oo or v is -sympy.oo:
-            return mpmath.inf if v is sympy.oo else -mpmath.inf
-        return mpmath.mpf(str(v))
-
-    nodes = [conv(a), *(conv(p) for p in breaks), conv(b)]
-    with mpmath.workdps(digits):
-        return mpmath.quad(f, nodes)
-
-
 def _definite_check(integrand, var, a, b, breaks=()) -> Callable:
-    """Holds when every side equals mpmath.quad of the integral at random parameter values
-    (split at ``breaks``, the singular points inside); a divergent side must meet a huge
-    quadrature value of the same sign."""
+    """Holds when every side equals ``mpmath.quad`` of the integral at random parameter values,
+    the quadrature split where the integrand kinks, jumps or blows up
+    (:func:`symml._integrate.definite_problem`)."""
 
     def check(step: Step) -> bool:
-        sides = [s for s in (step.form, step.after) if s is not None]
-        params = set()
-        for e in [integrand, sympy.sympify(a), sympy.sympify(b), *sides]:
-            params |= e.free_symbols
-        params = sorted(params - {var}, key=lambda s: s.name)
-        rng = random.Random(0)
-        for _ in range(3 if params else 1):
-            point = {p: sympy.Rational(rng.randint(101, 899), 1000) for p in params}
-            q = complex(_quad_value(integrand, var, a, b, point, breaks))
-            for side in sides:
-                v = sympy.N(side.subs(point).doit(), 30)
-                if v in (sympy.oo, -sympy.oo):
-                    # quadrature cannot see a slow divergence (log); SymPy's own definite
-                    # integral is the reference then
-                    ref = _sympy_integrate(integrand.subs(point), (var, a, b))
-                    if ref == v or (abs(q) > 1e12 and (q.real > 0) == (v is sympy.oo)):
-                        continue
-                    raise AssertionError(f"{_t(side)} diverges but SymPy gives {_t(ref)}")
-                if v.free_symbols or not v.is_number or v.has(sympy.nan, sympy.zoo):
-                    raise AssertionError(f"{_t(side)} has no finite value at {point}")
-                v = complex(v)
-                if abs(v - q) > 1e-12 * max(1.0, abs(q)):
-                    raise AssertionError(
-                        f"{_t(side)} = {v:.15g} but numerical quadrature gives {q:.15g}"
-                    )
+        for side in (s for s in (step.form, step.after) if s is not None):
+            value = side.doit() if isinstance(side, sympy.Basic) else side
+            problem = route.definite_problem(value, integrand, var, a, b)
+            if problem:
+                raise AssertionError(f"{_t(side)}: {problem}")
         return True
 
     return check
@@ -531,16 +534,7 @@ class _Translator:
             form = sympy.Integral(new, var)
             if isinstance(rule, mi.CompleteSquareRule):
                 return "rewrite", f"Complete the square: {_t(f)} = {_t(new)}.", [sub], form, None
-            if (
-                f.is_rational_function(var)
-                and new.is_Add
-                or (new.is_Mul and any(t.is_Add for t in new.args))
-            ):
-                is_apart = sympy.expand(new) == sympy.expand(sympy.apart(f, var)) and sympy.expand(
-                    new
-                ) != sympy.expand(f)
-            else:
-                is_apart = False
+            is_apart = _is_partial_fractions(f, new, var)
             if is_apart:
                 return (
                     "partial_fractions",
@@ -580,6 +574,14 @@ class _Translator:
         if isinstance(rule, mi.DerivativeRule):
             return "derivative", "Integrating a derivative undoes it.", [], None, None
         if isinstance(rule, _SympyRule):
+            if rule.reason:
+                text = (
+                    f"SymPy's integration rules give a wrong answer for the "
+                    f"{_integral_text(f, var)} ({rule.reason}); symml's checked integration "
+                    "(SymPy's integrators, each answer checked by differentiation) gives "
+                    "the antiderivative instead."
+                )
+                return "no_rule", text, [], None, None
             if rule.closed:
                 text = (
                     f"No integration rule applies to the {_integral_text(f, var)}; "
@@ -620,6 +622,20 @@ class _Translator:
         name = type(rule).__name__.removesuffix("Rule")
         doc = (type(rule).__doc__ or "").strip().splitlines()
         return name.lower(), f"{name} rule{': ' + doc[0] if doc else ''}.", [], None, None
+
+
+def _is_partial_fractions(f: sympy.Expr, new: sympy.Expr, var: sympy.Symbol) -> bool:
+    """Is the rewriting f -> new the partial-fraction split of a rational function of var?"""
+    if not f.is_rational_function(var):
+        return False  # apart needs a rational function (else SymPy's PolynomialError)
+    if not (new.is_Add or (new.is_Mul and any(t.is_Add for t in new.args))):
+        return False
+    try:
+        with time_limit(FALLBACK_SECONDS, "the partial fractions"):
+            split = sympy.apart(f, var)
+    except (sympy.PolynomialError, NotImplementedError, LimitError):
+        return False
+    return sympy.expand(new) == sympy.expand(split) and sympy.expand(new) != sympy.expand(f)
 
 
 # -- limits ---------------------------------------------------------------------------------------
@@ -687,13 +703,10 @@ def _definite_steps(h, F, var, a, b) -> tuple[list[Step], sympy.Expr]:
     if problem:
         why, breaks = problem
         value = _sympy_integrate(h, (var, a, b))
-        if value.has(sympy.Integral):
-            raise DerivationError(
-                f"the {_integral_text(h, var)} from {_t(a)} to {_t(b)} has no closed form here"
-            )
         text = (
-            f"F(b) - F(a) does not apply because {why}; SymPy's definite integrate "
-            "(which treats it as an improper integral) gives the value."
+            f"F(b) - F(a) does not apply because {why}; symml's definite integration "
+            "(improper where needed, piece by piece between breakpoints, checked against "
+            "numerical quadrature) gives the value."
         )
         steps.append(
             Step("no_rule", before, value, text, check=_definite_check(h, var, a, b, breaks))
@@ -719,6 +732,16 @@ def _definite_steps(h, F, var, a, b) -> tuple[list[Step], sympy.Expr]:
         value = sympy.simplify(raw)
     if value != raw:
         steps.append(Step("simplify", raw, value, "Simplify."))
+    wrong = route.definite_problem(value, h, var, a, b)
+    if wrong:
+        # F(b) - F(a) is contradicted by quadrature (a jump of F that the continuity test
+        # missed): the checked route's value instead, said so
+        value = _sympy_integrate(h, (var, a, b))
+        text = (
+            f"F(b) - F(a) = {_t(raw)} is contradicted by numerical quadrature ({wrong}); "
+            "symml's definite integration (checked against quadrature) gives the value."
+        )
+        return [Step("no_rule", before, value, text, check=_definite_check(h, var, a, b))], value
     return steps, value
 
 
@@ -738,6 +761,12 @@ def _antiderivative(
 ) -> tuple[list[Step], sympy.Expr]:
     tree = _rule_tree(h, var)
     root = _Translator(namer).step(tree, h)
+    failure = _first_failure(root)
+    if failure:
+        # SymPy's rules gave something that is not an antiderivative (e.g. a Piecewise that
+        # is nan where the integrand is real): symml's checked route instead, said so
+        rule = _SympyRule(h, var, _sympy_integrate(h, var), reason=failure)
+        root = _Translator(namer).step(rule, h)
     F = root.after
     if isinstance(F, sympy.Piecewise) and len(F.args) == 2:
         # manualintegrate puts the generic case of a parameter first (as it does itself)
@@ -751,6 +780,19 @@ def _antiderivative(
         simp.check = _antiderivative_check(h, var, namer)
         steps.append(simp)
     return steps, G
+
+
+def _first_failure(root: Step) -> str | None:
+    """The first step of the tree whose own check fails, described; None when all hold."""
+    for _, step in root.walk():
+        if callable(step.check):
+            try:
+                if step.check(step):
+                    continue
+                return f"the {step.rule} step does not check out"
+            except (AssertionError, ArithmeticError, TypeError, ValueError) as exc:
+                return f"the {step.rule} step does not check out: {exc}"
+    return None
 
 
 # -- public ---------------------------------------------------------------------------------------
@@ -822,8 +864,23 @@ def integrate(f: Any, *limits: Any) -> Derivation:
         )
     for i, lim in enumerate(lims):
         var = lim[0]
-        sub, F = _antiderivative(h, var, namer)
-        if len(lim) == 3:
+        try:
+            sub, F = _antiderivative(h, var, namer)
+        except DerivationError:
+            if len(lim) != 3:
+                raise
+            sub, F = None, None
+        if len(lim) == 3 and F is None:
+            # no antiderivative in closed form (floor(3*x)): the definite value piece by piece
+            value = _sympy_integrate(h, (var, lim[1], lim[2]))
+            text = (
+                f"No antiderivative of {_t(h)} is found in closed form; symml's definite "
+                "integration (piece by piece between the jumps, checked against numerical "
+                "quadrature) gives the value."
+            )
+            wrap_check = _definite_check(h, var, lim[1], lim[2])
+            sub = [Step("no_rule", sympy.Integral(h, lim), value, text, check=wrap_check)]
+        elif len(lim) == 3:
             more, value = _definite_steps(h, F, var, lim[1], lim[2])
             sub += more
             wrap_check = _definite_check(h, var, lim[1], lim[2])

@@ -38,6 +38,7 @@ from ..lagrange import (
     _residuals,
     solve_problem,
 )
+from .check import is_zero
 from .model import Derivation, Step
 
 __all__ = ["lagrange"]
@@ -66,8 +67,7 @@ def _standard_form_check(c) -> Any:
     sign = -1 if isinstance(rel, sympy.GreaterThan) else 1
 
     def check(step: Step) -> bool:
-        diff = sympy.simplify(sign * (rel.lhs - rel.rhs) - c.expr)
-        if diff != 0:
+        if not is_zero(sign * (rel.lhs - rel.rhs) - c.expr):
             raise AssertionError(f"{_fmt(c.expr)} is not {_fmt(rel)} in standard form")
         return True
 
@@ -80,8 +80,8 @@ def _solutions_check(equations: list, points: list[dict]) -> Any:
     def check(step: Step) -> bool:
         for point in points:
             for eq in equations:
-                val = sympy.simplify(eq.subs(point))
-                if val != 0 and abs(_num(val)) > _TOL:
+                val = eq.subs(point)
+                if not is_zero(val):
                     raise AssertionError(
                         f"{_fmt(eq)} = {_fmt(val)}, not 0, at {_point_text(point)}"
                     )
@@ -125,8 +125,8 @@ def _verdict_check(problem: Problem, point: dict, kept: bool, active: tuple) -> 
 def _residual_check(raw: list) -> Any:
     def check(step: Step) -> bool:
         for r in raw:
-            if sympy.simplify(r) != 0:
-                raise AssertionError(f"the residual {_fmt(r)} does not simplify to 0")
+            if not is_zero(r):
+                raise AssertionError(f"the residual {_fmt(r)} is not 0")
         return True
 
     return check
@@ -262,7 +262,7 @@ def _irregular_step(problem: Problem, sol: Solution) -> Step:
     def check(step: Step) -> bool:
         for p in points:
             for e in [h] + grad:
-                if sympy.simplify(e.subs(p)) != 0:
+                if not is_zero(e.subs(p)):
                     raise AssertionError(f"{_fmt(e)} is not 0 at {_point_text(p)}")
         return True
 

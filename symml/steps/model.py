@@ -53,16 +53,13 @@ Result: d/dx[x^3] = 3*x^2
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import mpmath
 import sympy
 
 from .._limits import budgeted
-from ..errors import VerificationError
 
 __all__ = ["Step", "Derivation", "Explanation", "explain", "values_agree", "DETAIL_LEVELS"]
 
@@ -250,7 +247,9 @@ class Derivation:
 
     # -- checking -----------------------------------------------------------------------------
     @budgeted("verify")
-    def verify(self, points: int = 4, digits: int = 30, seed: int = 0) -> bool:
+    def verify(
+        self, points: int = 4, digits: int = 30, seed: int = 0, seconds: float | None = None
+    ) -> bool:
         """Check every step and the result numerically; return True or raise.
 
         Each step's ``before``, ``form`` and ``after`` are evaluated (unevaluated
@@ -258,39 +257,20 @@ class Derivation:
         ``points`` random points (seeded, so repeatable) with mpmath at ``digits`` digits,
         and must agree. Then ``result`` must agree with ``reference``.
 
+        Unevaluated derivatives are differentiated numerically (``mpmath.diff``), and test
+        points keep away from the jumps of floor/ceiling/sign/abs/Heaviside (see
+        :mod:`symml.steps.check`). The whole check runs within ``seconds`` (default 20).
+
         Raises
         ------
         VerificationError
             Naming the first step (in reading order) that fails, or the result.
+        LimitError
+            Naming the step being checked when the time budget runs out.
         """
-        for number, step in self.walk():
-            if step.check is False:
-                continue
-            where = f"step {number} ({step.rule}: {step.explanation})"
-            if callable(step.check):
-                try:
-                    ok = step.check(step)
-                except Exception as exc:  # the step's own check failed: report it
-                    raise VerificationError(f"{where} failed its check: {exc}") from exc
-                if not ok:
-                    raise VerificationError(f"{where} failed its check")
-                continue
-            sides = [step.before] + ([step.form] if step.form is not None else []) + [step.after]
-            for a, b in zip(sides, sides[1:], strict=False):
-                problem = _disagreement(a, b, self.definitions, points, digits, seed)
-                if problem:
-                    raise VerificationError(f"{where} does not hold: {problem}")
-        if self.result_check is not None:
-            if not self.result_check(self):
-                raise VerificationError(f"the result of {self.title!r} failed its check")
-        elif self.reference is not None:
-            ref = self.reference() if callable(self.reference) else self.reference
-            problem = _disagreement(self.result, ref, self.definitions, points, digits, seed)
-            if problem:
-                raise VerificationError(
-                    f"the result of {self.title!r} differs from SymPy's answer: {problem}"
-                )
-        return True
+        from .check import verify
+
+        return verify(self, points=points, digits=digits, seed=seed, seconds=seconds)
 
     # -- rendering ----------------------------------------------------------------------------
     def to_text(self, width: int = 80) -> str:
@@ -326,7 +306,7 @@ class Derivation:
         return f"<Derivation {self.kind}: {self.title}; {len(self.steps)} steps>"
 
 
-# -- numeric comparison ---------------------------------------------------------------------------
+# -- numeric comparison (in symml.steps.check; these names stay for callers) ----------------------
 def values_agree(
     a: Any, b: Any, definitions: Mapping | None = None, points: int = 4, digits: int = 30,
     seed: int = 0,
@@ -338,130 +318,18 @@ def values_agree(
     >>> values_agree(sympy.sin(x)**2 + sympy.cos(x)**2, 1), values_agree(x, x + 1e-12)
     (True, False)
     """
-    return _disagreement(a, b, definitions or {}, points, digits, seed) is None
+    from .check import values_agree as agree
 
-
-def _flatten(obj: Any) -> list | None:
-    """Flatten ``obj`` into a list of scalar SymPy expressions; None if it cannot be compared."""
-    if isinstance(obj, sympy.MatrixBase):
-        return list(obj)
-    if isinstance(obj, sympy.Rel):
-        return [obj.lhs - obj.rhs]
-    if isinstance(obj, (list, tuple, sympy.Tuple)):
-        out = []
-        for item in obj:
-            flat = _flatten(item)
-            if flat is None:
-                return None
-            out.extend(flat)
-        return out
-    if isinstance(obj, Mapping):
-        out = []
-        for key in sorted(obj, key=str):
-            flat = _flatten(obj[key])
-            if flat is None:
-                return None
-            out.extend(flat)
-        return out
-    if isinstance(obj, (int, float, complex)):
-        return [sympy.sympify(obj)]
-    if isinstance(obj, sympy.Expr):
-        return [obj]
-    return None
-
-
-def _shape(obj: Any):
-    if isinstance(obj, sympy.MatrixBase):
-        return obj.shape
-    if isinstance(obj, (list, tuple, sympy.Tuple)):
-        return (len(obj),)
-    if isinstance(obj, Mapping):
-        return tuple(sorted(map(str, obj)))
-    return ()
-
-
-def _expand_definitions(expr: sympy.Expr, definitions: Mapping) -> sympy.Expr:
-    if not definitions:
-        return expr
-    for _ in range(len(definitions) + 1):
-        new = expr.xreplace(dict(definitions))
-        if new == expr:
-            break
-        expr = new
-    return expr
-
-
-def _evaluate_unevaluated(expr: sympy.Expr) -> sympy.Expr:
-    """Evaluate Derivative/Integral/Subs objects with SymPy's own doit (innermost first)."""
-    kinds = (sympy.Derivative, sympy.Integral, sympy.Subs)
-    if not expr.has(*kinds):
-        return expr
-    return expr.replace(lambda e: isinstance(e, kinds), lambda e: e.doit())
-
-
-def _point_value(rng: random.Random) -> sympy.Rational:
-    # Values in (0.1, 0.9): inside the domain of log, sqrt, asin, log(1 - x), ..., and
-    # away from kinks at 0; rationals so that substitution is exact.
-    return sympy.Rational(rng.randint(101, 899), 1000)
+    return agree(a, b, definitions, points, digits, seed)
 
 
 def _disagreement(a, b, definitions, points, digits, seed) -> str | None:
-    """None when ``a`` and ``b`` agree at ``points`` random points, else a description."""
-    fa, fb = _flatten(a), _flatten(b)
-    if fa is None or fb is None:
-        kind = type(a if fa is None else b).__name__
-        return f"cannot compare a {kind} numerically (give the step a check= callable)"
-    if len(fa) != len(fb) or (_shape(a) != _shape(b) and _shape(a) and _shape(b)):
-        return f"shapes differ: {_shape(a)} vs {_shape(b)}"
-    fa = [_evaluate_unevaluated(_expand_definitions(sympy.sympify(e), definitions)) for e in fa]
-    fb = [_evaluate_unevaluated(_expand_definitions(sympy.sympify(e), definitions)) for e in fb]
-    syms = set()
-    for e in fa + fb:
-        syms |= e.free_symbols
-    syms = sorted(syms, key=lambda s: s.sort_key())
-    rng = random.Random(seed)
-    tol = mpmath.mpf(10) ** (-(digits - 6))  # evalf gives ~digits correct digits per side
-    checked = 0
-    with mpmath.workdps(digits + 10):
-        for _ in range(points):
-            point = {s: _point_value(rng) for s in syms}
-            for i, (ea, eb) in enumerate(zip(fa, fb, strict=True)):
-                va, vb = _numeric(ea, point, digits), _numeric(eb, point, digits)
-                if va is None and vb is None:
-                    continue  # outside both sides' domain: try the other points
-                if va is None or vb is None:
-                    which = "left" if va is None else "right"
-                    return f"the {which} side cannot be evaluated at {_fmt_point(point)}"
-                scale = max(mpmath.mpf(1), abs(va), abs(vb))
-                if abs(va - vb) > tol * scale:
-                    label = f" (entry {i})" if len(fa) > 1 else ""
-                    return (
-                        f"at {_fmt_point(point)}{label} the two sides are "
-                        f"{mpmath.nstr(va, 12)} and {mpmath.nstr(vb, 12)}"
-                    )
-                checked += 1
-    if checked == 0 and fa:
-        return "no test point lies in the domain of both sides"
-    return None
+    from .check import disagreement
+
+    return disagreement(a, b, definitions, points, digits, seed)
 
 
 def _numeric(expr: sympy.Expr, point: dict, digits: int):
-    """The value of ``expr`` at ``point`` as an mpmath number, or None if not finite."""
-    try:
-        val = sympy.sympify(expr).evalf(digits, subs=point)
-        if val.free_symbols or val.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
-            return None
-        val = sympy.N(val, digits)
-        c = complex(val)
-        if c != c or abs(c) == float("inf"):
-            return None
-        re_, im_ = val.as_real_imag()
-        re_v = mpmath.mpf(str(sympy.Float(re_, digits)))
-        im_v = mpmath.mpf(str(sympy.Float(im_, digits)))
-        return mpmath.mpc(re_v, im_v) if im_v != 0 else re_v
-    except (TypeError, ValueError, ZeroDivisionError, AttributeError):
-        return None
+    from .check import _numeric as numeric
 
-
-def _fmt_point(point: dict) -> str:
-    return ", ".join(f"{s}={float(v):g}" for s, v in point.items()) or "(no variables)"
+    return numeric(expr, point, digits)

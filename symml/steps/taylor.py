@@ -20,6 +20,7 @@ from typing import Any
 import sympy
 from sympy import Derivative, Subs
 
+from .. import _taylor
 from .._limits import budgeted
 from ..errors import ArgumentError, DerivationError, ShapeError
 from .diff import (
@@ -112,7 +113,7 @@ def taylor(f: Any, at: Any, order: int) -> Derivation:
     >>> import symml as sm
     >>> d = sm.steps.taylor("log(x)", {"x": 1}, 2)
     >>> d.result
-    x - (x - 1)**2/2 - 1
+    -(x - 1)**2/2 + (x - 1)**1
     >>> [s.rule for s in d.steps][:4]
     ['expansion_point', 'evaluate', 'derivative', 'evaluate']
     """
@@ -131,11 +132,18 @@ def taylor(f: Any, at: Any, order: int) -> Derivation:
     order = int(order)
     vs = list(point)
     multi = len(vs) > 1
+    where = ", ".join(f"{v} = {_t(a)}" for v, a in point.items())
+    kink = _taylor.kink(f, point)
+    if kink:
+        raise DerivationError(f"{_t(f)} is not analytic at {where}: {kink}; choose another point")
+    series: dict = {}  # the partial derivatives from a series, computed once if needed
+    # f itself undefined at the point (0/0): a removable singularity or not analytic; every
+    # value there is then a limit (substituting into a derivative would be 0/0 as well)
+    singular = _taylor.undefined(sympy.sympify(f).subs(point))
     reserved = _reserved([f]) | {str(v) for v in vs}
     definitions = _abbreviations([f], vs, reserved)
     differ = _Differ(definitions, reserved | {str(s) for s in definitions})
     fa = _abbreviate(f, definitions)
-    where = ", ".join(f"{v} = {_t(a)}" for v, a in point.items())
     steps: list[Step] = [
         Step(
             "expansion_point",
@@ -163,7 +171,7 @@ def taylor(f: Any, at: Any, order: int) -> Derivation:
         ]
     derivs: dict[tuple, sympy.Expr] = {(0,) * len(vs): fa}
     where_step: dict[tuple, int] = {}
-    terms_form, terms = [], []
+    terms_form, values = [], {}
     vals = list(point.values())
     for total in range(order + 1):
         for alpha in _multi_indices(len(vs), total):
@@ -206,27 +214,40 @@ def taylor(f: Any, at: Any, order: int) -> Derivation:
                 if expr_here.free_symbols
                 else expr_here
             )
-            if val.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
-                raise DerivationError(
-                    f"{_t(f)} is not analytic at {where}: {name} is {val} there; "
-                    "choose another point"
-                )
             at_point = Derivative(fa, *_spec(vs, alpha)) if total else fa
-            steps.append(
-                Step(
-                    "evaluate",
-                    Subs(at_point, vs, vals),
-                    val,
-                    f"Evaluate {name} at {where}.",
-                    form=Subs(expr_here, vs, vals) if total else None,
-                )  # fmt: skip
-            )
+            if singular or _taylor.undefined(val):
+                # 0/0 at the point: the value is a limit (a DerivationError from the series
+                # when the point is genuinely not analytic)
+                if not series:
+                    series.update(_taylor.series_values(f, point, order))
+                val = series[alpha]
+                full = differ.expand(expr_here)
+                steps.append(
+                    Step(
+                        "limit",
+                        Subs(at_point, vs, vals),
+                        val,
+                        f"{name} cannot be evaluated at {where} by substitution (0/0), but it has "
+                        f"a limit there: {_t(val)} (from the series of f about the point).",
+                        check=lambda step, e=full, v=val: _taylor.limit_check(e, point, v),
+                    )  # fmt: skip
+                )
+            else:
+                steps.append(
+                    Step(
+                        "evaluate",
+                        Subs(at_point, vs, vals),
+                        val,
+                        f"Evaluate {name} at {where}.",
+                        form=Subs(expr_here, vs, vals) if total else None,
+                    )  # fmt: skip
+                )
             denom = math.prod(math.factorial(k) for k in alpha)
             mono = sympy.Mul(*[(v - a) ** k for v, a, k in zip(vs, vals, alpha, strict=True)])
             coeff = val / denom
             terms_form.append(coeff if mono == 1 else sympy.Mul(coeff, mono, evaluate=False))
-            terms.append(val / denom * mono)
-    poly = sympy.Add(*terms)
+            values[alpha] = val
+    poly = _taylor.polynomial(values, point)
     steps.append(
         Step(
             "assemble",

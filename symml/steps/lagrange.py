@@ -488,9 +488,9 @@ def lagrange(f: Any, constraints: Any, vars: Any = None, *, sense: str = "min") 
     >>> d = lagrange("(x - 2)^2 + (y - 1)^2", "x + y <= 2")
     >>> d.result
     [{x: 3/2, y: 1/2, mu: 1}]
-    >>> [s.explanation for s in d.steps if s.rule == "cases"][0]
-    'Split complementary slackness mu*g = 0 into 2 active-set cases: each inequality is
-    either active (g = 0) or inactive (mu = 0).'
+    >>> print([s.explanation for s in d.steps if s.rule == "cases"][0])
+    Split complementary slackness g*mu = 0 into 2 active-set cases: each inequality is either
+    active (g = 0) or inactive (mu = 0).
     >>> d.verify()
     True
     """

@@ -109,6 +109,18 @@ class Explanation:
     def __contains__(self, item: str) -> bool:
         return item in str(self)
 
+    def __repr__(self) -> str:  # shown like the str it reads as
+        return repr(str(self))
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            return str(self) == other
+        if isinstance(other, Explanation):
+            return self.template == other.template and dict(self.params) == dict(other.params)
+        return NotImplemented
+
+    __hash__ = object.__hash__
+
     def __add__(self, other):
         return str(self) + other
 

@@ -3,7 +3,7 @@
 MathJax or KaTeX typesets.
 
 >>> import symml as sm
->>> html = to_html(sm.steps.diff("sin(x^2)", "x"))
+>>> html = to_html(sm.steps.diff("sin(x^2)", "x"), detail="full")
 >>> html.count("<details") >= 1, html.startswith("<div")
 (True, True)
 """

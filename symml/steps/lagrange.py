@@ -257,7 +257,7 @@ def _case_step(problem: Problem, case: Case, number: int, candidates: list) -> S
         )
     )
     for v in case.verdicts:
-        where = "The solution {p}" if len(case.verdicts) > 1 else "This solution"
+        where = "The solution {p}"
         if v.duplicate_of is not None:
             k = v.duplicate_of + 1
             text = explain(

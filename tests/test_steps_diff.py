@@ -12,6 +12,7 @@ import pytest
 import sympy
 
 import symml as sm
+from symml.errors import VerificationError
 from symml.steps.model import Derivation, Step, values_agree
 
 # (expression, variable, rules that must appear)
@@ -225,7 +226,7 @@ def test_logistic_gradient_arrives_at_the_familiar_form():
     # the repeated inner expression is abbreviated once and its derivative reused by name
     assert d.steps[0].rule == "definition" and "z = b + w1*x1 + w2*x2" in d.steps[0].explanation
     assert "reuse" in d.rules()
-    text = d.to_text()
+    text = d.to_text(detail="full")
     assert "Already derived in (A)" in text and "(A) Chain rule" in text
     assert "holding b, w2, x1, x2, y constant" in text
     assert "x1*(sigmoid(z) - y)" in text
@@ -346,3 +347,80 @@ def test_small_mlp_gradient():
     ref = sympy.Matrix([sympy.diff(F, sm.symbol(n)) for n in names.split()])
     assert values_agree(g.result, ref)
     assert g.verify()
+
+
+# -- issue 7: steps agree with the plain API; no raw exceptions --------------------------------
+@pytest.mark.parametrize(
+    "f",
+    [
+        "((loggamma(0))^0.5/(log(2.5, 2) - x + 1e-3) - (2*x - 2*y)*2)^-1",
+        "1/(x*loggamma(0) - x^2)",
+        "x*loggamma(0) + x^2",
+        "exp(x)/(1 + loggamma(0)*x)",
+    ],
+)
+def test_non_finite_constants_give_sympys_derivative(f):
+    # rules do not apply to oo/zoo/nan: the step says so and gives SymPy's value (nan, zoo)
+    d = sm.steps.diff(f, "x")
+    ref = sympy.diff(sm.expr(f), sm.symbol("x"))
+    assert d.result == ref
+    assert d.result == sm.diff(f, "x") or (d.result is sympy.nan and sm.diff(f, "x") is sympy.nan)
+    assert d.verify() is True  # the steps' own checks compare with SymPy exactly
+    assert "non-finite" in d.to_text()
+    d.result = sympy.Integer(1)  # the old wrong answer is caught
+    with pytest.raises(VerificationError):
+        d.verify()
+
+
+@pytest.mark.parametrize(
+    "f",
+    ["abs(log(x - 2))", "abs(sqrt(x - 2))", "abs(asin(x))", "abs(log(x))", "abs(x^0.5) + x"],
+)
+def test_abs_of_a_possibly_complex_argument_agrees_with_diff(f):
+    d = sm.steps.diff(f, "x")
+    x = sm.symbol("x")
+    ref = sm.diff(f, "x")
+    # agree with the plain API at points where the argument is complex and where it is real
+    for point in (sympy.Rational(1, 2), sympy.Rational(3, 10), sympy.Rational(5, 2)):
+        a = complex(d.result.subs(x, point).evalf(30))
+        b = complex(ref.subs(x, point).evalf(30))
+        assert abs(a - b) < 1e-20, (point, a, b)
+    assert d.verify() is True
+
+
+@pytest.mark.parametrize(
+    "f, v",
+    [("-y*(atan2(1, x) - x)", "x"), ("-y*(atan2(x, 1) - x)", "x"), ("-2*(x - y)*z", "x"),
+     ("-a*(b - x)", "x")],
+)  # fmt: skip
+def test_minus_sign_simplification_does_not_raise(f, v):
+    # the tidiest form can be reached by moving the minus sign alone (no KeyError '')
+    d = sm.steps.diff(f, v)
+    assert values_agree(d.result, sympy.diff(sm.expr(f), sm.symbol(v)))
+    assert d.verify() is True
+    d.to_text(), d.to_markdown(), d.to_latex()
+
+
+@pytest.mark.parametrize("level", ["brief", "textbook", "full"])
+def test_detail_levels_share_result_and_verification(level):
+    d = sm.steps.grad(LOGISTIC, "w1 w2 b")
+    other = d.at(level)
+    assert other.result == d.result and other.verify() is True
+    assert "Likewise with respect to" in d.to_text(detail=level) or level == "brief"
+
+
+def test_linear_combination_is_one_textbook_step():
+    d = sm.steps.diff("x^3 - 4*x^2 + 7*x - 9", "x")
+    text = d.to_text()
+    assert "By linearity and the power rule" in text
+    assert "1.1." not in text  # no sub-steps for the terms at textbook detail
+    assert "1.1." in d.to_text(detail="full")
+    assert d.result == sympy.diff(sm.expr("x^3 - 4*x^2 + 7*x - 9"), sm.symbol("x"))
+
+
+def test_explanations_are_typeset_not_code():
+    d = sm.steps.diff("sin(x^2)", "x")
+    md = d.to_markdown(detail="full")
+    assert "x^2" not in md.replace("x^{2}", "")  # every power is LaTeX math, never prose
+    tex = d.to_latex(detail="full")
+    assert r"\textasciicircum" not in tex

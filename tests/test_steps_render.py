@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import symml as sm
+from tests._render_kinds import KINDS, kind
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 LOGISTIC = "-(y*log(sigmoid(w1*x1 + w2*x2 + b)) + (1 - y)*log(1 - sigmoid(w1*x1 + w2*x2 + b)))"
@@ -37,10 +38,16 @@ SNAPSHOT_FORMATS = [
     ("grad_logistic_w1", "md"), ("hessian_poly", "txt"), ("taylor_exp_cos", "txt"),
     ("taylor_exp_cos", "md"),
 ]  # fmt: skip
+# the textbook rendering of every derivation kind of docs/steps.md (tests/_render_kinds.py)
+SNAPSHOT_FORMATS += [(f"kind_{k}", "txt") for k in sorted(KINDS)]
+SNAPSHOT_FORMATS += [("kind_grad_logistic", "md"), ("kind_kkt", "md"), ("kind_diff", "tex")]
+CASES.update({f"kind_{k}": (lambda k=k: kind(k)) for k in KINDS})
 
 
 def _render(name: str, fmt: str) -> str:
     d = CASES[name]()
+    if fmt == "tex":
+        return d.to_latex(standalone=True)
     return d.to_text() if fmt == "txt" else d.to_markdown()
 
 
@@ -82,9 +89,10 @@ def test_latex_structure(name):
     frag = d.to_latex()
     assert r"\documentclass" not in frag
     doc = d.to_latex(standalone=True)
-    assert doc.startswith("\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n")
+    assert doc.startswith("\\documentclass{article}\n\\usepackage{amsmath}\n")
     assert doc.rstrip().endswith(r"\end{document}")
-    assert re.findall(r"\\usepackage(?:\[[^]]*\])?\{([^}]*)\}", doc) == ["amsmath"]
+    # amsmath for the math, geometry for the 6.5-inch text width (both in texlive-latex-base)
+    assert re.findall(r"\\usepackage(?:\[[^]]*\])?\{([^}]*)\}", doc) == ["amsmath", "geometry"]
     assert doc.count(r"\begin{align*}") == doc.count(r"\end{align*}")
     assert doc.count("{") == doc.count("}") + doc.count(r"\}") - doc.count(r"\{")
     assert all(ord(ch) < 128 for ch in doc), "pdflatex without extra packages needs ASCII"

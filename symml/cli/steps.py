@@ -1,8 +1,9 @@
 """``symml steps diff | grad | jacobian | hessian | taylor | integrate | lagrange``.
 
 Each subcommand prints a step-by-step derivation as text (default), Markdown (``--format md``)
-or LaTeX (``--format latex``; ``--standalone`` for a whole document). ``--verify`` re-checks
-every step numerically first.
+or LaTeX (``--format latex``; ``--standalone`` for a whole document) or HTML, at a detail level
+(``--detail textbook`` by default, ``full`` or ``brief``). ``--verify`` re-checks every step
+numerically first.
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ from .calc import _point, _vars  # shared NAME=VALUE and VAR [ORDER] parsing
 def _show(derivation, args) -> int:
     if args.verify:
         derivation.verify()
+    detail = args.detail
     if args.format == "md":
-        out = derivation.to_markdown()
+        out = derivation.to_markdown(detail=detail)
     elif args.format == "latex":
-        out = derivation.to_latex(standalone=args.standalone)
+        out = derivation.to_latex(standalone=args.standalone, detail=detail)
+    elif args.format == "html":
+        out = derivation.to_html(detail=detail)
     else:
         if args.standalone:
             raise ArgumentError("--standalone only applies to --format latex")
-        out = derivation.to_text()
+        out = derivation.to_text(detail=detail)
     print(out, end="" if out.endswith("\n") else "\n")
     return 0
 
@@ -86,8 +90,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     def add(name, func, help_, expr_help="expression in the symml language"):
         p = steps.add_parser(name, help=help_, description=help_)
         p.add_argument("expr", help=expr_help)
-        p.add_argument("--format", choices=["text", "md", "latex"], default="text",
-                       help="text (default), md (Markdown + LaTeX math), latex")  # fmt: skip
+        p.add_argument("--format", choices=["text", "md", "latex", "html"], default="text",
+                       help="text (default), md (Markdown + LaTeX math), latex, html")  # fmt: skip
+        p.add_argument("--detail", choices=["brief", "textbook", "full"], default="textbook",
+                       help="textbook (default): what a textbook shows; full: every rule; "
+                            "brief: the key rules, a line each")  # fmt: skip
         p.add_argument(
             "--standalone", action="store_true", help="with --format latex: a whole document"
         )

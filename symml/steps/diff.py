@@ -36,9 +36,8 @@ from .._limits import budgeted
 from .._diff import diff as _diff
 from ..errors import ArgumentError, ShapeError
 from ..functions import relu, sigmoid, softplus
-from .model import Derivation, Step
+from .model import Derivation, Explanation, Step, explain
 from .render import _positive_first
-from .render import text as _t
 
 __all__ = ["diff", "grad", "jacobian", "hessian"]
 
@@ -135,7 +134,8 @@ class _Differ:
                 first.name = self.label()
             return Step(
                 "reuse", _d(f, x), first.after,
-                f"Already derived in {first.name}: d/d{x} ({_t(f)}) = {_t(first.after)}.",
+                explain(f"Already derived in {first.name}: {{d}} = {{value}}.",
+                        d=_d(f, x), value=first.after),
             )  # fmt: skip
         step = self.rule(f, x)
         if step.substeps:
@@ -143,41 +143,44 @@ class _Differ:
         return step
 
     def rule(self, f: sympy.Expr, x: sympy.Symbol) -> Step:
+        """Dispatch on the expression: special cases first, then the type table ``_DISPATCH``."""
         if not self.depends(f, x):
             return self.constant(f, x)
         if f == x:
             return self.variable(f, x)
         if f in self.definitions:
             return self.definition(f, x)
-        if f.is_Add:
-            return self.sum(f, x)
-        if f.is_Mul:
-            return self.mul(f, x)
-        if f.is_Pow:
-            return self.pow(f, x)
-        if isinstance(f, sympy.Function) and len(f.args) == 1 and f.func in _TABLE:
-            return self.function(f, x)
+        if self.expand(f).has(*_NON_FINITE):
+            return self.non_finite(f, x)
+        for cls in type(f).__mro__:
+            method = _DISPATCH.get(cls)
+            if method is not None:
+                return getattr(self, method)(f, x)
         return self.no_rule(f, x)
 
     # -- the rules --------------------------------------------------------------------------
     def constant(self, f, x) -> Step:
         """Constant rule: d/dx c = 0 for anything c that does not depend on x."""
         if f.is_number:
-            why = f"{_t(f)} is a constant, so its derivative is 0."
+            why = explain("{c} is a constant, so its derivative is 0.", c=f)
         else:
-            names = ", ".join(sorted(str(s) for s in f.free_symbols))
-            held = "is" if len(f.free_symbols) == 1 else "are"
-            why = (
-                f"{_t(f)} does not depend on {x} ({names} {held} held constant), "
-                "so its derivative is 0."
-            )
+            held = {
+                f"h{i}": s for i, s in enumerate(sorted(f.free_symbols, key=sympy.default_sort_key))
+            }
+            names = ", ".join("{" + k + "}" for k in held)
+            verb = "is" if len(held) == 1 else "are"
+            why = explain(
+                "{c} does not depend on {x} (" + names + f" {verb} held constant), so its "
+                "derivative is 0.", c=f, x=x, **held,
+            )  # fmt: skip
         return Step("constant", _d(f, x), S.Zero, why)
 
     def variable(self, f, x) -> Step:
         """Variable rule: d/dx x = 1."""
         return Step(
-            "variable", _d(f, x), S.One, f"The derivative of {x} with respect to itself is 1."
-        )
+            "variable", _d(f, x), S.One,
+            explain("The derivative of {x} with respect to itself is 1.", x=x),
+        )  # fmt: skip
 
     def definition(self, f, x) -> Step:
         """An abbreviation is differentiated through its definition: d/dx z = d/dx (definition)."""
@@ -185,7 +188,7 @@ class _Differ:
         sub = self.d(body, x)
         return Step(
             "definition", _d(f, x), sub.after,
-            f"{f} stands for {_t(body)}, so differentiate that.", [sub],
+            explain("{z} stands for {body}, so differentiate that.", z=f, body=body), [sub],
         )  # fmt: skip
 
     def sum(self, f, x) -> Step:
@@ -204,13 +207,20 @@ class _Differ:
         after = sympy.Add(*[subs[t].after for t in plus]) - sympy.Add(
             *[subs[t].after for t in minus]
         )
+        rules = {r for sub in subs.values() for r in sub.rules()}
+        rules -= {"constant", "variable", "constant_multiple"}
+        if all(_immediate(sub) for sub in subs.values()):
+            words = sorted(_RULE_WORDS.get(r, r.replace("_", " ")) for r in rules)
+            named = (" and the " + " and ".join(words) + (" rules" if len(words) > 1 else " rule")
+                     if words else "")  # fmt: skip
+            return Step(
+                "difference" if minus else "sum", _d(f, x), after,
+                f"By linearity{named}, term by term.", list(subs.values()), form=form,
+            )  # fmt: skip
         if minus:
-            rule, why = (
-                "difference",
-                "Difference rule: differentiate term by term, (f - g)' = f' - g'.",
-            )
+            rule, why = "difference", "Difference rule: differentiate term by term."
         else:
-            rule, why = "sum", "Sum rule: differentiate term by term, (f + g)' = f' + g'."
+            rule, why = "sum", "Sum rule: differentiate term by term."
         return Step(rule, _d(f, x), after, why, list(subs.values()), form=form)
 
     def mul(self, f, x) -> Step:
@@ -222,13 +232,14 @@ class _Differ:
             if g == x:
                 return Step(
                     "constant_multiple", _d(f, x), c,
-                    f"Constant multiple rule: d/d{x} (c*{x}) = c, here with c = {_t(c)}.",
+                    explain("Constant multiple rule: {rule}, here with {c}.",
+                            rule=_eq(_d(_C * x, x), _C), c=_eq(_C, c)),
                 )  # fmt: skip
             sub = self.d(g, x)
             return Step(
                 "constant_multiple", _d(f, x), c * sub.after,
-                f"Constant multiple rule: the factor {_t(c)} does not depend on {x}, so it "
-                f"comes out of the derivative, (c*f)' = c*f'.",
+                explain("Constant multiple rule: the factor {c} does not depend on {x}, so it "
+                        "comes out of the derivative.", c=c, x=x),
                 [sub], form=sympy.Mul(c, _d(g, x), evaluate=False),
             )  # fmt: skip
         den = [a for a in dep if a.is_Pow and a.exp.is_number and a.exp.is_negative]
@@ -250,7 +261,7 @@ class _Differ:
             evaluate=False,
         )
         after = (sn.after * den - num * sd.after) / den**2
-        why = f"Quotient rule: (f/g)' = (f'*g - f*g')/g^2, with f = {_t(num)} and g = {_t(den)}."
+        why = explain("Quotient rule with numerator {f} and denominator {g}.", f=num, g=den)
         return Step("quotient", _d(f, x), after, why, [sn, sd], form=form)
 
     def product(self, f, x, factors: Sequence) -> Step:
@@ -267,21 +278,14 @@ class _Differ:
             terms_after.append(
                 sympy.Mul(*[subs[j].after if j == i else a for j, a in enumerate(factors)])
             )
-        letters = "fghkmn"
-        if len(factors) == 2:
-            rule = "Product rule: (f*g)' = f'*g + f*g'"
-        elif len(factors) == 3:
-            rule = "Product rule for three factors: (f*g*h)' = f'*g*h + f*g'*h + f*g*h'"
-        else:
-            n = len(factors)
-            rule = f"Product rule for {n} factors: differentiate one factor at a time and add"
-        named = ", ".join(
-            f"{letters[i] if i < len(letters) else f'f{i + 1}'} = {_t(a)}"
-            for i, a in enumerate(factors)
-        )
+        names = {f"f{i + 1}": a for i, a in enumerate(factors)}
+        listed = ", ".join("{" + k + "}" for k in names)
+        word = "two" if len(factors) == 2 else str(len(factors))
         return Step(
-            "product", _d(f, x), sympy.Add(*terms_after), f"{rule}, with {named}.", subs,
-            form=sympy.Add(*terms_form, evaluate=False),
+            "product", _d(f, x), sympy.Add(*terms_after),
+            explain(f"Product rule for the {word} factors {listed}: differentiate one factor at "
+                    "a time and add.", **names),
+            subs, form=sympy.Add(*terms_form, evaluate=False),
         )  # fmt: skip
 
     def pow(self, f, x) -> Step:
@@ -308,7 +312,8 @@ class _Differ:
             kind = " (a reciprocal power has a negative exponent)"
         return Step(
             "power", _d(f, x), n * x ** (n - 1),
-            f"Power rule: d/d{x} {x}^n = n*{x}^(n - 1), here with n = {_t(n)}{kind}.",
+            explain("Power rule {rule}, here with {n}" + kind + ".",
+                    rule=_eq(_d(x**_N, x), _N * x ** (_N - 1)), n=_eq(_N, n)),
         )  # fmt: skip
 
     def exponential(self, f, x) -> Step:
@@ -316,7 +321,8 @@ class _Differ:
         a = f.base
         return Step(
             "exp", _d(f, x), f * sympy.log(a),
-            f"Exponential rule: d/d{x} a^{x} = a^{x}*log(a), here with a = {_t(a)}.",
+            explain("Exponential rule {rule}, here with {a}.",
+                    rule=_eq(_d(_A**x, x), _A**x * sympy.log(_A)), a=_eq(_A, a)),
         )  # fmt: skip
 
     def log_differentiation(self, f, x) -> Step:
@@ -326,26 +332,43 @@ class _Differ:
         sub = self.d(inner, x)
         return Step(
             "log_differentiation", _d(f, x), f * sub.after,
-            f"Logarithmic differentiation: both base and exponent depend on {x}, so write "
-            f"{_t(f)} = exp({_t(inner)}); then its derivative is {_t(f)} times the "
-            f"derivative of {_t(inner)}.",
+            explain("Logarithmic differentiation: base and exponent both depend on {x}; "
+                    "{power}, so its derivative is {f} times the derivative of {inner}.",
+                    x=x, power=_eq(f, sympy.exp(inner, evaluate=False), evaluate=False),
+                    f=f, inner=inner),
             [sub], form=sympy.Mul(f, _d(inner, x), evaluate=False),
         )  # fmt: skip
 
     def function(self, f, x) -> Step:
         """exp, log, trig, hyperbolic, sigmoid, softplus, relu, abs: table or chain rule."""
+        if len(f.args) != 1 or f.func not in _TABLE:
+            return self.no_rule(f, x)
         arg = f.args[0]
+        if f.func is sympy.Abs and self.expand(arg).is_extended_real is not True:
+            return self.complex_abs(f, x)
         if arg == x:
             return self.elementary(f.func, x)
         return self.chain(f, x, lambda u: f.func(u), arg)
+
+    def complex_abs(self, f, x) -> Step:
+        """Absolute value of a possibly complex u: d|u|/dx = (re(u) re(u)' + im(u) im(u)')/|u|."""
+        u = f.args[0]
+        value = sympy.diff(self.expand(f), x)
+        return Step(
+            "abs", _d(f, x), value,
+            explain("The argument {u} is not known to be real, so {abs} and the derivative "
+                    "is SymPy's.", u=u, abs=_eq(f, sympy.sqrt(sympy.re(u)**2 + sympy.im(u)**2),
+                                                     evaluate=False)),
+        )  # fmt: skip
 
     def elementary(self, func, u: sympy.Symbol) -> Step:
         """One entry of the table of derivatives, e.g. d/du sin(u) = cos(u)."""
         rule, label, deriv = _TABLE[func]
         fu, du = func(u), deriv(u)
         return Step(
-            rule, _d(fu, u), du, f"{label}: d/d{u} {_t(fu)} = {_t(du)}.", note=_NOTES.get(rule)
-        )
+            rule, _d(fu, u), du, explain(label + ": {rule}.", rule=_eq(_d(fu, u), du)),
+            note=_NOTES.get(rule),
+        )  # fmt: skip
 
     def outer(self, g: sympy.Expr, u: sympy.Symbol) -> Step:
         """The outer function's derivative with respect to its argument u."""
@@ -366,16 +389,26 @@ class _Differ:
         finally:
             self.depth -= 1
         g1 = out.after.xreplace({u: inner})
-        outer_d = _t(out.after)
-        if out.after.is_Add:
-            outer_d = f"({outer_d})"
-        why = (
-            f"Chain rule with outer function {_t(g)} and inner function {u} = {_t(inner)}: "
-            f"d/d{x} {_t(g)} = {outer_d}*d{u}/d{x}."
-        )
+        why = explain(
+            "Chain rule with outer function {outer} and inner function {inner}, "
+            "where {douter}.",
+            outer=g, inner=_eq(u, inner, evaluate=False), douter=_eq(_d(g, u), out.after),
+        )  # fmt: skip
         return Step(
             "chain", _d(f, x), g1 * inn.after, why, [out, inn],
             form=sympy.Mul(g1, _d(inner, x), evaluate=False),
+        )  # fmt: skip
+
+    def non_finite(self, f, x) -> Step:
+        """An expression with oo, zoo or nan has no derivative by the rules: SymPy's value."""
+        value = sympy.diff(self.expand(f), x)
+        bad = sorted(self.expand(f).atoms(*_NON_FINITE_TYPES), key=sympy.default_sort_key)
+        return Step(
+            "no_rule", _d(f, x), value,
+            explain("The expression contains the non-finite constant {c}, so no "
+                    "differentiation rule applies; the value is SymPy's.",
+                    c=bad[0] if bad else S.NaN),
+            check=_same_as_sympy,
         )  # fmt: skip
 
     def no_rule(self, f, x) -> Step:
@@ -383,8 +416,66 @@ class _Differ:
         value = _diff(self.expand(f), x)
         return Step(
             "no_rule", _d(f, x), value,
-            f"No differentiation rule of symml applies to {_t(f)}; this is SymPy's result.",
+            explain("No differentiation rule of symml applies to {f}; this is SymPy's result.",
+                    f=f),
         )  # fmt: skip
+
+
+_C, _N, _A = sympy.symbols("c n a", real=True)
+
+
+def _eq(a, b, **_kw) -> sympy.Eq:
+    """An unevaluated equation shown in an explanation (``lhs = rhs``)."""
+    return sympy.Eq(a, b, evaluate=False)
+
+
+_NON_FINITE = (S.NaN, S.ComplexInfinity, S.Infinity, S.NegativeInfinity)
+_NON_FINITE_TYPES = (
+    type(S.NaN),
+    type(S.ComplexInfinity),
+    type(S.Infinity),
+    type(S.NegativeInfinity),
+)
+_DISPATCH = {sympy.Add: "sum", sympy.Mul: "mul", sympy.Pow: "pow"}
+_DISPATCH.update({func: "function" for func in _TABLE})
+_RULE_WORDS = {"power": "power", "constant_multiple": "constant multiple", "exp": "exponential",
+               "log": "logarithm", "trig": "trig"}  # fmt: skip
+_IMMEDIATE = {"constant", "variable", "power", "exp", "log", "trig", "inverse_trig",
+              "hyperbolic", "sigmoid", "softplus", "relu"}  # fmt: skip
+
+
+def _tag(steps: Sequence[Step]) -> None:
+    """Set the detail level of every sub-step: table entries, constants and lone variables
+    (and the outer derivative of a chain, named in its explanation) only at ``"full"``."""
+    seen: set[int] = set()
+
+    def walk(step: Step) -> None:
+        if id(step) in seen:
+            return
+        seen.add(id(step))
+        for i, sub in enumerate(step.substeps):
+            if _immediate(sub) or (step.rule == "chain" and i == 0):
+                sub.detail = "full"
+            walk(sub)
+
+    for step in steps:
+        walk(step)
+
+
+def _immediate(step: Step) -> bool:
+    """A step a textbook does not derive: a table entry, or a constant times one."""
+    if step.rule in _IMMEDIATE and not step.substeps:
+        return True
+    if step.rule == "reuse":  # its value was derived (and named) before
+        return True
+    linear = ("constant_multiple", "sum", "difference", "definition")
+    return step.rule in linear and all(_immediate(s) for s in step.substeps)
+
+
+def _same_as_sympy(step: Step) -> bool:
+    """The step's value is exactly SymPy's derivative (for non-finite expressions)."""
+    d = step.before
+    return bool(sympy.diff(d.expr, *d.variables) == step.after)
 
 
 # -- simplification as a step of its own --------------------------------------------------
@@ -434,8 +525,8 @@ def _simplified(e: sympy.Expr) -> tuple[sympy.Expr, str]:
 
 def simplify_step(e: sympy.Expr) -> Step | None:
     """A ``simplify`` step from ``e`` to a tidier equal form, or None if ``e`` is tidy already."""
-    if isinstance(e, sympy.MatrixBase):
-        return None
+    if isinstance(e, sympy.MatrixBase) or e.has(*_NON_FINITE):
+        return None  # oo - oo and 0*oo would "simplify" to nan
     best, how = _simplified(e)
     if best == e:
         return None
@@ -444,7 +535,7 @@ def simplify_step(e: sympy.Expr) -> Step | None:
         "cancel": "cancel common factors",
         "expand and factor": "expand, collect like terms and factor",
         "simplify": "simplify (SymPy's simplify)",
-    }[how]
+    }.get(how, "move the minus sign into the difference")
     return Step("simplify", e, best, f"Simplify: {words}.")
 
 
@@ -483,7 +574,7 @@ def _definition_steps(definitions: dict) -> list[Step]:
             "definition",
             sym,
             body,
-            f"Abbreviate the repeated inner expression: let {sym} = {_t(body)}.",
+            explain("Abbreviate the repeated inner expression: let {d}.", d=_eq(sym, body)),
             check=False,
         )  # fmt: skip
         for sym, body in definitions.items()
@@ -500,8 +591,9 @@ def _back_substitution(value, definitions: dict, differ: _Differ) -> tuple[Step 
     )
     if full == value:
         return None, value
-    names = ", ".join(f"{s} = {_t(b)}" for s, b in definitions.items())
-    return Step("substitution", value, full, f"Substitute back {names}."), full
+    params = {f"d{i}": _eq(s, b) for i, (s, b) in enumerate(definitions.items())}
+    names = ", ".join("{" + k + "}" for k in params)
+    return Step("substitution", value, full, explain(f"Substitute back {names}.", **params)), full
 
 
 # -- argument handling ----------------------------------------------------------------------------
@@ -541,15 +633,16 @@ def _reserved(exprs) -> set[str]:
     return names
 
 
-def _held(f_full: sympy.Expr, x: sympy.Symbol) -> str:
+def _held(f_full: sympy.Expr, x: sympy.Symbol) -> tuple[str, dict]:
+    """``", holding {h0}, {h1} constant"`` and its parameters (the other variables)."""
     others = sorted((s for s in f_full.free_symbols if s != x), key=sympy.default_sort_key)
     if not others:
-        return ""
-    names = ", ".join(str(s) for s in others)
-    return f", holding {names} constant"
+        return "", {}
+    params = {f"h{i}": s for i, s in enumerate(others)}
+    return ", holding " + ", ".join("{" + k + "}" for k in params) + " constant", params
 
 
-def _partial(differ: _Differ, f, x, title: str, before=None) -> Step:
+def _partial(differ: _Differ, f, x, title: str, before=None, **params) -> Step:
     """A partial derivative of ``f`` with respect to ``x``: the rule steps, then simplify."""
     root = differ.d(f, x)
     subs = [root]
@@ -558,11 +651,49 @@ def _partial(differ: _Differ, f, x, title: str, before=None) -> Step:
     if simp is not None:
         subs.append(simp)
         value = simp.after
-    held = _held(differ.expand(f), x)
+    held, names = _held(differ.expand(f), x)
+    exact = _same_as_sympy if differ.expand(f).has(*_NON_FINITE) else None
     return Step(
         "partial", before if before is not None else _d(f, x), value,
-        f"{title} with respect to {x}{held}.", subs,
+        explain(f"{title} with respect to {{x}}{held}.", x=x, **names, **params), subs,
+        detail="brief", check=exact,
     )  # fmt: skip
+
+
+def _title(template: str, f, xs, vector: bool = False) -> Explanation:
+    """A derivation's title with its expression and variables typeset."""
+    names = {f"x{i}": x for i, x in enumerate(xs)}
+    listed = ", ".join("{" + k + "}" for k in names)
+    if vector and len(xs) > 1:
+        listed = "(" + listed + ")"
+    return explain(template + " " + listed, f=f, **names)
+
+
+def _pattern(step: Step, x: sympy.Symbol, rep: sympy.Symbol) -> tuple:
+    """The rules of ``step``'s tree with the expressions written for variable ``rep``."""
+    swap = {x: rep}
+    out = [step.rule]
+    for sub in step.substeps:
+        if not _immediate(sub):  # leaves may differ (d/db b = 1, d/dw w*x = x)
+            out.append(_pattern(sub, x, rep))
+    before = step.before.xreplace(swap) if isinstance(step.before, sympy.Basic) else None
+    return (tuple(out), before is not None and before.has(rep))
+
+
+def _likewise(parts: list[Step], xs: Sequence) -> list[Step]:
+    """Components derived by the same steps as the first (with another variable) say
+    "likewise" and show their rule steps only at full detail."""
+    if len(parts) < 2:
+        return parts
+    first = _pattern(parts[0], xs[0], xs[0])
+    for step, x in zip(parts[1:], xs[1:], strict=True):
+        if _pattern(step, x, xs[0]) == first:
+            step.explanation = explain(
+                "Likewise with respect to {x}, by the same rules as for {x0}.", x=x, x0=xs[0],
+            )  # fmt: skip
+            for sub in step.substeps:
+                sub.detail = "full"
+    return parts
 
 
 # -- public functions ----------------------------------------------------------------------
@@ -639,10 +770,14 @@ def diff(f: Any, *vars: Any) -> Derivation:
     if back is not None:
         steps.append(back)
     problem = Derivative(f, *order)
-    title = f"Derivative of {_t(f)} with respect to {', '.join(str(x) for x in order)}"
+    title = _title("Derivative of {f} with respect to", f, order)
+    _tag(steps)
+    exact = None
+    if f.has(*_NON_FINITE):  # nan and zoo have no numeric test point: compare exactly
+        exact = lambda d: d.result == sympy.diff(f, *order)  # noqa: E731
     return Derivation(
         title, "diff", problem, steps, current, reference=lambda: _diff(f, *order),
-        definitions=differ.definitions,
+        definitions=differ.definitions, result_check=exact,
     )  # fmt: skip
 
 
@@ -679,7 +814,8 @@ def _diff_matrix(F: sympy.MatrixBase, vars: Sequence) -> Derivation:
     definitions = {}
     for d in parts:
         definitions.update(d.definitions)
-    title = f"Derivative of {_t(F)} with respect to {', '.join(str(x) for x in order)}"
+    title = _title("Derivative of {f} with respect to", F, order)
+    _tag(steps)
     return Derivation(
         title, "diff", problem, steps, value,
         reference=lambda: F.applyfunc(lambda e: _diff(e, *order)), definitions=definitions,
@@ -721,11 +857,12 @@ def grad(f: Any, vars: Any) -> Derivation:
         raise ShapeError("steps.grad takes a scalar expression; use steps.jacobian for a vector")
     xs = _as_symbols(vars, [f])
     differ, steps, (fa,) = _prepare([f], xs)
-    comps = []
+    comps, parts = [], []
     for x in xs:
         step = _partial(differ, fa, x, "Partial derivative")
-        steps.append(step)
+        parts.append(step)
         comps.append(step.after)
+    steps.extend(_likewise(parts, xs))
     value = Matrix(comps)
     steps.append(
         Step(
@@ -738,7 +875,8 @@ def grad(f: Any, vars: Any) -> Derivation:
     back, value = _back_substitution(value, differ.definitions, differ)
     if back is not None:
         steps.append(back)
-    title = f"Gradient of {_t(f)} with respect to ({', '.join(map(str, xs))})"
+    title = _title("Gradient of {f} with respect to", f, xs, vector=True)
+    _tag(steps)
     return Derivation(
         title, "grad", Matrix([_d(f, x) for x in xs]), steps, value,
         reference=lambda: Matrix([_diff(f, x) for x in xs]), definitions=differ.definitions,
@@ -784,8 +922,8 @@ def jacobian(F: Any, vars: Any) -> Derivation:
     back, value = _back_substitution(value, differ.definitions, differ)
     if back is not None:
         steps.append(back)
-    shown = "(" + ", ".join(_t(e) for e in comps) + ")"
-    title = f"Jacobian of {shown} with respect to ({', '.join(map(str, xs))})"
+    title = _title("Jacobian of {f} with respect to", Matrix(comps).T, xs, vector=True)
+    _tag(steps)
     return Derivation(
         title, "jacobian", Matrix([[_d(e, x) for x in xs] for e in comps]), steps, value,
         reference=lambda: Matrix([[_diff(e, x) for x in xs] for e in comps]),
@@ -817,16 +955,19 @@ def hessian(f: Any, vars: Any) -> Derivation:
     xs = _as_symbols(vars, [f])
     n = len(xs)
     differ, steps, (fa,) = _prepare([f], xs)
-    first = []
+    first, parts = [], []
     for x in xs:
         step = _partial(differ, fa, x, "First partial derivative")
-        steps.append(step)
+        parts.append(step)
         first.append(step.after)
+    steps.extend(_likewise(parts, xs))
     H: list[list[Any]] = [[None] * n for _ in range(n)]
     for i in range(n):
         for j in range(i, n):
             step = _partial(
-                differ, first[i], xs[j], f"Second partial derivative: differentiate d/d{xs[i]}",
+                differ, first[i], xs[j],
+                "Second partial derivative: differentiate the partial derivative by {v}",
+                v=xs[i],
                 before=Derivative(fa, xs[i], xs[j]),
             )  # fmt: skip
             steps.append(step)
@@ -851,7 +992,8 @@ def hessian(f: Any, vars: Any) -> Derivation:
     back, value = _back_substitution(value, differ.definitions, differ)
     if back is not None:
         steps.append(back)
-    title = f"Hessian of {_t(f)} with respect to ({', '.join(map(str, xs))})"
+    title = _title("Hessian of {f} with respect to", f, xs, vector=True)
+    _tag(steps)
     return Derivation(
         title, "hessian", Matrix(n, n, lambda i, j: Derivative(f, xs[i], xs[j])), steps, value,
         reference=lambda: sympy.hessian(f, xs), definitions=differ.definitions,

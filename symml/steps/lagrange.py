@@ -39,11 +39,25 @@ from ..lagrange import (
     solve_problem,
 )
 from .check import is_zero
-from .model import Derivation, Step
+from .model import Derivation, Explanation, Step, explain
 
 __all__ = ["lagrange"]
 
 _TOL = 1e-20
+_H, _G, _L, _MU = sympy.symbols("h g L mu", real=True)
+
+
+def _point_eqs(point: dict, keys=None) -> sympy.Tuple:
+    """A point as a tuple of equations ``x = 1, y = 2`` (typeset by every renderer)."""
+    keys = list(point) if keys is None else keys
+    return sympy.Tuple(*[sympy.Eq(k, point[k], evaluate=False) for k in keys])
+
+
+def _tuple_eq(problem: Problem, point: dict) -> sympy.Basic:
+    vals = [point[v] for v in problem.vars]
+    if len(problem.vars) == 1:
+        return sympy.Eq(problem.vars[0], vals[0], evaluate=False)
+    return sympy.Eq(sympy.Tuple(*problem.vars), sympy.Tuple(*vals), evaluate=False)
 
 
 # -- small helpers --------------------------------------------------------------------------------
@@ -139,16 +153,21 @@ def _constraint_steps(problem: Problem) -> Step:
         rel = c.relation
         if c.kind == "eq":
             after = sympy.Eq(c.expr, 0)
-            text = f"Equality {_fmt(rel)}: h = {_fmt(c.expr)} = 0, with multiplier {c.multiplier}."
+            text = explain("Equality {rel}: {h}, with multiplier {m}.", rel=rel,
+                           h=sympy.Eq(_H, c.expr, evaluate=False), m=c.multiplier)  # fmt: skip
         else:
             after = sympy.Le(c.expr, 0)
-            text = (
-                f"Inequality {_fmt(rel)}: g = {_fmt(c.expr)} <= 0, with multiplier {c.multiplier}."
-            )
+            text = explain("Inequality {rel}: {g}, with multiplier {m}.", rel=rel,
+                           g=sympy.Eq(_G, c.expr, evaluate=False), m=c.multiplier)  # fmt: skip
         subs.append(Step("standard_form", None, after, text, check=_standard_form_check(c)))
-    text = "Write every constraint in standard form: equalities as h(x) = 0"
-    text += ", inequalities as g(x) <= 0." if problem.inequalities else "."
-    return Step("standard_form", None, None, text, substeps=subs, check=False)
+    text = "Write every constraint in standard form: equalities as {h}"
+    text += ", inequalities as {g}." if problem.inequalities else "."
+    text = explain(text, h=sympy.Eq(_H, 0), g=sympy.Le(_G, 0))
+    for sub in subs:
+        sub.detail = "full"  # the list below states them; each one's check runs at every level
+    forms = [sub.after for sub in subs]
+    return Step("standard_form", None, forms if len(forms) > 1 else forms[0], text,
+                substeps=subs, check=False, detail="brief")  # fmt: skip
 
 
 def _lagrangian_step(problem: Problem) -> Step:
@@ -175,10 +194,13 @@ def _partial_step(problem: Problem, var: sympy.Symbol, definitions: dict) -> Ste
     others = [v for v in problem.vars if v != var] + problem.multipliers
     held = ", ".join(_fmt(o) for o in others)
     value = _diff(problem.L, var)
-    text = f"Stationarity in {_fmt(var)}: differentiate L with respect to {_fmt(var)}"
-    text += (
-        f" (holding {held} constant) and set dL/d{_fmt(var)} = 0." if held else " and set it to 0."
-    )
+    names = {f"o{i}": o for i, o in enumerate(others)}
+    text = "Stationarity in {x}: differentiate {L} with respect to {x}"
+    if held:
+        text += " (holding " + ", ".join("{" + k + "}" for k in names) + " constant) and set {dL}."
+    else:
+        text += " and set it to 0."
+    text = explain(text, x=var, L=_L, dL=sympy.Eq(sympy.Derivative(_L, var), 0), **names)
     subs = []
     try:
         from .diff import diff as diff_steps
@@ -186,33 +208,46 @@ def _partial_step(problem: Problem, var: sympy.Symbol, definitions: dict) -> Ste
         with time_limit(SOLVE_SECONDS, f"the derivation of dL/d{var}"):
             d = diff_steps(problem.L, var)
         subs = list(d.steps)
+        for sub in subs:
+            sub.detail = "full"  # differentiating L is routine: shown in the full tree only
         if len(subs) == 1 and subs[0].rule == "partial" and subs[0].substeps:
             subs = list(subs[0].substeps)  # its "holding ... constant" is said here already
+            for sub in subs:
+                sub.detail = "full"
         definitions.update(d.definitions)
     except (SymmlError, ImportError):
         subs = []  # the step itself still states and checks the derivative
     return Step("partial", sympy.Derivative(problem.L, var), value, text, substeps=subs)
 
 
-def _case_text(problem: Problem, case: Case, number: int) -> str:
-    parts = []
+def _case_text(problem: Problem, case: Case, number: int) -> Explanation:
+    parts, params = [], {}
     for j, c in enumerate(problem.inequalities):
+        params[f"r{j}"], params[f"m{j}"] = c.relation, c.multiplier
         if j in case.active:
-            parts.append(f"{_fmt(c.relation)} active ({_fmt(c.expr)} = 0, {c.multiplier} unknown)")
+            params[f"g{j}"] = sympy.Eq(c.expr, 0, evaluate=False)
+            parts.append(f"{{r{j}}} active ({{g{j}}}, {{m{j}}} unknown)")
         else:
-            parts.append(f"{_fmt(c.relation)} inactive ({c.multiplier} = 0)")
-    return f"Case {number}: " + "; ".join(parts) + "."
+            params[f"m{j}"] = sympy.Eq(c.multiplier, 0, evaluate=False)
+            parts.append(f"{{r{j}}} inactive ({{m{j}}})")
+    return explain(f"Case {number}: " + "; ".join(parts) + ".", **params)
 
 
 def _case_step(problem: Problem, case: Case, number: int, candidates: list) -> Step:
     eqs = [sympy.Eq(e, 0) for e in case.equations]
     subs = []
     points = [v.point for v in case.verdicts]
-    unknowns = ", ".join(_fmt(u) for u in case.unknowns)
+    unk = {f"u{i}": u for i, u in enumerate(case.unknowns)}
+    unknowns = ", ".join("{" + k + "}" for k in unk)
     if points:
-        text = f"Solve for {unknowns}: {len(points)} solution{'s' if len(points) != 1 else ''}."
+        text = explain(
+            f"Solve for {unknowns}: {len(points)} solution{'s' if len(points) != 1 else ''}.", **unk
+        )
     else:
-        text = f"Solve for {unknowns}: the system has no solution, so this case gives no candidate."
+        text = explain(
+            f"Solve for {unknowns}: the system has no solution, so this case gives no candidate.",
+            **unk,
+        )
     subs.append(
         Step(
             "solve",
@@ -223,10 +258,13 @@ def _case_step(problem: Problem, case: Case, number: int, candidates: list) -> S
         )
     )
     for v in case.verdicts:
-        where = "The solution " + _point_text(v.point)
+        where = "The solution {p}"
         if v.duplicate_of is not None:
             k = v.duplicate_of + 1
-            text = f"{where} is the same point as candidate {k}, already kept; not counted twice."
+            text = explain(
+                f"{where} is the same point as candidate {k}, already kept; not counted twice.",
+                p=_point_eqs(v.point),
+            )
             rule = "duplicate"
         elif v.kept:
             k = (
@@ -236,10 +274,14 @@ def _case_step(problem: Problem, case: Case, number: int, candidates: list) -> S
                 + 1
             )
             conds = "real, primal and dual feasible" if problem.inequalities else "real"
-            text = f"{where} is {conds}, so it is kept as candidate {k}."
+            text = explain(
+                f"{where} is {conds}, so it is kept as candidate {k}.", p=_point_eqs(v.point)
+            )
             rule = "keep"
         else:
-            text = f"{where} is rejected: " + "; ".join(v.reasons) + "."
+            text = explain(
+                f"{where} is rejected: {{why}}.", p=_point_eqs(v.point), why="; ".join(v.reasons)
+            )
             rule = "reject"
         subs.append(
             Step(
@@ -249,7 +291,7 @@ def _case_step(problem: Problem, case: Case, number: int, candidates: list) -> S
     intro = (
         _case_text(problem, case, number)
         if problem.inequalities
-        else (f"Solve the system for {unknowns} exactly.")
+        else explain(f"Solve the system for {unknowns} exactly.", **unk)
     )
     return Step("case", None, None, intro, substeps=subs, form=eqs, check=False)
 
@@ -350,10 +392,10 @@ def _residual_steps(problem: Problem, sol: Solution) -> list[Step]:
             raw = [e.subs(c.point) for e in exprs]
         names = ["stationarity"] + (["the equality constraints"] if problem.equalities else [])
         names += ["complementary slackness"] if problem.inequalities else []
-        text = (
+        text = explain(
             f"Check candidate {k} with exact gradients: the {what} residuals ({', '.join(names)}) "
-            f"at {_tuple_text(problem, c.point)} are all 0."
-        )
+            "at {p} are all 0.", p=_tuple_eq(problem, c.point),
+        )  # fmt: skip
         steps.append(
             Step(
                 "kkt_check",
@@ -447,9 +489,9 @@ def lagrange(f: Any, constraints: Any, vars: Any = None, *, sense: str = "min") 
     >>> d = lagrange("(x - 2)^2 + (y - 1)^2", "x + y <= 2")
     >>> d.result
     [{x: 3/2, y: 1/2, mu: 1}]
-    >>> [s.explanation for s in d.steps if s.rule == "cases"][0]
-    'Split complementary slackness mu*g = 0 into 2 active-set cases: each inequality is
-    either active (g = 0) or inactive (mu = 0).'
+    >>> print([s.explanation for s in d.steps if s.rule == "cases"][0])
+    Split complementary slackness g*mu = 0 into 2 active-set cases: each inequality is either
+    active (g = 0) or inactive (mu = 0).
     >>> d.verify()
     True
     """
@@ -471,18 +513,22 @@ def lagrange(f: Any, constraints: Any, vars: Any = None, *, sense: str = "min") 
     )
     if problem.inequalities:
         conds = _kkt_conditions(problem)
-        want = ">= 0" if sense == "min" else "<= 0"
-        text = (
-            "The KKT conditions: stationarity (dL/dx = 0 for every variable), primal feasibility "
-            f"(h = 0, g <= 0), dual feasibility (mu {want}) and complementary slackness (mu*g = 0)."
-        )
-        steps.append(Step("kkt", None, conds, text, check=False))
+        x0 = sympy.Symbol("x", real=True)
+        text = explain(
+            "The KKT conditions: stationarity ({st} for every variable), primal feasibility "
+            "({h}, {g}), dual feasibility ({mu}) and complementary slackness ({cs}).",
+            st=sympy.Eq(sympy.Derivative(_L, x0), 0), h=sympy.Eq(_H, 0), g=sympy.Le(_G, 0),
+            mu=sympy.Ge(_MU, 0) if sense == "min" else sympy.Le(_MU, 0),
+            cs=sympy.Eq(sympy.Mul(_MU, _G, evaluate=False), 0),
+        )  # fmt: skip
+        steps.append(Step("kkt", None, conds, text, check=False, detail="brief"))
         m = len(problem.inequalities)
-        text = (
-            f"Split complementary slackness mu*g = 0 into {2**m} active-set cases: "
-            "each inequality is "
-            "either active (g = 0) or inactive (mu = 0)."
-        )
+        text = explain(
+            "Split complementary slackness {cs} into " + str(2**m) + " active-set cases: "
+            "each inequality is either active ({g}) or inactive ({mu}).",
+            cs=sympy.Eq(sympy.Mul(_MU, _G, evaluate=False), 0), g=sympy.Eq(_G, 0),
+            mu=sympy.Eq(_MU, 0),
+        )  # fmt: skip
         cases = [_case_step(problem, c, i, sol.candidates) for i, c in enumerate(sol.cases, 1)]
         steps.append(Step("cases", None, None, text, substeps=cases, check=False))
     else:
@@ -505,9 +551,10 @@ def lagrange(f: Any, constraints: Any, vars: Any = None, *, sense: str = "min") 
     if n:
         steps.append(_classify_step(problem, sol))
         steps += _residual_steps(problem, sol)
-    cons = ", ".join(_fmt(c.relation) for c in problem.constraints)
+    cons = {f"c{i}": c.relation for i, c in enumerate(problem.constraints)}
     goal = {"min": "Minimum", "max": "Maximum"}[sense] if problem.inequalities else "Extrema"
-    title = f"{goal} of {_fmt(problem.f)} subject to {cons}"
+    title = explain(f"{goal} of {{f}} subject to " + ", ".join("{" + k + "}" for k in cons),
+                    f=problem.f, **cons)  # fmt: skip
     return Derivation(
         title,
         "lagrange",

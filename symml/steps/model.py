@@ -53,6 +53,7 @@ Result: d/dx[x^3] = 3*x^2
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,6 +106,18 @@ class Explanation:
     def __contains__(self, item: str) -> bool:
         return item in str(self)
 
+    def __repr__(self) -> str:  # shown like the str it reads as
+        return repr(str(self))
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            return str(self) == other
+        if isinstance(other, Explanation):
+            return self.template == other.template and dict(self.params) == dict(other.params)
+        return NotImplemented
+
+    __hash__ = object.__hash__
+
     def __add__(self, other):
         return str(self) + other
 
@@ -120,6 +133,7 @@ def explain(template: str, **params: Any) -> Explanation:
     'Pull out the constant 1/2.'
     """
     return Explanation(template, dict(params))
+
 
 #: Stable rule names used by symml's rule sets (others may add their own short names).
 RULES = (
@@ -201,8 +215,9 @@ class Derivation:
 
     Parameters
     ----------
-    title : str
-        One line saying what is derived ("Derivative of x^2*sin(x) with respect to x").
+    title : str or Explanation
+        One line saying what is derived; with mathematics in it an :class:`Explanation`
+        (``explain("Derivative of {f} with respect to {x}", f=..., x=...)``).
     kind : str
         ``"diff"``, ``"grad"``, ``"jacobian"``, ``"hessian"``, ``"taylor"``,
         ``"integrate"``, ``"lagrange"``, ...
@@ -220,6 +235,10 @@ class Derivation:
     result_check : callable, optional
         ``result_check(derivation) -> bool`` replacing the numeric comparison of
         ``result`` and ``reference`` (for results such as lists of candidate points).
+    detail : str
+        How much the renderers show by default: ``"textbook"`` (default), ``"full"`` (every
+        step) or ``"brief"`` (the key rules, a line each); see :data:`DETAIL_LEVELS`. It
+        changes what is shown, never the steps, the result or :meth:`verify`.
     """
 
     title: str
@@ -230,7 +249,8 @@ class Derivation:
     reference: Any = None
     definitions: dict = field(default_factory=dict)
     result_check: Callable[[Derivation], bool] | None = None
-    note: str | None = None
+    note: str | Explanation | None = None
+    detail: str = "textbook"
 
     # -- structure ----------------------------------------------------------------------------
     def walk(self) -> Iterator[tuple[str, Step]]:
@@ -273,31 +293,56 @@ class Derivation:
         return verify(self, points=points, digits=digits, seed=seed, seconds=seconds)
 
     # -- rendering ----------------------------------------------------------------------------
-    def to_text(self, width: int = 80) -> str:
-        """Plain text for a terminal, math in the symml language (``^`` for powers)."""
+    def to_text(self, width: int = 80, detail: str | None = None) -> str:
+        """Plain text for a terminal, math in the symml language (``^`` for powers).
+
+        ``detail`` is one of :data:`DETAIL_LEVELS` (default: the derivation's ``detail``).
+        """
         from .render import to_text
 
-        return to_text(self, width=width)
+        return to_text(self, width=width, detail=detail or self.detail)
 
-    def to_markdown(self) -> str:
-        """Markdown with LaTeX math in ``$...$`` and ``$$...$$``."""
+    def to_markdown(self, detail: str | None = None) -> str:
+        """Markdown with LaTeX math in ``$...$`` and ``$$...$$``, at ``detail``."""
         from .render import to_markdown
 
-        return to_markdown(self)
+        return to_markdown(self, detail=detail or self.detail)
 
-    def to_latex(self, standalone: bool = False) -> str:
+    def to_latex(self, standalone: bool = False, detail: str | None = None) -> str:
         """A LaTeX fragment (amsmath only); ``standalone=True`` gives a whole document."""
         from .render import to_latex
 
-        return to_latex(self, standalone=standalone)
+        return to_latex(self, standalone=standalone, detail=detail or self.detail)
+
+    def to_html(self, detail: str | None = None) -> str:
+        """An HTML fragment with foldable sub-steps (``<details>``), math in ``\\(...\\)``."""
+        from .render_html import to_html
+
+        return to_html(self, detail=detail or self.detail)
+
+    def at(self, detail: str) -> Derivation:
+        """The same derivation (same steps, result and checks) shown at another ``detail``.
+
+        >>> import symml as sm
+        >>> d = sm.steps.diff("x^3 - 4*x^2 + 7*x - 9", "x")
+        >>> d.at("brief").detail, d.at("brief").result == d.result
+        ('brief', True)
+        """
+        from .render import _rank
+
+        _rank(detail)
+        return dataclasses.replace(self, detail=detail)
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
 
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
     def _repr_latex_(self) -> str:
         from .render import to_latex
 
-        return to_latex(self, standalone=False, notebook=True)
+        return to_latex(self, standalone=False, notebook=True, detail=self.detail)
 
     def __str__(self) -> str:
         return self.to_text()

@@ -14,6 +14,8 @@ sub-steps, and a conclusion. Math is printed by subclasses of symml's/SymPy's pr
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import textwrap
 from collections.abc import Mapping
 from typing import Any
@@ -143,6 +145,17 @@ class StepLatexPrinter(_AsWritten, LatexPrinter):
     def _fraction(self, top, num, den):
         return rf"\frac{{{top}}}{{{self._print(den)}}}"
 
+    def _print_MatrixBase(self, expr):
+        """A column vector that fits on a line is written as a transposed row."""
+        if expr.cols == 1 and expr.rows > 1:
+            entries = [self._print(e) for e in expr]
+            if sum(_visual_len(e) + 2 for e in entries) <= LINE_CHARS - 10:
+                return r"\left[\begin{matrix}" + " & ".join(entries) + r"\end{matrix}\right]^{T}"
+        return super()._print_MatrixBase(expr)
+
+    _print_ImmutableMatrix = _print_Matrix = _print_MatrixBase
+    _print_ImmutableDenseMatrix = _print_MutableDenseMatrix = _print_MatrixBase
+
     def _print_Derivative(self, expr):
         n = sum(int(c) for _, c in expr.variable_count)
         d = r"\partial" if self._settings["partial"] else "d"
@@ -151,6 +164,9 @@ class StepLatexPrinter(_AsWritten, LatexPrinter):
             f"{d} {self._print(v)}" + (f"^{{{c}}}" if c != 1 else "")
             for v, c in expr.variable_count
         )
+        named = _NAMES.get({}).get(expr.expr)
+        if named is not None:  # an abbreviated function: d f / d x
+            return rf"\frac{{{num} {named}}}{{{den}}}"
         body = self._print(expr.expr)
         if not expr.expr.is_Symbol:
             body = rf"\left({body}\right)"
@@ -158,6 +174,53 @@ class StepLatexPrinter(_AsWritten, LatexPrinter):
 
 
 _TEXT = StepTextPrinter({"order": None})
+
+#: Long functions named once per derivation (expression -> LaTeX name), so that their
+#: derivatives print as d f / d x; set while a derivation is rendered (see :func:`_naming`).
+_NAMES: contextvars.ContextVar[dict] = contextvars.ContextVar("symml_step_names")
+
+#: A function of more estimated characters than this is given a name in LaTeX.
+NAME_CHARS = 24
+
+
+def _function_of(d):
+    """The expression a derivation differentiates, if its problem is a derivative (or a
+    matrix of derivatives) of one expression."""
+    prob = d.problem
+    items = list(prob) if isinstance(prob, sympy.MatrixBase) else [prob]
+    if not items or not all(isinstance(e, sympy.Derivative) for e in items):
+        return None
+    exprs = {e.expr for e in items}
+    return exprs.pop() if len(exprs) == 1 else None
+
+
+@contextlib.contextmanager
+def _naming(d, partial: bool):
+    """While rendering ``d``: name its long function ``f`` (and its abbreviated form)."""
+    f = _function_of(d)
+    names: dict = {}
+    for _, step in d.walk():  # "let L = ...": derivatives of L print as dL/dx
+        if (
+            step.rule == "definition" and isinstance(step.before, sympy.Symbol)
+            and isinstance(step.after, sympy.Expr) and not step.after.is_Atom
+        ):  # fmt: skip
+            names.setdefault(step.after, latex(step.before, partial))
+    if (
+        f is not None
+        and _visual_len(StepLatexPrinter({"partial": partial}).doprint(f)) > NAME_CHARS
+    ):
+        free = {str(s) for s in f.free_symbols} | {str(s) for s in getattr(d, "definitions", {})}
+        name = next((n for n in ("f", "L", "F", "g", "\\ell") if n not in free), None)
+        if name is not None:
+            names[f] = name
+            inverse = {b: s for s, b in (getattr(d, "definitions", None) or {}).items()}
+            if inverse:
+                names[f.xreplace(inverse)] = name
+    token = _NAMES.set(names)
+    try:
+        yield (sympy.Symbol(names[f].strip("\\")), f) if f is not None and f in names else None
+    finally:
+        _NAMES.reset(token)
 
 
 def text(obj: Any) -> str:
@@ -168,7 +231,11 @@ def text(obj: Any) -> str:
         return ", ".join(f"{text(k)} = {text(v)}" for k, v in obj.items())
     if isinstance(obj, (list, tuple)):
         # a list of points (dicts) keeps each point grouped: [(x = 1, y = 2), (...)]
-        return "[" + ", ".join(f"({text(e)})" if isinstance(e, Mapping) else text(e) for e in obj) + "]"
+        return (
+            "["
+            + ", ".join(f"({text(e)})" if isinstance(e, Mapping) else text(e) for e in obj)
+            + "]"
+        )
     if isinstance(obj, str):
         return obj
     if isinstance(obj, (int, float)):
@@ -186,7 +253,9 @@ def latex(obj: Any, partial: bool = False) -> str:
         return ",\\ ".join(f"{latex(k, partial)} = {latex(v, partial)}" for k, v in obj.items())
     if isinstance(obj, (list, tuple)):
         items = [
-            r"\left(" + latex(e, partial) + r"\right)" if isinstance(e, Mapping) else latex(e, partial)
+            r"\left(" + latex(e, partial) + r"\right)"
+            if isinstance(e, Mapping)
+            else latex(e, partial)
             for e in obj
         ]
         return r"\left[" + ",\\ ".join(items) + r"\right]"
@@ -209,6 +278,7 @@ def render_explanation(e, target: str = "text", partial: bool = False) -> str:
     else:
         template, params = e.template, e.params
     prose_escape = {
+        "mathtext": _mathtext_prose,
         "text": lambda s: s,
         "markdown": _md_escape,
         "latex": _tex_escape,
@@ -216,11 +286,15 @@ def render_explanation(e, target: str = "text", partial: bool = False) -> str:
     }[target]
 
     def math(obj) -> str:
+        if isinstance(obj, str):  # a parameter that is prose (a reason, a name)
+            return prose_escape(obj)
+        if isinstance(obj, sympy.Tuple) and obj and all(isinstance(e, sympy.Rel) for e in obj):
+            return ", ".join(math(e) for e in obj)  # one piece each, so lines can break
         if target == "text":
-            if isinstance(obj, sympy.Equality):  # a definition in prose reads "u = x^2"
-                return f"{text(obj.lhs)} = {text(obj.rhs)}"
-            return text(obj)
+            return _prose_text(obj)
         body = latex(obj, partial)
+        if target == "mathtext":
+            return body
         if target == "latex":
             return rf"\({body}\)"
         return f"${body}$"
@@ -234,14 +308,188 @@ def render_explanation(e, target: str = "text", partial: bool = False) -> str:
     return "".join(out)
 
 
+def _prose_text(obj) -> str:
+    """Math inside a sentence: ``u = x^2`` for an equation (not the language's ``==``), a
+    tuple of equations as ``x = 1, y = 2``."""
+    if isinstance(obj, sympy.Equality):
+        return f"{_prose_text(obj.lhs)} = {_prose_text(obj.rhs)}"
+    if isinstance(obj, sympy.Tuple) and obj and all(isinstance(e, sympy.Equality) for e in obj):
+        return ", ".join(_prose_text(e) for e in obj)
+    return text(obj)
+
+
 def _is_partial(d) -> bool:
-    if d.kind in ("grad", "jacobian", "hessian"):
+    """Whether the derivation's derivatives are partial ones (then every one is written with
+    the partial sign, ordinary ones with d)."""
+    if d.kind in ("grad", "jacobian", "hessian", "lagrange"):
         return True
+    for _, step in d.walk():
+        for side in (step.before, step.form):
+            if isinstance(side, sympy.Basic):
+                for der in side.atoms(sympy.Derivative):
+                    if (
+                        len(der.expr.free_symbols) > 1
+                        or len(der.variables) > 1
+                        and len(set(der.variables)) > 1
+                    ):
+                        return True
     prob = d.problem
     try:
         return len(prob.free_symbols) > 1 if isinstance(prob, sympy.Basic) else False
     except AttributeError:
         return False
+
+
+# -- detail levels ---------------------------------------------------------------------------------
+#: The deepest numbering shown at textbook detail (1.2.3).
+TEXTBOOK_DEPTH = 3
+
+
+def _rank(level: str) -> int:
+    from .model import DETAIL_LEVELS
+
+    if level not in DETAIL_LEVELS:
+        from ..errors import ArgumentError
+
+        raise ArgumentError(f"detail must be one of {', '.join(DETAIL_LEVELS)}; got {level!r}")
+    return DETAIL_LEVELS.index(level)
+
+
+def _shown(step, detail: str) -> bool:
+    return _rank(getattr(step, "detail", "textbook")) <= _rank(detail)
+
+
+def visible_substeps(step, detail: str, depth: int) -> list:
+    """The substeps of ``step`` (at nesting ``depth``, 0 for a top-level step) shown at ``detail``.
+
+    ``"full"`` shows every substep; ``"textbook"`` those tagged ``"brief"`` or ``"textbook"``,
+    at most :data:`TEXTBOOK_DEPTH` levels deep; ``"brief"`` shows none (see :func:`top_steps`).
+    """
+    if detail == "full":
+        return list(step.substeps)
+    if detail == "brief" or depth + 1 >= TEXTBOOK_DEPTH:
+        return []
+    return [s for s in step.substeps if _shown(s, detail)]
+
+
+def _as_template(e, prefix: str) -> tuple[str, dict]:
+    """An explanation (str or Explanation) as a template whose fields carry ``prefix``."""
+    import string
+
+    if e is None:
+        return "", {}
+    if isinstance(e, str):
+        return e.replace("{", "{{").replace("}", "}}"), {}
+    out, params = [], {}
+    for prose, name, _spec, _conv in string.Formatter().parse(e.template):
+        out.append((prose or "").replace("{", "{{").replace("}", "}}"))
+        if name is not None:
+            out.append("{" + prefix + name + "}")
+            params[prefix + name] = e.params[name]
+    return "".join(out), params
+
+
+def _joined(a, b):
+    """Two explanations read as one: "A. B."."""
+    from .model import Explanation
+
+    ta, pa = _as_template(a, "a_")
+    tb, pb = _as_template(b, "b_")
+    ta = ta.rstrip()
+    if ta and not ta.endswith((".", ":", ";")):
+        ta += "."
+    return Explanation(f"{ta} {tb}".strip(), {**pa, **pb})
+
+
+def collapse(step, detail: str, depth: int):
+    """Below full detail, a step whose only shown sub-step says the same thing (same two
+    sides, as in "partial derivative" -> "chain rule") is shown as that sub-step, under one
+    number with both explanations."""
+
+    if detail == "full":
+        return step
+    for _ in range(6):
+        new = _collapse_once(step, detail)
+        if new is step:
+            return step
+        step = new
+    return step
+
+
+def said(step) -> bool:
+    """True when the step's explanation already states its equation ``before = after`` (as in
+    "let z = b + w*x"), so that renderers need not display it again."""
+    params = getattr(step.explanation, "params", None)
+    if not params or step.substeps or step.form is not None or step.before is None:
+        return False
+    for p in params.values():
+        if isinstance(p, sympy.Equality) and _same(p.lhs, step.before) and _same(p.rhs, step.after):
+            return True
+    return False
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # objects without a plain equality
+        return False
+
+
+def _collapse_once(step, detail: str):
+    import dataclasses
+
+    subs = [s for s in step.substeps if _shown(s, detail)]
+    if not subs:
+        return step
+    sub = subs[0]
+    joined = _joined(step.explanation, sub.explanation)
+    if step.form is None and step.before is not None and _same(sub.before, step.before):
+        if len(subs) == 1 and _same(sub.after, step.after):  # the sub-step says it all
+            return dataclasses.replace(
+                sub, explanation=joined, name=step.name or sub.name, note=sub.note or step.note,
+                detail=step.detail,
+            )  # fmt: skip
+        # the first sub-step derives the same thing: its rule and parts become this step's
+        return dataclasses.replace(
+            step, explanation=joined, form=sub.form, note=step.note or sub.note,
+            name=step.name or sub.name,
+            substeps=[s for s in sub.substeps if _shown(s, detail)] + subs[1:],
+        )  # fmt: skip
+    if (
+        len(subs) == 1 and sub.form is not None and step.form is not None
+        and isinstance(step.form, sympy.Basic) and step.form.has(sub.before)
+        and any(_shown(s, detail) for s in sub.substeps)
+    ):  # fmt: skip
+        # c*d/dx[g] with g derived by a rule: show c*(the rule's form) and the rule's parts
+        return dataclasses.replace(
+            step, explanation=joined, form=step.form.xreplace({sub.before: sub.form}),
+            name=step.name or sub.name,
+            substeps=[s for s in sub.substeps if _shown(s, detail)], note=step.note or sub.note,
+        )  # fmt: skip
+    return step
+
+
+def top_steps(d, detail: str) -> list:
+    """The steps listed at the top level: all top-level steps, and at ``"brief"`` detail
+    also every nested step tagged ``"brief"`` (each on a line of its own, in reading order)."""
+    _rank(detail)
+    if detail != "brief":
+        return list(d.steps)
+    out: list = []
+
+    def collect(step, top):
+        if top or getattr(step, "detail", "textbook") == "brief":
+            out.append(step)
+        for sub in step.substeps:
+            collect(sub, False)
+
+    for step in d.steps:
+        collect(step, True)
+    return out
+
+
+def _title(d, target: str) -> str:
+    return render_explanation(d.title, target)
 
 
 # -- text -----------------------------------------------------------------------------------------
@@ -339,7 +587,8 @@ def _chain_text(sides: list, indent: str, width: int, first: str | None = None) 
     return out
 
 
-def _step_text(step, number: str, depth: int, width: int) -> list[str]:
+def _step_text(step, number: str, depth: int, width: int, detail: str = "full") -> list[str]:
+    step = collapse(step, detail, depth)
     ind = "  " * min(depth, 8)
     head = f"{number}." + (f" {step.name}" if step.name else "")
     eq_ind = ind + "    "
@@ -347,17 +596,24 @@ def _step_text(step, number: str, depth: int, width: int) -> list[str]:
         render_explanation(step.explanation, "text"), width=width, initial_indent=f"{ind}{head} ",
         subsequent_indent=eq_ind, break_on_hyphens=False,
     )  # fmt: skip
-    if step.substeps:
+    subs = visible_substeps(step, detail, depth)
+    if subs:
         if step.form is not None:
             out.extend(_chain_text([step.before, step.form], eq_ind, width))
-        for i, sub in enumerate(step.substeps, 1):
-            out.extend(_step_text(sub, f"{number}.{i}", depth + 1, width))
+        for i, sub in enumerate(subs, 1):
+            out.extend(_step_text(sub, f"{number}.{i}", depth + 1, width, detail))
         if not _repeats(step):
-            out.extend(_chain_text([step.before, step.after], eq_ind, width, first=f"{eq_ind}So "))
+            lead = f"{eq_ind}So "
+            out.extend(_chain_text([step.before, step.after], eq_ind, width, first=lead))
+    elif said(step):
+        pass
+    elif detail == "brief":
+        out.extend(_chain_text([step.before, step.after], eq_ind, width))
     else:
         out.extend(_chain_text([step.before, step.form, step.after], eq_ind, width))
-    if step.note:
-        out.extend(textwrap.wrap(f"Note: {render_explanation(step.note)}", width=width, initial_indent=eq_ind,
+    if step.note and detail != "brief":
+        note = f"Note: {render_explanation(step.note)}"
+        out.extend(textwrap.wrap(note, width=width, initial_indent=eq_ind,
                                  subsequent_indent=eq_ind + "      "))  # fmt: skip
     return out
 
@@ -373,16 +629,16 @@ def _repeats(step) -> bool:
         return False
 
 
-def to_text(d, width: int = 80) -> str:
-    """The derivation as plain text for a terminal ``width`` columns wide."""
-    lines = textwrap.wrap(d.title, width=width) or [""]
+def to_text(d, width: int = 80, detail: str = "textbook") -> str:
+    """The derivation as plain text for a terminal ``width`` columns wide, at ``detail``."""
+    lines = textwrap.wrap(_title(d, "text"), width=width) or [""]
     lines.append("=" * min(width, max(len(ln) for ln in lines)))
     lines.append("")
     if d.problem is not None:
         lines.extend(_chain_text([d.problem], "", width, first=f"{_problem_label(d)}: "))
         lines.append("")
-    for i, step in enumerate(d.steps, 1):
-        lines.extend(_step_text(step, str(i), 0, width))
+    for i, step in enumerate(top_steps(d, detail), 1):
+        lines.extend(_step_text(step, str(i), 0, width, detail))
     lines.append("")
     sides = [d.problem, d.result] if _resultable(d) else [d.result]
     lines.extend(_chain_text(sides, "        ", width, first="Result: "))
@@ -411,15 +667,115 @@ def _md_escape(s: str) -> str:
     return out.replace("$", "\\$")
 
 
+#: Equations of a leaf step up to this many characters are set in its sentence (LaTeX).
+INLINE_CHARS = 50
+
+#: Longest display line, in estimated characters of typeset math, before it is broken
+#: (a 6.5-inch text width holds about 80 characters of 10 pt math).
+LINE_CHARS = 62
+
+
+def _visual_len(tex: str) -> int:
+    """A rough width of typeset LaTeX in characters: commands count as one, fractions as
+    their wider part, braces and scripts not at all."""
+    import re
+
+    t = tex
+    matrix = re.compile(r"\\left\[\\begin\{matrix\}(.*?)\\end\{matrix\}\\right\]")
+    t = matrix.sub(lambda m: "x" * (2 + max(_visual_len(r) for r in m.group(1).split(r"\\"))), t)
+    frac = re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}")
+    for _ in range(6):
+        new = frac.sub(lambda m: "x" * max(len(m.group(1)), len(m.group(2))), t)
+        if new == t:
+            break
+        t = new
+    t = re.sub(r"\\(left|right|mathrm|operatorname|displaystyle|limits)\b", "", t)
+    t = re.sub(r"\\[a-zA-Z]+", "x", t)
+    t = re.sub(r"[{}]|\^|_|\\[,;! ]", "", t)
+    return len(t)
+
+
+def _split_terms(obj, partial: bool, limit: int) -> list[str]:
+    """``obj`` as LaTeX, broken at its top-level ``+``/``-`` into lines of at most ``limit``."""
+    whole = latex(obj, partial)
+    if _visual_len(whole) <= limit:
+        return [whole]
+    inner, wrap = obj, None
+    if isinstance(obj, sympy.Derivative) and obj.expr.is_Add and len(obj.variables) >= 1:
+        inner = obj.expr
+        head = latex(sympy.Derivative(sympy.Symbol("F"), *obj.variables), partial)
+        wrap = head[:-1] if head.endswith("F") else None
+    if not (isinstance(inner, sympy.Expr) and inner.is_Add):
+        return [whole]
+    terms = _positive_first(list(inner.as_ordered_terms()))
+    lines, cur = [], ""
+    for i, term in enumerate(terms):
+        t = latex(term, partial)
+        piece = t if i == 0 else (f"- {t[1:]}" if t.startswith("-") else f"+ {t}")
+        if cur and _visual_len(cur + piece) > limit:
+            lines.append(cur)
+            cur = piece
+        else:
+            cur = f"{cur} {piece}" if cur else piece
+    lines.append(cur)
+    if wrap is not None:
+        lines[0] = wrap + r"\Bigl(" + lines[0]
+        lines[-1] = lines[-1] + r"\Bigr)"
+    return lines
+
+
+def _rows(sides: list, partial: bool, limit: int = LINE_CHARS) -> list[str]:
+    """Rows of an ``aligned`` block showing ``a = b = c``, each row with one ``&``; long sides
+    are broken at top-level ``+`` and ``-`` and the left side stands on a row of its own."""
+    sides = [s for s in sides if s is not None]
+    if not sides:
+        return []
+    if len(sides) == 1 and _is_listing(sides[0]):  # a system or a list of points: packed rows
+        rows, cur = [], ""
+        for e in sides[0]:
+            t = latex(e, partial)
+            if cur and _visual_len(cur + t) + 4 > limit:
+                rows.append("& " + cur)
+                cur = t
+            else:
+                cur = f"{cur},\\quad {t}" if cur else t
+        return rows + ["& " + cur]
+    pieces = [_split_terms(s, partial, limit) for s in sides]
+    if len(pieces) == 1:
+        return ["& " + pieces[0][0]] + [r"&\quad " + ln for ln in pieces[0][1:]]
+    rows: list[str] = []
+    first = pieces[0]
+    one_line = len(first) == 1 and len(pieces[1]) >= 1
+    if one_line and _visual_len(first[0] + pieces[1][0]) <= limit:
+        rows.append(first[0] + " &= " + pieces[1][0])
+        rows += [r"&\quad " + ln for ln in pieces[1][1:]]
+        rest = pieces[2:]
+    else:
+        rows += ["& " + first[0]] + [r"&\quad " + ln for ln in first[1:]]
+        rest = pieces[1:]
+    for p in rest:
+        rows.append("&= " + p[0])
+        rows += [r"&\quad " + ln for ln in p[1:]]
+    return rows
+
+
+def _is_listing(obj) -> bool:
+    return (
+        isinstance(obj, (list, tuple))
+        and len(obj) > 1
+        and all(isinstance(e, (Mapping, sympy.Rel, sympy.MatrixBase)) for e in obj)
+    )
+
+
 def _chain_latex(sides: list, partial: bool) -> str:
-    parts = [latex(s, partial) for s in sides if s is not None]
-    if not parts:
+    rows = _rows(sides, partial)
+    if not rows:
         return ""
-    if len(parts) == 1:
-        return parts[0]
-    if len(parts) == 2 and len(parts[0]) + len(parts[1]) < 90:
-        return f"{parts[0]} = {parts[1]}"
-    return r"\begin{aligned}" + parts[0] + " &= " + r" \\ &= ".join(parts[1:]) + r"\end{aligned}"
+    if len(rows) == 1 and rows[0].startswith("& "):
+        return rows[0][2:]
+    if len(rows) == 1:
+        return rows[0].replace(" &= ", " = ")
+    return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
 
 
 def _md_display(sides: list, partial: bool) -> list[str]:
@@ -427,35 +783,54 @@ def _md_display(sides: list, partial: bool) -> list[str]:
     return [f"$${body}$$", ""] if body else []
 
 
-def _step_md(step, number: str, partial: bool) -> list[str]:
+def _step_md(step, number: str, partial: bool, depth: int = 0, detail: str = "full") -> list[str]:
+    step = collapse(step, detail, depth)
     name = f" {_md_escape(step.name)}" if step.name else ""
     out = [f"**{number}.**{name} {render_explanation(step.explanation, 'markdown', partial)}", ""]
-    if step.substeps:
+    subs = visible_substeps(step, detail, depth)
+    if subs:
         if step.form is not None:
             out += _md_display([step.before, step.form], partial)
-        for i, sub in enumerate(step.substeps, 1):
-            out += _step_md(sub, f"{number}.{i}", partial)
+        for i, sub in enumerate(subs, 1):
+            out += _step_md(sub, f"{number}.{i}", partial, depth + 1, detail)
         if not _repeats(step) and (step.before is not None or step.after is not None):
-            out += [f"So, by {number}: $${_chain_latex([step.before, step.after], partial)}$$", ""]
+            lead = [f"So, by {number}:", ""] if detail == "full" else []
+            out += lead + _md_display([step.before, step.after], partial)
+    elif said(step):
+        pass
+    elif detail == "brief":
+        out += _md_display([step.before, step.after], partial)
     else:
         out += _md_display([step.before, step.form, step.after], partial)
-    if step.note:
+    if step.note and detail != "brief":
         out += [f"*Note:* {render_explanation(step.note, 'markdown', partial)}", ""]
     return out
 
 
-def to_markdown(d) -> str:
-    """The derivation as Markdown; math as LaTeX in ``$...$`` and ``$$...$$``."""
+def to_markdown(d, detail: str = "textbook") -> str:
+    """The derivation as Markdown at ``detail``; math as LaTeX in ``$...$`` and ``$$...$$``."""
     partial = _is_partial(d)
-    out = [f"### {_md_escape(d.title)}", ""]
+    with _naming(d, partial) as named:
+        return _to_markdown(d, detail, partial, named)
+
+
+def _where(named, partial: bool) -> str:
+    """LaTeX of the definition of the derivation's named function, ``f = ...``."""
+    return f"{named[0]} = {latex(named[1], partial)}" if named else ""
+
+
+def _to_markdown(d, detail: str, partial: bool, named) -> str:
+    out = [f"### {render_explanation(_named_title(d, named), 'markdown', partial)}", ""]
     if d.problem is not None:
-        out += [f"{_problem_label(d)} $${latex(d.problem, partial)}$$", ""]
-    for i, step in enumerate(d.steps, 1):
-        out += _step_md(step, str(i), partial)
+        out += [_problem_label(d), ""] + _md_display([d.problem], partial)
+        if named:
+            out += ["where", ""] + _md_display([sympy.Eq(*named, evaluate=False)], partial)
+    for i, step in enumerate(top_steps(d, detail), 1):
+        out += _step_md(step, str(i), partial, 0, detail)
     sides = [d.problem, d.result] if _resultable(d) else [d.result]
-    out += [f"**Result:** $${_chain_latex(sides, partial)}$$", ""]
+    out += ["**Result:**", ""] + _md_display(sides, partial)
     if d.note:
-        out += [f"*Note:* {_md_escape(d.note)}", ""]
+        out += [f"*Note:* {render_explanation(d.note, 'markdown', partial)}", ""]
     return "\n".join(out)
 
 
@@ -475,111 +850,187 @@ def _tex_escape(s: str) -> str:
 
 
 def _escape_mathjax_text(s: str) -> str:
-    return "".join(ch for ch in s if ch not in "\\{}$")
+    """Text safe inside ``\\text{}`` for KaTeX and MathJax 2/3: no backslashes, braces, dollars,
+    scripts or other characters that are special in math mode."""
+    table = {"^": "ˆ", "_": " ", "&": "and", "%": " percent", "#": "no.", "~": " "}
+    return "".join(table.get(ch, ch) for ch in s if ch not in "\\{}$")
 
 
-def _step_tex(step, number: str, depth: int, partial: bool) -> list[str]:
+def _mathtext_prose(s: str) -> str:
+    return r"\text{" + _escape_mathjax_text(s) + "}" if s else ""
+
+
+def _result_chain(d, tops: list, detail: str) -> list:
+    """Below full detail, the last steps that only rewrite one into the next and into the
+    result (assembling a vector, substituting back an abbreviation) share the result's display:
+    ``before = after_1 = ... = result``."""
+    if detail == "full" or not tops or _resultable(d):
+        return []
+
+    def plain(step) -> bool:
+        return (not step.substeps and step.form is None and step.before is not None
+                and not step.note and not said(step))  # fmt: skip
+
+    if not (plain(tops[-1]) and _same(tops[-1].after, d.result)):
+        return []
+    chain = [tops[-1]]
+    for step in reversed(tops[:-1]):
+        if not (plain(step) and _same(step.after, chain[0].before)):
+            break
+        chain.insert(0, step)
+    return chain
+
+
+def _tex_display(sides: list, partial: bool) -> list[str]:
+    rows = _rows(sides, partial)
+    if not rows:
+        return []
+    return ["\\begin{align*}", "  " + " \\\\\n  ".join(rows), "\\end{align*}"]
+
+
+def _step_tex(step, number: str, depth: int, partial: bool, detail: str = "full") -> list[str]:
+    step = collapse(step, detail, depth)
     name = f" {_tex_escape(step.name)}" if step.name else ""
-    indent = f"\\setlength{{\\leftskip}}{{{1.5 * depth:g}em}}"
-    out = [
-        f"{{{indent}\\noindent\\textbf{{{number}.}}{name} "
-        f"{render_explanation(step.explanation, 'latex', partial)}\\par}}"
-    ]
-
-    def display(sides):
-        parts = [latex(s, partial) for s in sides if s is not None]
-        if not parts:
-            return []
-        body = parts[0] if len(parts) == 1 else parts[0] + " &= " + " \\\\\n  &= ".join(parts[1:])
-        return ["\\begin{align*}", f"  {body}", "\\end{align*}"]
-
-    if step.substeps:
+    indent = f"\\setlength{{\\leftskip}}{{{1.5 * min(depth, 4):g}em}}"
+    subs = visible_substeps(step, detail, depth)
+    explanation = render_explanation(step.explanation, "latex", partial)
+    if not subs and not said(step) and detail != "full":
+        sides = (
+            [step.before, step.after] if detail == "brief" else [step.before, step.form, step.after]
+        )
+        rows = _rows(sides, partial)
+        if len(rows) == 1 and _visual_len(rows[0]) <= INLINE_CHARS:  # short: in the sentence
+            eq = rows[0].replace("&= ", "= ").replace("& ", "")
+            out = [f"{{{indent}\\noindent\\textbf{{{number}.}}{name} {explanation} "
+                   f"\\(\\displaystyle {eq}\\).\\par}}"]  # fmt: skip
+            if step.note and detail != "brief":
+                note = render_explanation(step.note, "latex", partial)
+                out.append(f"{{{indent}\\noindent\\emph{{Note:}} {note}\\par}}")
+            return out
+    out = [f"{{{indent}\\noindent\\textbf{{{number}.}}{name} {explanation}\\par}}"]
+    if subs:
         if step.form is not None:
-            out += display([step.before, step.form])
-        for i, sub in enumerate(step.substeps, 1):
-            out += _step_tex(sub, f"{number}.{i}", depth + 1, partial)
+            out += _tex_display([step.before, step.form], partial)
+        for i, sub in enumerate(subs, 1):
+            out += _step_tex(sub, f"{number}.{i}", depth + 1, partial, detail)
         if not _repeats(step) and (step.before is not None or step.after is not None):
-            out += [f"{{{indent}\\noindent So, by {number}:\\par}}"] + display(
-                [step.before, step.after]
-            )
+            lead = [f"{{{indent}\\noindent So, by {number}:\\par}}"] if detail == "full" else []
+            out += lead + _tex_display([step.before, step.after], partial)
+    elif said(step):
+        pass
+    elif detail == "brief":
+        out += _tex_display([step.before, step.after], partial)
     else:
-        out += display([step.before, step.form, step.after])
-    if step.note:
+        out += _tex_display([step.before, step.form, step.after], partial)
+    if step.note and detail != "brief":
         note = render_explanation(step.note, "latex", partial)
         out.append(f"{{{indent}\\noindent\\emph{{Note:}} {note}\\par}}")
     return out
 
 
-def _notebook_latex(d) -> str:
+def _mathjax_text(e, partial: bool) -> str:
+    """An explanation inside math mode: prose in ``\\text{}`` (made safe for KaTeX and
+    MathJax), parameters as math between the prose pieces."""
+    return render_explanation(e, "mathtext", partial)
+
+
+def _notebook_latex(d, detail: str = "textbook") -> str:
+    """Math-mode-only LaTeX for Jupyter's ``_repr_latex_``: one ``aligned``-free array of rows,
+    each row either a line of prose (with typeset math) or one equation."""
     partial = _is_partial(d)
-    rows = [r"\textbf{" + _escape_mathjax_text(d.title) + "}"]
+    rows = [r"\textbf{" + _escape_mathjax_text(render_explanation(d.title, "text")) + "}"
+            if isinstance(d.title, str) else _mathjax_text(d.title, partial)]  # fmt: skip
+
+    def equation(sides, depth):
+        parts = [latex(s, partial) for s in sides if s is not None]
+        if parts:
+            rows.append(r"\quad" * depth + r"\qquad " + " = ".join(parts))
 
     def add(step, number, depth):
-        label = (
-            r"\quad" * depth
-            + r"\text{"
-            + _escape_mathjax_text(f"{number}. {render_explanation(step.explanation)}")
-            + "}"
+        step = collapse(step, detail, depth)
+        rows.append(
+            r"\quad" * depth + rf"\text{{{number}. }}" + _mathjax_text(step.explanation, partial)
         )
-        rows.append(label)
-        sides = (
-            [step.before, step.form, step.after] if not step.substeps else [step.before, step.form]
-        )
-        if any(s is not None for s in sides):
-            rows.append(
-                r"\quad" * depth
-                + r"\qquad "
-                + " = ".join(latex(s, partial) for s in sides if s is not None)
-            )
-        for i, sub in enumerate(step.substeps, 1):
-            add(sub, f"{number}.{i}", depth + 1)
-        if step.substeps:
-            rows.append(
-                r"\quad" * depth
-                + r"\qquad "
-                + f"{latex(step.before, partial)} = {latex(step.after, partial)}"
-            )
+        subs = visible_substeps(step, detail, depth)
+        if subs:
+            equation([step.before, step.form], depth)
+            for i, sub in enumerate(subs, 1):
+                add(sub, f"{number}.{i}", depth + 1)
+            if not _repeats(step):
+                equation([step.before, step.after], depth)
+        elif said(step):
+            pass
+        elif detail == "brief":
+            equation([step.before, step.after], depth)
+        else:
+            equation([step.before, step.form, step.after], depth)
 
-    for i, step in enumerate(d.steps, 1):
+    for i, step in enumerate(top_steps(d, detail), 1):
         add(step, str(i), 0)
     sides = [d.problem, d.result] if _resultable(d) else [d.result]
     rows.append(r"\text{Result: }" + " = ".join(latex(s, partial) for s in sides))
     return "$$\\begin{array}{l}" + " \\\\\n".join(rows) + "\\end{array}$$"
 
 
-def to_latex(d, standalone: bool = False, notebook: bool = False) -> str:
-    """The derivation as LaTeX using amsmath only; ``standalone`` wraps it in a document.
+def to_latex(d, standalone: bool = False, notebook: bool = False, detail: str = "textbook") -> str:
+    """The derivation as LaTeX using amsmath only, at ``detail``; ``standalone`` wraps it in a
+    document (6.5-inch text width).
 
     ``notebook=True`` gives a math-mode-only version for Jupyter's ``_repr_latex_``.
     """
-    if notebook:
-        return _notebook_latex(d)
     partial = _is_partial(d)
-    out = [f"\\noindent\\textbf{{{_tex_escape(d.title)}}}\\par\\medskip"]
+    with _naming(d, partial) as named:
+        if notebook:
+            return _notebook_latex(d, detail)
+        return _to_latex(d, standalone, detail, partial, named)
+
+
+def _named_title(d, named):
+    """The title with the derivation's named function written by its name (defined below)."""
+    title = d.title
+    params = getattr(title, "params", None)
+    if not named or not params:
+        return title
+    from .model import Explanation
+
+    return Explanation(title.template, {k: named[0] if _same(v, named[1]) else v
+                                        for k, v in params.items()})  # fmt: skip
+
+
+def _to_latex(d, standalone: bool, detail: str, partial: bool, named) -> str:
+    title = render_explanation(_named_title(d, named), "latex", partial)
+    out = [f"\\noindent\\textbf{{{title}}}\\par\\medskip"]
     if d.problem is not None:
-        out += [
-            f"\\noindent {_problem_label(d)}",
-            "\\begin{align*}",
-            f"  {latex(d.problem, partial)}",
-            "\\end{align*}",
-        ]
-    for i, step in enumerate(d.steps, 1):
-        out += _step_tex(step, str(i), 0, partial)
+        rows = _rows([d.problem], partial)
+        if named:  # "where f = ..." in the same display
+            rows[-1] += r",\quad \text{where}"
+            rows += _rows([sympy.Eq(*named, evaluate=False)], partial)
+        out += [f"\\noindent {_problem_label(d)}", "\\begin{align*}", "  " + " \\\\\n  ".join(rows),
+                "\\end{align*}"]  # fmt: skip
+    tops = top_steps(d, detail)
     sides = [d.problem, d.result] if _resultable(d) else [d.result]
-    parts = [latex(s, partial) for s in sides]
-    out += [
-        "\\noindent\\textbf{Result:}",
-        "\\begin{align*}",
-        "  " + " &= ".join(parts),
-        "\\end{align*}",
-    ]
+    tail = _result_chain(d, tops, detail)
+    for i, step in enumerate(tops, 1):
+        if i > len(tops) - len(tail):  # its equation continues into the result: shown below
+            expl = render_explanation(step.explanation, "latex", partial)
+            out.append(f"{{\\noindent\\textbf{{{i}.}} {expl}\\par}}")
+        else:
+            out += _step_tex(step, str(i), 0, partial, detail)
+    if tail:
+        sides = [tail[0].before] + [s.after for s in tail]
+    out += ["\\noindent\\textbf{Result:}"] + _tex_display(sides, partial)
     if d.note:
-        out.append(f"\\noindent\\emph{{Note:}} {_tex_escape(d.note)}\\par")
+        out.append(f"\\noindent\\emph{{Note:}} {render_explanation(d.note, 'latex', partial)}\\par")
     body = "\n".join(out) + "\n"
     if not standalone:
         return body
     return (
-        "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
+        "\\documentclass{article}\n\\usepackage{amsmath}\n"
+        "\\usepackage[textwidth=6.5in,textheight=9in]{geometry}\n"
+        "\\allowdisplaybreaks\n\\begin{document}\n"
+        "\\setlength{\\abovedisplayskip}{3pt plus 1pt}"
+        "\\setlength{\\belowdisplayskip}{3pt plus 1pt}\\setlength{\\jot}{2pt}\n"
+        "\\setlength{\\abovedisplayshortskip}{2pt}\\setlength{\\belowdisplayshortskip}{2pt}\n"
         + body
         + "\\end{document}\n"
     )

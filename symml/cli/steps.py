@@ -17,7 +17,7 @@ from .calc import _point, _vars  # shared NAME=VALUE and VAR [ORDER] parsing
 def _show(derivation, args) -> int:
     if args.verify:
         derivation.verify()
-    detail = args.detail
+    detail = getattr(args, "detail", "textbook")  # kinds registered by other modules may lack --detail
     if args.format == "md":
         out = derivation.to_markdown(detail=detail)
     elif args.format == "latex":

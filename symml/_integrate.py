@@ -43,6 +43,7 @@ import mpmath
 import sympy
 from sympy.integrals.manualintegrate import manualintegrate
 
+from ._diff import d as _deriv
 from ._limits import DEFAULT_SECONDS, time_limit
 from .errors import DerivationError
 from .functions import CUSTOM_FUNCTIONS
@@ -120,7 +121,7 @@ def elementary(f: sympy.Expr) -> sympy.Expr:
 
 def derivative(F: sympy.Expr, x: sympy.Symbol) -> sympy.Expr:
     """dF/dx with floor and ceiling taken as piecewise constant (derivative 0 between jumps)."""
-    out = sympy.diff(F, x)
+    out = _deriv(F, x)
     if not out.has(sympy.floor, sympy.ceiling, sympy.frac):
         return out
     out = out.replace(
@@ -482,7 +483,7 @@ def _exp_substitution(f: sympy.Expr, x: sympy.Symbol, route: Callable) -> Iterat
     seen = set()
     for e in sorted(f.atoms(sympy.exp), key=sympy.count_ops):
         g = e.args[0]
-        c = g.diff(x)
+        c = _deriv(g, x)
         if not g.has(x) or c.has(x) or c == 0 or g in seen:
             continue
         seen.add(g)

@@ -324,6 +324,11 @@ def _restore_recursion_limit(old) -> None:
     return None
 
 
+# Raised once when symml is imported, not in the middle of a call: tools that watch the limit
+# during a run (hypothesis does) then see it unchanged.
+_raise_recursion_limit()
+
+
 def time_limit(seconds: float | None = None, what: str = "the computation"):
     """Run a block under at most ``seconds`` (default: the budget in force), sharing any
     enclosing budget: the block stops at whichever deadline comes first.

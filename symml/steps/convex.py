@@ -33,6 +33,7 @@ from ..convex import (
 )
 from ..convex import dual as _dual
 from ..convex import is_convex as _is_convex
+from .._diff import diff as _diff
 from ..errors import SymmlError
 from .model import Derivation, Step, explain
 from .render import text as _t
@@ -552,7 +553,7 @@ def _dual_result_check(d: DualProblem) -> bool:
     if d.kind == "linear":
         x = _vec(d.vars)
         return sympy.expand(d.L - (d.q.T * x)[0, 0] - d.g_finite) == 0
-    eqs = [sympy.diff(d.L, v) for v in d.vars]
+    eqs = [_diff(d.L, v) for v in d.vars]
     sols = sympy.solve(eqs, d.vars, dict=True)
     if not sols:
         return False

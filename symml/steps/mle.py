@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from .._diff import diff as _diff
 from ..errors import ArgumentError, DerivationError
 from .model import Derivation, Step, explain
 
@@ -275,7 +276,7 @@ def mle(dist: str, sample: str = "x") -> Derivation:
     solutions: dict = {}  # in terms of xbar after the first parameter
     scores = []
     for k, (_name, s, _) in enumerate(fam.params):
-        score = _resplit(sympy.diff(ell, s))
+        score = _resplit(_diff(ell, s))
         steps.append(Step(
             "score", sympy.Derivative(ell, s), score,
             explain("Differentiate with respect to {s} term by term (the sums are linear).", s=s),
@@ -335,7 +336,7 @@ def _solve(score, s):
 
 
 def _second_order(ell, syms, solutions, fam, x):
-    hess = sympy.Matrix([[_resplit(sympy.diff(ell, a, b)) for b in syms] for a in syms])
+    hess = sympy.Matrix([[_resplit(_diff(ell, a, b)) for b in syms] for a in syms])
     h_at = hess.xreplace(solutions)
     placeholder, back = _with_placeholders(h_at)
     total = sympy.Sum(x[_i], (_i, 1, _n))

@@ -10,13 +10,50 @@ import numbers
 import re
 from collections.abc import Iterable, Mapping
 
+import mpmath
 import numpy as np
 import sympy
 
 from .errors import ArgumentError
 from .symbols import ElementSymbol, components_of, symbol
 
-__all__ = ["as_expr", "as_exprs", "as_relation", "as_symbols", "as_symbol", "free_symbols"]
+__all__ = [
+    "as_expr", "as_exprs", "as_relation", "as_symbols", "as_symbol", "free_symbols", "to_sympy",
+]  # fmt: skip
+
+
+def to_sympy(obj):
+    """An internal value as a SymPy object, like ``sympy.sympify`` but never from text.
+
+    SymPy objects pass through; Python and NumPy numbers, bools, mpmath numbers, lists and
+    tuples are converted; a ``str`` is a TypeError (text reaches SymPy only through the
+    language, :func:`as_expr`).
+
+    >>> to_sympy(2), to_sympy(0.5), to_sympy([1, 2])
+    (2, 0.500000000000000, (1, 2))
+    """
+    if isinstance(obj, sympy.Basic):
+        return obj
+    if isinstance(obj, sympy.MatrixBase):
+        return sympy.ImmutableMatrix(obj)
+    if isinstance(obj, (bool, np.bool_)):
+        return sympy.true if obj else sympy.false
+    if isinstance(obj, (numbers.Integral, np.integer)):
+        return sympy.Integer(int(obj))
+    if isinstance(obj, numbers.Rational):
+        return sympy.Rational(obj.numerator, obj.denominator)
+    if isinstance(obj, (numbers.Real, np.floating)):
+        return sympy.Float(float(obj))
+    if isinstance(obj, (numbers.Complex, np.complexfloating)):
+        c = complex(obj)
+        return sympy.Float(c.real) + sympy.I * sympy.Float(c.imag)
+    if isinstance(obj, (mpmath.mpf, mpmath.mpc)):
+        return sympy.Float(obj) if isinstance(obj, mpmath.mpf) else sympy.Float(obj.real) + sympy.I * sympy.Float(obj.imag)
+    if isinstance(obj, (list, tuple)):
+        return sympy.Tuple(*[to_sympy(o) for o in obj])
+    if isinstance(obj, str):
+        raise TypeError("text reaches SymPy only through the symml language (as_expr)")
+    raise TypeError(f"cannot convert {type(obj).__name__} to a SymPy object")
 
 
 def as_expr(f, namespace: Mapping | None = None):

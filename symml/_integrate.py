@@ -43,6 +43,7 @@ import mpmath
 import sympy
 from sympy.integrals.manualintegrate import manualintegrate
 
+from ._convert import to_sympy as _to_sympy
 from ._diff import d as _deriv
 from ._limits import DEFAULT_SECONDS, time_limit
 from .errors import DerivationError
@@ -164,7 +165,7 @@ def _close(u, v, rel: float = 1e-15) -> bool:
 def _params(*exprs, var=None) -> list:
     syms: set = set()
     for e in exprs:
-        syms |= sympy.sympify(e).free_symbols
+        syms |= _to_sympy(e).free_symbols
     syms.discard(var)
     return sorted(syms, key=lambda s: s.name)
 
@@ -275,7 +276,7 @@ def breakpoints(f: sympy.Expr, x: sympy.Symbol, lo, hi, cap: int = 400) -> list:
 
 
 def _mp_bound(v, point: dict):
-    v = sympy.sympify(v).xreplace(point)
+    v = _to_sympy(v).xreplace(point)
     if v is sympy.oo:
         return mpmath.inf
     if v is -sympy.oo:
@@ -294,7 +295,7 @@ def quad(f: sympy.Expr, x: sympy.Symbol, a, b, point: dict | None = None):
     0.5
     """
     point = point or {}
-    g = elementary(sympy.sympify(f)).xreplace(point)
+    g = elementary(_to_sympy(f)).xreplace(point)
     try:
         lo, hi = _mp_bound(a, point), _mp_bound(b, point)
         sign = 1
@@ -567,7 +568,7 @@ def antiderivative(f: sympy.Expr, x: sympy.Symbol, seconds: float | None = None)
     >>> antiderivative(x*sympy.exp(x), x)
     (x - 1)*exp(x)
     """
-    f = sympy.sympify(f)
+    f = _to_sympy(f)
     key = (f, x)
     if key in _FOUND:
         F = _FOUND[key]
@@ -636,7 +637,7 @@ def definite_problem(value, f: sympy.Expr, x: sympy.Symbol, a, b, seed: int = 0,
     >>> x = sympy.Symbol("x", real=True)
     >>> definite_problem(sympy.Rational(1, 2), sympy.Heaviside(x - sympy.Rational(1, 2)), x, 0, 1)
     """
-    value = sympy.sympify(value)
+    value = _to_sympy(value)
     if not isinstance(value, sympy.Expr):
         return f"{_fmt(value)} is not a value"
     if value.has(sympy.Integral):
@@ -735,7 +736,7 @@ def _divergence(f, x, a, b, point: dict):
     """How much the integral grows when the cuts around the ends and breakpoints shrink from
     1e-6 to 1e-12 (infinite ends: from 1e6 to 1e12): a number of size > 0.5 (with its sign)
     when the integral diverges, None when it seems to converge."""
-    g = elementary(sympy.sympify(f)).xreplace(point)
+    g = elementary(_to_sympy(f)).xreplace(point)
     try:
         lo, hi = _mp_bound(a, point), _mp_bound(b, point)
         sign = 1
@@ -808,7 +809,7 @@ def definite(f: sympy.Expr, x: sympy.Symbol, a, b, seconds: float | None = None)
     >>> definite(sympy.Max(0, x - sympy.Rational(1, 2)), x, 0, 1)
     1/8
     """
-    f, a, b = sympy.sympify(f), sympy.sympify(a), sympy.sympify(b)
+    f, a, b = _to_sympy(f), _to_sympy(a), _to_sympy(b)
     budget = _Budget(seconds)
     try:
         F = antiderivative(f, x, seconds=budget.left() / 2)

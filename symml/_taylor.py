@@ -26,6 +26,7 @@ import math
 
 import sympy
 
+from ._convert import to_sympy as _to_sympy
 from ._limits import time_limit
 from .errors import DerivationError, LimitError
 from .functions import relu
@@ -40,7 +41,7 @@ def undefined(value: sympy.Expr) -> bool:
 
 def _vanishes(e: sympy.Expr, point: dict, integer: bool = False) -> bool:
     try:
-        v = sympy.sympify(sympy.sympify(e).xreplace(point))
+        v = _to_sympy(_to_sympy(e).xreplace(point))
         v = sympy.nsimplify(v) if v.is_Float else v
         if integer:
             return bool(v.is_integer)
@@ -124,7 +125,7 @@ def series_values(f: sympy.Expr, point: dict, order: int, seconds: float | None 
     shift = {v: a + h for v, a, h in zip(vs, point.values(), hs, strict=True)}
     values: dict[tuple, sympy.Expr] = {}
     for k in range(order + 1):
-        ck = sympy.expand(sympy.sympify(by_degree.get(k, 0)).xreplace(shift))
+        ck = sympy.expand(_to_sympy(by_degree.get(k, 0)).xreplace(shift))
         try:
             poly = sympy.Poly(ck, *hs)
         except sympy.PolynomialError:
@@ -175,7 +176,7 @@ def _multi_indices(n: int, total: int):
 def term(value: sympy.Expr, alpha: tuple, point: dict) -> sympy.Expr:
     """value/alpha! times the monomial in the shifts ``(x - a)``, kept in that form."""
     denom = math.prod(math.factorial(k) for k in alpha)
-    coeff = sympy.sympify(value) / denom
+    coeff = _to_sympy(value) / denom
     factors = [(v - a) ** k for (v, a), k in zip(point.items(), alpha, strict=True) if k]
     if not factors:
         return coeff

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import sympy
 
+from ._convert import to_sympy as _to_sympy
 from ._limits import time_limit
 from .errors import ArgumentError, DerivationError, LimitError, ShapeError
 
@@ -804,7 +805,7 @@ def _check_duality(d: DualProblem, instance: dict, seed: int) -> DualityCheck:
         values[p] = (
             sympy.nsimplify(v) if v is not None else sympy.Rational(int(rng.integers(50, 201)), 100)
         )
-    sub = lambda e: sympy.sympify(e).xreplace(values)  # noqa: E731
+    sub = lambda e: _to_sympy(e).xreplace(values)  # noqa: E731
     xs, ms = d.vars, d.multipliers
     n = len(xs)
     if d.kind == "unbounded":

@@ -25,6 +25,7 @@ import numpy as np
 import sympy
 
 from ._convert import as_expr
+from ._convert import to_sympy as _to_sympy
 from .errors import ArgumentError, DataError, DerivationError
 
 __all__ = [
@@ -104,7 +105,7 @@ class Distribution:
     def free_symbols(self) -> set:
         out: set = set()
         for v in self.params.values():
-            out |= sympy.sympify(v).free_symbols
+            out |= _to_sympy(v).free_symbols
         return out
 
     # -- densities ---------------------------------------------------------------------------

@@ -27,25 +27,9 @@ ALLOWED = {
         "runs the source that symml.compile printed itself from SymPy objects, in a private "
         "namespace; user text never reaches the printer (names are validated identifiers)"
     ),
-    ("steps/model.py", "_flatten", "sympify"): (
-        "guarded by isinstance(obj, (int, float, complex)) on the line above: numbers only"
-    ),
-    ("steps/model.py", "_disagreement", "sympify"): (
-        "applied to the output of _flatten, which returns SymPy Exprs or sympified numbers, "
-        "never strings (anything else makes it return None first)"
-    ),
-    ("steps/model.py", "_numeric", "sympify"): (
-        "called by verify() on _flatten's output (SymPy Exprs and numbers only)"
-    ),
     ("steps/render.py", "latex", "sympify"): (
         "renders a Step's parameters, which the derivation builders create as SymPy objects "
         "(Derivation data, not caller text); str parameters are prose and never reach it"
-    ),
-    ("steps/integrate.py", "conv", "sympify"): (
-        "limits of integration, already converted by as_expr in _parse_limits"
-    ),
-    ("steps/integrate.py", "check", "sympify"): (
-        "limits of integration, already converted by as_expr in _parse_limits"
     ),
     ("matrixcalc.py", "_push_matmul", "sympify"): (
         "the scalar coefficient returned by SymPy's MatMul.as_coeff_matrices"

@@ -39,12 +39,14 @@ from typing import Any
 import mpmath
 import sympy
 
-from .._limits import _Timeout, time_limit
+from .._convert import to_sympy as _to_sympy
+from .._limits import _Timeout, get_limits, time_limit
 from ..errors import LimitError, VerificationError
 
 __all__ = ["verify", "values_agree", "disagreement", "is_zero", "VERIFY_SECONDS"]
 
-#: Default budget, in seconds, for verifying one derivation.
+#: Former default budget of one verification; verify now uses the global budget
+#: (``symml.get_limits().seconds``) unless ``seconds=`` is given.
 VERIFY_SECONDS = 20.0
 #: Distance from a jump or kink below which a test point is replaced.
 JUMP_MARGIN = 1e-3
@@ -61,7 +63,7 @@ def verify(d: Any, points: int = 4, digits: int = 30, seed: int = 0,
     See :meth:`symml.steps.Derivation.verify`. Raises LimitError naming the step when the
     budget of ``seconds`` runs out.
     """
-    budget = VERIFY_SECONDS if seconds is None else float(seconds)
+    budget = get_limits().seconds if seconds is None else float(seconds)
     end = time.monotonic() + budget
     current = ["the first step"]
     try:
@@ -153,7 +155,7 @@ def is_zero(e: Any, digits: int = 40) -> bool:
     >>> is_zero(sympy.Rational(1, 10**30))
     False
     """
-    e = sympy.sympify(e)
+    e = _to_sympy(e)
     if e == 0:
         return True
     if sympy.count_ops(e) <= 40 and sympy.expand(e) == 0:
@@ -187,7 +189,7 @@ def _flatten(obj: Any) -> list | None:
             out.extend(flat)
         return out
     if isinstance(obj, (int, float, complex)):
-        return [sympy.sympify(obj)]
+        return [_to_sympy(obj)]
     if isinstance(obj, sympy.Expr):
         return [obj]
     return None
@@ -261,7 +263,7 @@ def _jump_arguments(exprs: list) -> list[tuple[sympy.Expr, bool]]:
 
 
 def _complex_at(g: sympy.Expr, point: dict) -> complex:
-    return complex(sympy.sympify(g).evalf(15, subs=point))
+    return complex(_to_sympy(g).evalf(15, subs=point))
 
 
 def _locally_constant(g: sympy.Expr, point: dict, v: complex) -> bool:
@@ -320,8 +322,8 @@ def disagreement(a, b, definitions, points, digits, seed) -> str | None:
         return f"cannot compare a {kind} numerically (give the step a check= callable)"
     if len(fa) != len(fb) or (_shape(a) != _shape(b) and _shape(a) and _shape(b)):
         return f"shapes differ: {_shape(a)} vs {_shape(b)}"
-    fa = [_evaluate_unevaluated(_expand_definitions(sympy.sympify(e), definitions)) for e in fa]
-    fb = [_evaluate_unevaluated(_expand_definitions(sympy.sympify(e), definitions)) for e in fb]
+    fa = [_evaluate_unevaluated(_expand_definitions(_to_sympy(e), definitions)) for e in fa]
+    fb = [_evaluate_unevaluated(_expand_definitions(_to_sympy(e), definitions)) for e in fb]
     syms = set()
     for e in fa + fb:
         syms |= e.free_symbols
@@ -501,7 +503,7 @@ class _Tree:
         if isinstance(e, sympy.Subs):
             sub = dict(self.point)
             for var, at in zip(e.variables, e.point, strict=True):
-                sub[var] = self(sympy.sympify(at))
+                sub[var] = self(_to_sympy(at))
             return _Tree(sub)(e.expr)
         if not _TABLE:
             _TABLE.update(_mp_functions())
@@ -571,7 +573,7 @@ def _numeric(expr: sympy.Expr, point: dict, digits: int):
     SymPy's evalf after exact substitution where that cannot be compiled.
     """
     try:
-        expr = sympy.sympify(expr)
+        expr = _to_sympy(expr)
         with mpmath.workdps(digits + 10):
             v = _fast(expr, point)
         if v is not _FAIL:
@@ -641,7 +643,7 @@ def _numeric_derivatives(expr: sympy.Expr, point: dict, digits: int):
     def value_of(node):
         if isinstance(node, sympy.Subs):
             inner = dict(zip(node.variables, node.point, strict=True))
-            sub_point = {**point, **{k: sympy.sympify(v).xreplace(point) for k, v in inner.items()}}
+            sub_point = {**point, **{k: _to_sympy(v).xreplace(point) for k, v in inner.items()}}
             v = _numeric(node.expr, sub_point, digits)
         else:
             v = _derivative_value(node, point, digits)

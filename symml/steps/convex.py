@@ -22,6 +22,8 @@ import numpy as np
 import sympy
 from sympy import Derivative
 
+from .._convert import to_sympy as _to_sympy
+from .._diff import diff as _diff
 from .._limits import time_limit
 from ..convex import (
     SYMBOLIC_SECONDS,
@@ -33,7 +35,6 @@ from ..convex import (
 )
 from ..convex import dual as _dual
 from ..convex import is_convex as _is_convex
-from .._diff import diff as _diff
 from ..errors import SymmlError
 from .model import Derivation, Step, explain
 from .render import text as _t
@@ -434,7 +435,7 @@ def _inner_steps(d: DualProblem) -> list[Step]:
 def _duality_steps(d: DualProblem, instance: dict | None) -> list[Step]:
     lam_cond = [sympy.Ge(m, 0) for m in d.lambdas]
     stmt = tuple(lam_cond + list(d.conditions))
-    used = [m for m in d.multipliers if m in sympy.sympify(d.g_finite).free_symbols]
+    used = [m for m in d.multipliers if m in _to_sympy(d.g_finite).free_symbols]
     concave = _is_convex(-d.g_finite, used) if d.kind != "unbounded" and used else None
     ms = sympy.Tuple(*d.multipliers) if len(d.multipliers) > 1 else d.multipliers[0]
     text = (

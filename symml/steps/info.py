@@ -21,6 +21,7 @@ import random
 import mpmath
 import sympy
 
+from .._convert import to_sympy as _to_sympy
 from .._limits import time_limit
 from ..errors import ArgumentError, DerivationError
 from ..prob import Bernoulli, Categorical, Distribution, Exponential, Normal
@@ -35,7 +36,7 @@ def _positive_version(dist: Distribution):
     """The same family with its symbolic parameters replaced by positive / real dummies."""
     rep, back = {}, {}
     for name, v in dist.params.items():
-        for s in sympy.sympify(v).free_symbols:
+        for s in _to_sympy(v).free_symbols:
             if s in rep:
                 continue
             pos = name != "mu"
@@ -51,11 +52,11 @@ def _numeric_check(seed: int = 0, points: int = 3):
         rng = random.Random(seed)
         syms = set()
         for side in (step.before, step.after):
-            syms |= sympy.sympify(side).free_symbols
+            syms |= _to_sympy(side).free_symbols
         for _ in range(points):
             vals = {s: sympy.Rational(rng.randint(30, 170), 100) for s in syms}
-            a = _value(sympy.sympify(step.before).xreplace(vals))
-            b = _value(sympy.sympify(step.after).xreplace(vals))
+            a = _value(_to_sympy(step.before).xreplace(vals))
+            b = _value(_to_sympy(step.after).xreplace(vals))
             if abs(a - b) > 1e-9 * max(1.0, abs(a), abs(b)):
                 return False
         return True
@@ -255,7 +256,7 @@ def _sum_check(y, n, model, classes):
             vals = {}
             sides = []
             for side in (step.before, step.after):
-                e = sympy.sympify(side).xreplace({n: size}).doit().xreplace(data)
+                e = _to_sympy(side).xreplace({n: size}).doit().xreplace(data)
                 for s in e.free_symbols | {a for a in e.atoms(sympy.Indexed)}:
                     vals.setdefault(s, sympy.Rational(rng.randint(10, 40), 100))
                 sides.append(e)

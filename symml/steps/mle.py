@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from .._convert import to_sympy as _to_sympy
 from .._diff import diff as _diff
 from ..errors import ArgumentError, DerivationError
 from .model import Derivation, Step, explain
@@ -197,7 +198,7 @@ def _optimizer_check(fam, x, result_syms):
         syms = [s for _, s, _ in fam.params]
         for seed in range(3):
             data = fam.data(random.Random(seed))
-            ll = sum(fam.logf(sympy.sympify(d), *syms) for d in data).xreplace(_CONCRETE)
+            ll = sum(fam.logf(_to_sympy(d), *syms) for d in data).xreplace(_CONCRETE)
             f = sympy.lambdify(syms, -ll, modules=["scipy", "numpy"])
             start = [float(v) for _, _, v in fam.params]
             bounds = [(None, None) if s == _mu else (1e-6, 1 - 1e-6) if s == _p else (1e-6, None)

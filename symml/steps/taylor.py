@@ -21,6 +21,7 @@ import sympy
 from sympy import Derivative, Subs
 
 from .. import _taylor
+from .._convert import to_sympy as _to_sympy
 from .._limits import budgeted
 from ..errors import ArgumentError, DerivationError, ShapeError
 from .diff import (
@@ -139,7 +140,7 @@ def taylor(f: Any, at: Any, order: int) -> Derivation:
     series: dict = {}  # the partial derivatives from a series, computed once if needed
     # f itself undefined at the point (0/0): a removable singularity or not analytic; every
     # value there is then a limit (substituting into a derivative would be 0/0 as well)
-    singular = _taylor.undefined(sympy.sympify(f).subs(point))
+    singular = _taylor.undefined(_to_sympy(f).subs(point))
     reserved = _reserved([f]) | {str(v) for v in vs}
     definitions = _abbreviations([f], vs, reserved)
     differ = _Differ(definitions, reserved | {str(s) for s in definitions})

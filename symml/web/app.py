@@ -124,17 +124,7 @@ def create_app(time_limit: float = 10.0, workers: int = 2, max_body: int = 65536
             return JSONResponse({"ok": False, "error": {"type": "NotFound", "message": name}}, status_code=404)
         return FileResponse(path)
 
-    async def api_derive(request: Request):
-        data, err = await body(request)
-        if err is not None:
-            return err
-        if state["gate"] is None:
-            state["gate"] = asyncio.Semaphore(workers)
-        async with state["gate"]:
-            out = await asyncio.get_running_loop().run_in_executor(None, _run_isolated, data, time_limit)
-        return JSONResponse(out)
-
-    async def api_check(request: Request):
+    async def isolated(request: Request, seconds: float, what: str):
         data, err = await body(request)
         if err is not None:
             return err
@@ -142,9 +132,15 @@ def create_app(time_limit: float = 10.0, workers: int = 2, max_body: int = 65536
             state["gate"] = asyncio.Semaphore(workers)
         async with state["gate"]:
             out = await asyncio.get_running_loop().run_in_executor(
-                None, _run_isolated, data, min(time_limit, 3.0), "check"
+                None, _run_isolated, data, seconds, what
             )
         return JSONResponse(out)
+
+    async def api_derive(request: Request):
+        return await isolated(request, time_limit, "derive")
+
+    async def api_check(request: Request):
+        return await isolated(request, min(time_limit, 3.0), "check")
 
     async def api_operations(request: Request):
         _register_optional()

@@ -297,13 +297,8 @@ def quad(f: sympy.Expr, x: sympy.Symbol, a, b, point: dict | None = None):
     point = point or {}
     g = elementary(_to_sympy(f)).xreplace(point)
     try:
-        lo, hi = _mp_bound(a, point), _mp_bound(b, point)
-        sign = 1
-        if lo > hi:
-            lo, hi, sign = hi, lo, -1
+        fn, nodes, sign = _nodes(g, x, a, b, point)
         with mpmath.workdps(DIGITS):
-            fn = sympy.lambdify(x, g, modules="mpmath")
-            nodes = [lo, *breakpoints(g, x, lo, hi), hi]
             val, err = mpmath.quad(fn, nodes, error=True, maxdegree=8)
         val = mpmath.mpmathify(val)
     except Exception:  # noqa: BLE001 - no numeric reference here
@@ -732,19 +727,26 @@ def _exact_point(p) -> sympy.Expr | None:
     return r if abs(sympy.N(r - sympy.Float(mpmath.nstr(p, 28), 28), 30)) < 1e-22 else None
 
 
+def _nodes(g, x, a, b, point: dict):
+    """The integrand as an mpmath function, the ordered ends with the breakpoints between
+    them, and the sign (-1 when the limits were given in decreasing order)."""
+    lo, hi = _mp_bound(a, point), _mp_bound(b, point)
+    sign = 1
+    if lo > hi:
+        lo, hi, sign = hi, lo, -1
+    with mpmath.workdps(DIGITS):
+        fn = sympy.lambdify(x, g, modules="mpmath")
+        return fn, [lo, *breakpoints(g, x, lo, hi), hi], sign
+
+
 def _divergence(f, x, a, b, point: dict):
     """How much the integral grows when the cuts around the ends and breakpoints shrink from
     1e-6 to 1e-12 (infinite ends: from 1e6 to 1e12): a number of size > 0.5 (with its sign)
     when the integral diverges, None when it seems to converge."""
     g = elementary(_to_sympy(f)).xreplace(point)
     try:
-        lo, hi = _mp_bound(a, point), _mp_bound(b, point)
-        sign = 1
-        if lo > hi:
-            lo, hi, sign = hi, lo, -1
+        fn, cut, sign = _nodes(g, x, a, b, point)
         with mpmath.workdps(DIGITS):
-            fn = sympy.lambdify(x, g, modules="mpmath")
-            cut = [lo, *breakpoints(g, x, lo, hi), hi]
 
             def cut_integral(eps):
                 total = mpmath.mpf(0)

@@ -17,13 +17,17 @@ from hypothesis import strategies as st
 
 import symml as sm
 from symml.errors import ArgumentError, DataError, ParseError
+from symml.lang.transform import DISTRIBUTIONS, FUNCTION_NAMES
+
+#: names the language gives a meaning of its own: functions, distributions, constants
+RESERVED = set(FUNCTION_NAMES) | set(DISTRIBUTIONS) | {"pi", "e", "i", "inf"}
 
 X = np.linspace(0.0, 2.0, 9)
 Y = 2.0 * np.exp(-0.7 * X) + 0.01 * np.sin(5 * X)
 
 names = st.text(string.ascii_lowercase, min_size=1, max_size=6).filter(
     lambda s: (
-        s not in {"exp", "log", "sin", "cos", "tan", "pi", "e", "i", "inf", "dot", "sum"}
+        s not in RESERVED
         and not s.startswith(("param", "data", "var", "const"))
     )
 )

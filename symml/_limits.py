@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import signal
 import sys
 import threading
@@ -195,10 +196,30 @@ def _signals_usable() -> bool:
 _foreign: list = []  # (handler, absolute deadline) of an ITIMER_REAL running before ours
 
 
+def _unraisable_here(frame) -> bool:
+    """Whether an exception raised in ``frame`` would be lost as "unraisable".
+
+    Python swallows (and reports) exceptions from gc callbacks, ``__del__`` methods and
+    weakref callbacks; a timeout raised there would neither stop the computation nor reach
+    the caller. The handler then re-arms the timer and raises a moment later instead.
+    """
+    codes = {getattr(cb, "__code__", None) for cb in gc.callbacks}
+    depth = 0
+    while frame is not None and depth < 64:
+        code = frame.f_code
+        if code in codes or code.co_name in ("__del__", "_remove_dead_weakref"):
+            return True
+        frame, depth = frame.f_back, depth + 1
+    return False
+
+
 def _handler(signum, frame):
     stack = _levels()
     now = time.monotonic()
     if stack and now >= min(lv.deadline for lv in stack) - 1e-3:
+        if _unraisable_here(frame):
+            signal.setitimer(signal.ITIMER_REAL, 0.005)
+            return
         _local.where = stack[-1].what
         raise _Timeout()
     if _foreign and now >= _foreign[-1][1] - 1e-3:

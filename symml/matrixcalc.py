@@ -90,12 +90,26 @@ def matrix_grad(f: Any, X: Any, check: bool = True):
 
 def _as_matrix_expr(f):
     if isinstance(f, str):
-        from ._convert import as_expr
-
-        f = as_expr(f)
+        f = _from_text(f)
     if not isinstance(f, sympy.Basic):
         raise ArgumentError(f"matrix_grad needs a SymPy expression or text, got {f!r}")
     return f
+
+
+def _from_text(text: str):
+    """The function of a language text: its one expression statement, else its last
+    definition (``matrix A[n, n]; vector x[n]; x'*A*x``)."""
+    from .lang import parse
+
+    prog = parse(text)
+    if len(prog.outputs) == 1:
+        return prog.outputs[0].value
+    if not prog.outputs and prog.bindings:
+        return list(prog.bindings.values())[-1]
+    raise ArgumentError(
+        f"matrix_grad: the text must contain one expression (it has {len(prog.outputs)}), "
+        "e.g. \"matrix A[n, n]; vector x[n]; x'*A*x\""
+    )
 
 
 def _as_variable(X, f) -> MatrixSymbol:

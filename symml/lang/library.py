@@ -43,7 +43,9 @@ def distribution(d):
     args = list(d.args)
     if d.name == "Categorical":
         if not (isinstance(args[0], MatrixBase) and 1 in args[0].shape):
-            raise ShapeError("Categorical(p) takes a probability vector, as Categorical([1/2, 1/2])")
+            raise ShapeError(
+                "Categorical(p) takes a probability vector, as Categorical([1/2, 1/2])"
+            )
         args = [list(args[0])]
     return getattr(prob, d.name)(*args)
 
@@ -197,7 +199,9 @@ def _entries(v, what, least=1):
         raise ArgumentError(f"{what} of a distribution: write mean(D) or variance(D)")
     v = _matrix(v, what)
     if 1 not in v.shape:
-        raise ShapeError(f"{what} needs a vector of observations, got a {v.shape[0]}x{v.shape[1]} matrix")
+        raise ShapeError(
+            f"{what} needs a vector of observations, got a {v.shape[0]}x{v.shape[1]} matrix"
+        )
     xs = list(v)
     if len(xs) < least:
         raise ArgumentError(f"{what} needs at least {least} observations, got {len(xs)}")

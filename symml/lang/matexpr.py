@@ -104,7 +104,10 @@ def _same_shape(a, b) -> bool:
 
 def add(a, b, sign=1):
     """``a + b`` / ``a - b`` with at least one matrix expression."""
-    a_m, b_m = is_matexpr(a) or isinstance(a, MatrixBase), is_matexpr(b) or isinstance(b, MatrixBase)
+    a_m, b_m = (
+        is_matexpr(a) or isinstance(a, MatrixBase),
+        is_matexpr(b) or isinstance(b, MatrixBase),
+    )
     if a_m and b_m:
         a, b = _mat_operand(a, "+"), _mat_operand(b, "+")
         if not _same_shape(a, b):
@@ -166,9 +169,7 @@ def power(a, b):
         return scalar(a) ** b
     _need_square(a, "A^k (a matrix power)")
     if not (isinstance(b, sympy.Integer)):
-        raise ArgumentError(
-            f"a matrix expression can only be raised to a whole number, got {b}"
-        )
+        raise ArgumentError(f"a matrix expression can only be raised to a whole number, got {b}")
     if b == -1:
         return Inverse(a)
     return MatPow(a, b).doit()
@@ -207,7 +208,9 @@ def dot(u, v):
     u, v = _mat_operand(u, "dot"), _mat_operand(v, "dot")
     for w in (u, v):
         if w.shape[1] != 1:
-            raise ShapeError(f"dot needs vectors (columns), got the {_shape_text(w)} expression {w}")
+            raise ShapeError(
+                f"dot needs vectors (columns), got the {_shape_text(w)} expression {w}"
+            )
     return mul(Transpose(u), v)
 
 

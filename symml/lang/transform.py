@@ -16,8 +16,8 @@ import sympy
 from lark import Token, Transformer_NonRecursive, Tree, v_args
 from lark.exceptions import VisitError
 
-from .. import functions as F
 from .. import _limits
+from .. import functions as F
 from .._limits import check, check_entries, time_limit
 from ..errors import (
     ArgumentError,
@@ -1269,8 +1269,10 @@ class _Builder:
     def _check_redefine(self, name, function=False):
         """A definition may replace an earlier definition of the same kind, nothing else."""
         p = self.program
-        if name in p.symbols:
-            raise ArgumentError(f"'{name}' is declared (var/param/data); it cannot be redefined")
+        if name in p.symbols or name in p.matrix_symbols or name in p.sizes:
+            raise ArgumentError(
+                f"'{name}' is declared (var/param/data); it cannot be redefined"
+            )
         if name in p.constants:
             raise ArgumentError(f"'{name}' is a constant (const); it cannot be redefined")
         if function and name in p.bindings:

@@ -123,18 +123,20 @@ def _as_variable(X, f) -> MatrixSymbol:
     raise ArgumentError(f"matrix_grad: the variable must be a MatrixSymbol, got {X!r}")
 
 
-# -- scalar level: chain rule over the matrix-valued atoms -----------------------------------------
-def _scalar_grad(f, X):
+# -- the rules, one level each (symml.steps.matrix_grad shows them as steps) ---------------------
+# A rule returns (name, parts): each part is ("m", M, G), push the cotangent G down the matrix
+# expression M, or ("s", f, c), add c times the gradient of the scalar f. The gradient is the
+# sum over the parts. Cotangents are linear in G, so scalar coefficients are folded into them.
+def scalar_rule(f, X):
+    """The rule for a scalar ``f``: ``(name, parts)``; raises DerivationError if none applies."""
     if isinstance(f, MatrixExpr):  # a 1x1 matrix expression is its own trace
-        return _push(f, Identity(1), X)
-    if X not in f.free_symbols:
-        return ZeroMatrix(*X.shape)
+        return "form", [("m", f, Identity(1))]
     if isinstance(f, Trace):
         M = f.arg
-        return _push(M, Identity(M.shape[0]), X)
+        return "trace", [("m", M, Identity(M.shape[0]))]
     if isinstance(f, Determinant):
         M = f.arg
-        return f * _push(M, Transpose(Inverse(M)), X)
+        return "det", [("m", M, f * Transpose(Inverse(M)))]
     if isinstance(f, MatrixElement):
         raise DerivationError(
             f"matrix_grad: no rule for the element {f}; write it as a quadratic form e'Xe"
@@ -145,12 +147,69 @@ def _scalar_grad(f, X):
     dummies = {a: sympy.Dummy(f"t{i}") for i, a in enumerate(atoms)}
     g = f.xreplace(dummies)
     back = {d: a for a, d in dummies.items()}
-    terms = []
+    parts = []
     for a, d in dummies.items():
         coeff = _deriv(g, d).xreplace(back)
         if coeff != 0:
-            terms.append(coeff * _scalar_grad(a, X))
+            parts.append(("s", a, coeff))
+    return "chain", parts
+
+
+def matrix_rule(M, G, X):
+    """The rule pushing the cotangent ``G`` down ``M`` (not X itself, and X occurs in M)."""
+    if isinstance(M, MatAdd):
+        return "sum", [("m", t, G) for t in M.args]
+    if isinstance(M, MatMul):
+        return "product", _matmul_parts(M, G, X)
+    if isinstance(M, Transpose):
+        return "transpose", [("m", M.arg, Transpose(G))]
+    if isinstance(M, Inverse):
+        A = M.arg
+        Ai_T = Transpose(Inverse(A))
+        return "inverse", [("m", A, -MatMul(Ai_T, G, Ai_T))]
+    if isinstance(M, MatPow):
+        base, p = M.args
+        if p.is_Integer and p > 0:
+            return "power", [("m", MatMul(*([base] * int(p)), evaluate=False), G)]
+        if p.is_Integer and p < 0:
+            return "power", [("m", Inverse(MatPow(base, -p) if p != -1 else base), G)]
+        if base.shape == (1, 1):  # a scalar power of a 1x1 expression
+            return "power", [("m", base, p * MatPow(base, p - 1) * G)]
+        raise DerivationError(f"matrix_grad: no rule for the matrix power {M}")
+    raise DerivationError(
+        f"matrix_grad: no rule for the matrix expression {M} ({type(M).__name__})"
+    )
+
+
+def _matmul_parts(M, G, X):
+    coeff, factors = M.as_coeff_matrices()
+    parts = []
+    if X in sympy.sympify(coeff).free_symbols:
+        rest = MatMul(*factors)
+        parts.append(("s", Trace(MatMul(Transpose(G), rest)), sympy.Integer(1)))
+    for i, F in enumerate(factors):
+        if X not in F.free_symbols:
+            continue
+        left, right = factors[:i], factors[i + 1 :]
+        cot = [Transpose(MatMul(*left))] if left else []
+        cot.append(G)
+        if right:
+            cot.append(Transpose(MatMul(*right)))
+        cot = MatMul(*cot) if len(cot) > 1 else cot[0]
+        parts.append(("m", F, coeff * cot if coeff != 1 else cot))
+    return parts
+
+
+def _combine(parts, X, grad_m, grad_s):
+    terms = [grad_m(e, c) if k == "m" else c * grad_s(e) for k, e, c in parts]
     return MatAdd(*terms) if terms else ZeroMatrix(*X.shape)
+
+
+def _scalar_grad(f, X):
+    if not isinstance(f, MatrixExpr) and X not in f.free_symbols:
+        return ZeroMatrix(*X.shape)
+    _, parts = scalar_rule(f, X)
+    return _combine(parts, X, lambda M, G: _push(M, G, X), lambda g: _scalar_grad(g, X))
 
 
 def _matrix_atoms(f, X) -> list:
@@ -170,57 +229,23 @@ def _matrix_atoms(f, X) -> list:
     return found
 
 
-# -- matrix level: push the cotangent G (same shape as M) down to X --------------------------------
 def _push(M, G, X):
     """d trace(G' M) / dX for a matrix expression M."""
     if M == X:
         return G
     if X not in M.free_symbols:
         return ZeroMatrix(*X.shape)
-    if isinstance(M, MatAdd):
-        return MatAdd(*[_push(t, G, X) for t in M.args])
-    if isinstance(M, MatMul):
-        return _push_matmul(M, G, X)
-    if isinstance(M, Transpose):
-        return _push(M.arg, Transpose(G), X)
-    if isinstance(M, Inverse):
-        A = M.arg
-        Ai_T = Transpose(Inverse(A))
-        return _push(A, -MatMul(Ai_T, G, Ai_T), X)
-    if isinstance(M, MatPow):
-        base, p = M.args
-        if p.is_Integer and p > 0:
-            return _push(MatMul(*([base] * int(p)), evaluate=False), G, X)
-        if p.is_Integer and p < 0:
-            return _push(Inverse(MatPow(base, -p) if p != -1 else base), G, X)
-        if base.shape == (1, 1):  # a scalar power of a 1x1 expression
-            return _push(base, p * MatPow(base, p - 1) * G, X)
-        raise DerivationError(f"matrix_grad: no rule for the matrix power {M}")
-    raise DerivationError(
-        f"matrix_grad: no rule for the matrix expression {M} ({type(M).__name__})"
-    )
-
-
-def _push_matmul(M, G, X):
-    coeff, factors = M.as_coeff_matrices()
-    terms = []
-    if X in sympy.sympify(coeff).free_symbols:
-        rest = MatMul(*factors)
-        terms.append(_scalar_grad(Trace(MatMul(Transpose(G), rest)), X))
-    for i, F in enumerate(factors):
-        if X not in F.free_symbols:
-            continue
-        left, right = factors[:i], factors[i + 1 :]
-        parts = [Transpose(MatMul(*left))] if left else []
-        parts.append(G)
-        if right:
-            parts.append(Transpose(MatMul(*right)))
-        cot = MatMul(*parts) if len(parts) > 1 else parts[0]
-        terms.append(coeff * _push(F, cot, X))
-    return MatAdd(*terms)
+    _, parts = matrix_rule(M, G, X)
+    return _combine(parts, X, lambda N, H: _push(N, H, X), lambda g: _scalar_grad(g, X))
 
 
 # -- simplification --------------------------------------------------------------------------------
+def simplify_gradient(G):
+    """The tidy form of a gradient: evaluated, 1x1 identities dropped, a common right factor
+    collected (``A*x + A'*x`` -> ``(A + A')*x``)."""
+    return _simplify(G)
+
+
 def _simplify(G):
     G = G.doit()
     G = _drop_identity1(G)

@@ -43,7 +43,7 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 from ._diff import d as _deriv
 from .errors import ArgumentError, DerivationError
 
-__all__ = ["matrix_grad", "check_gradient"]
+__all__ = ["matrix_grad", "check_gradient", "matrices_agree"]
 
 
 def matrix_grad(f: Any, X: Any, check: bool = True):
@@ -304,7 +304,8 @@ def check_gradient(f, X, G, trials: int = 2, seed: int = 0, max_size: int = 3) -
     return True
 
 
-def _one_trial(f, X, G, mats, sizes, rng) -> bool:
+def _random_values(mats, sizes, rng) -> dict:
+    """Random explicit values of the matrix symbols (square ones diagonally dominant)."""
     values = {}
     for s in mats:
         r, c = (int(sympy.sympify(d).subs(sizes)) for d in s.shape)
@@ -313,6 +314,41 @@ def _one_trial(f, X, G, mats, sizes, rng) -> bool:
             [[sympy.Rational(rng.randint(-9, 9), 10) + (dominant if i == j else 0)
               for j in range(c)] for i in range(r)]
         )  # fmt: skip
+    return values
+
+
+def matrices_agree(A, B, trials: int = 2, seed: int = 0, max_size: int = 3) -> bool:
+    """True when the matrix (or scalar) expressions ``A`` and ``B`` have equal values at
+    random sizes and random explicit matrices.
+
+    >>> import sympy
+    >>> n = sympy.Symbol("n", integer=True, positive=True)
+    >>> A, B = sympy.MatrixSymbol("A", n, n), sympy.MatrixSymbol("B", n, n)
+    >>> matrices_agree((A*B).T, B.T*A.T), matrices_agree(A*B, B*A)
+    (True, False)
+    """
+    A, B = sympy.sympify(A), sympy.sympify(B)
+    rng = random.Random(seed)
+    mats = sorted(A.atoms(MatrixSymbol) | B.atoms(MatrixSymbol), key=lambda s: s.name)
+    shapes = [s.shape for s in mats] + [e.shape for e in (A, B) if isinstance(e, MatrixExpr)]
+    dims = sorted({d for sh in shapes for d in sh if isinstance(d, sympy.Symbol)}, key=str)
+    for _ in range(trials):
+        sizes = {d: rng.randint(1, max_size) for d in dims}
+        values = _random_values(mats, sizes, rng)
+        a, b = (_explicit(e, values, sizes) for e in (A, B))
+        a = a if isinstance(a, sympy.MatrixBase) else sympy.Matrix([[a]])
+        b = b if isinstance(b, sympy.MatrixBase) else sympy.Matrix([[b]])
+        if a.shape != b.shape:
+            return False
+        for p, q in zip(a, b, strict=True):
+            diff = complex(sympy.sympify(p - q).evalf(30))
+            if abs(diff) > 1e-15 * max(1.0, abs(complex(sympy.sympify(p).evalf(30)))):
+                return False
+    return True
+
+
+def _one_trial(f, X, G, mats, sizes, rng) -> bool:
+    values = _random_values(mats, sizes, rng)
     Gx = _explicit(G, values, sizes)
     if not isinstance(Gx, sympy.MatrixBase):
         Gx = sympy.Matrix([[Gx]])

@@ -38,42 +38,41 @@ def lang(text: str):
 
 
 def explicit_check(f, V, G, sizes=({n: 3, m: 2}, {n: 2, m: 3}), seed=1):
-    """G == d f / d V entry by entry, by sympy.diff of the explicit f at concrete sizes."""
+    """G == d f / d V entry by entry: at concrete sizes and random rational matrices, each
+    entry V[i, j] is moved by a symbol t and sympy.diff gives df/dt at t = 0."""
     rng = random.Random(seed)
+    t = sympy.Symbol("t")
     for size in sizes:
         mats = sorted(f.atoms(MatrixSymbol) | G.atoms(MatrixSymbol) | {V}, key=str)
-        entries, values = {}, {}
+        values = {}
         for S in mats:
             r, c = (int(sympy.sympify(d).subs(size)) for d in S.shape)
-            E = sympy.Matrix(r, c, lambda i, j: sympy.Symbol(f"{S.name}_{i}{j}"))
-            entries[S] = E
             bump = r + 2 if r == c else 0  # diagonally dominant: inverses and logs exist
-            for i in range(r):
-                for j in range(c):
-                    values[E[i, j]] = sympy.Rational(rng.randint(-9, 9), 7) + (
-                        bump if i == j else 0
-                    )
+            values[S] = sympy.Matrix(
+                r, c, lambda i, j: sympy.Rational(rng.randint(-9, 9), 7) + (bump if i == j else 0)
+            )
 
-        def explicit(e):
+        def explicit(e, vals):
             e = e.subs(size).xreplace(
-                {S.subs(size): sympy.ImmutableMatrix(E) for S, E in entries.items()}
+                {S.subs(size): sympy.ImmutableMatrix(v) for S, v in vals.items()}
             )
             e = e.doit()
             return e.as_explicit() if isinstance(e, sympy.MatrixExpr) else e
 
-        fx = explicit(f)
-        if isinstance(fx, sympy.MatrixBase):
-            fx = fx[0, 0]
-        Gx = explicit(G)
+        Gx = explicit(G, values)
         if not isinstance(Gx, sympy.MatrixBase):
             Gx = sympy.Matrix([[Gx]])
-        EV = entries[V]
-        assert Gx.shape == EV.shape
-        for i in range(EV.rows):
-            for j in range(EV.cols):
-                want = sympy.diff(fx, EV[i, j]).subs(values)
-                got = Gx[i, j].subs(values)
-                assert abs(complex(sympy.N(want - got, 30))) < 1e-20, (i, j, want, got)
+        V0 = values[V]
+        assert Gx.shape == V0.shape
+        for i in range(V0.rows):
+            for j in range(V0.cols):
+                moved = V0.copy()
+                moved[i, j] += t
+                fx = explicit(f, {**values, V: moved})
+                if isinstance(fx, sympy.MatrixBase):
+                    fx = fx[0, 0]
+                want = sympy.diff(fx, t).subs(t, 0)
+                assert abs(complex(sympy.N(want - Gx[i, j], 30))) < 1e-20, (i, j, want, Gx[i, j])
 
 
 # -- declarations ---------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 from ._diff import d as _deriv
 from .errors import ArgumentError, DerivationError
 
-__all__ = ["matrix_grad", "check_gradient"]
+__all__ = ["matrix_grad", "check_gradient", "matrices_agree"]
 
 
 def matrix_grad(f: Any, X: Any, check: bool = True):
@@ -80,7 +80,7 @@ def matrix_grad(f: Any, X: Any, check: bool = True):
     G = _simplify(_scalar_grad(f, X))
     if G == 0 or isinstance(G, ZeroMatrix):
         G = ZeroMatrix(*X.shape)
-    if check and not check_gradient(f, X, G):
+    if check and not check_gradient(f, X, G, min_size=2):  # size 1 hides transposes
         raise DerivationError(
             f"the closed-form gradient {G} of {f} disagrees with the element-wise derivative; "
             "this is a bug in symml's matrix-calculus rules, please report it"
@@ -90,12 +90,26 @@ def matrix_grad(f: Any, X: Any, check: bool = True):
 
 def _as_matrix_expr(f):
     if isinstance(f, str):
-        from ._convert import as_expr
-
-        f = as_expr(f)
+        f = _from_text(f)
     if not isinstance(f, sympy.Basic):
         raise ArgumentError(f"matrix_grad needs a SymPy expression or text, got {f!r}")
     return f
+
+
+def _from_text(text: str):
+    """The function of a language text: its one expression statement, else its last
+    definition (``matrix A[n, n]; vector x[n]; x'*A*x``)."""
+    from .lang import parse
+
+    prog = parse(text)
+    if len(prog.outputs) == 1:
+        return prog.outputs[0].value
+    if not prog.outputs and prog.bindings:
+        return list(prog.bindings.values())[-1]
+    raise ArgumentError(
+        f"matrix_grad: the text must contain one expression (it has {len(prog.outputs)}), "
+        "e.g. \"matrix A[n, n]; vector x[n]; x'*A*x\""
+    )
 
 
 def _as_variable(X, f) -> MatrixSymbol:
@@ -109,18 +123,20 @@ def _as_variable(X, f) -> MatrixSymbol:
     raise ArgumentError(f"matrix_grad: the variable must be a MatrixSymbol, got {X!r}")
 
 
-# -- scalar level: chain rule over the matrix-valued atoms -----------------------------------------
-def _scalar_grad(f, X):
+# -- the rules, one level each (symml.steps.matrix_grad shows them as steps) ---------------------
+# A rule returns (name, parts): each part is ("m", M, G), push the cotangent G down the matrix
+# expression M, or ("s", f, c), add c times the gradient of the scalar f. The gradient is the
+# sum over the parts. Cotangents are linear in G, so scalar coefficients are folded into them.
+def scalar_rule(f, X):
+    """The rule for a scalar ``f``: ``(name, parts)``; raises DerivationError if none applies."""
     if isinstance(f, MatrixExpr):  # a 1x1 matrix expression is its own trace
-        return _push(f, Identity(1), X)
-    if X not in f.free_symbols:
-        return ZeroMatrix(*X.shape)
+        return "form", [("m", f, Identity(1))]
     if isinstance(f, Trace):
         M = f.arg
-        return _push(M, Identity(M.shape[0]), X)
+        return "trace", [("m", M, Identity(M.shape[0]))]
     if isinstance(f, Determinant):
         M = f.arg
-        return f * _push(M, Transpose(Inverse(M)), X)
+        return "det", [("m", M, f * Transpose(Inverse(M)))]
     if isinstance(f, MatrixElement):
         raise DerivationError(
             f"matrix_grad: no rule for the element {f}; write it as a quadratic form e'Xe"
@@ -131,12 +147,69 @@ def _scalar_grad(f, X):
     dummies = {a: sympy.Dummy(f"t{i}") for i, a in enumerate(atoms)}
     g = f.xreplace(dummies)
     back = {d: a for a, d in dummies.items()}
-    terms = []
+    parts = []
     for a, d in dummies.items():
         coeff = _deriv(g, d).xreplace(back)
         if coeff != 0:
-            terms.append(coeff * _scalar_grad(a, X))
+            parts.append(("s", a, coeff))
+    return "chain", parts
+
+
+def matrix_rule(M, G, X):
+    """The rule pushing the cotangent ``G`` down ``M`` (not X itself, and X occurs in M)."""
+    if isinstance(M, MatAdd):
+        return "sum", [("m", t, G) for t in M.args]
+    if isinstance(M, MatMul):
+        return "product", _matmul_parts(M, G, X)
+    if isinstance(M, Transpose):
+        return "transpose", [("m", M.arg, Transpose(G))]
+    if isinstance(M, Inverse):
+        A = M.arg
+        Ai_T = Transpose(Inverse(A))
+        return "inverse", [("m", A, -MatMul(Ai_T, G, Ai_T))]
+    if isinstance(M, MatPow):
+        base, p = M.args
+        if p.is_Integer and p > 0:
+            return "power", [("m", MatMul(*([base] * int(p)), evaluate=False), G)]
+        if p.is_Integer and p < 0:
+            return "power", [("m", Inverse(MatPow(base, -p) if p != -1 else base), G)]
+        if base.shape == (1, 1):  # a scalar power of a 1x1 expression
+            return "power", [("m", base, p * MatPow(base, p - 1) * G)]
+        raise DerivationError(f"matrix_grad: no rule for the matrix power {M}")
+    raise DerivationError(
+        f"matrix_grad: no rule for the matrix expression {M} ({type(M).__name__})"
+    )
+
+
+def _matmul_parts(M, G, X):
+    coeff, factors = M.as_coeff_matrices()
+    parts = []
+    if X in sympy.sympify(coeff).free_symbols:
+        rest = MatMul(*factors)
+        parts.append(("s", Trace(MatMul(Transpose(G), rest)), sympy.Integer(1)))
+    for i, F in enumerate(factors):
+        if X not in F.free_symbols:
+            continue
+        left, right = factors[:i], factors[i + 1 :]
+        cot = [Transpose(MatMul(*left))] if left else []
+        cot.append(G)
+        if right:
+            cot.append(Transpose(MatMul(*right)))
+        cot = MatMul(*cot) if len(cot) > 1 else cot[0]
+        parts.append(("m", F, coeff * cot if coeff != 1 else cot))
+    return parts
+
+
+def _combine(parts, X, grad_m, grad_s):
+    terms = [grad_m(e, c) if k == "m" else c * grad_s(e) for k, e, c in parts]
     return MatAdd(*terms) if terms else ZeroMatrix(*X.shape)
+
+
+def _scalar_grad(f, X):
+    if not isinstance(f, MatrixExpr) and X not in f.free_symbols:
+        return ZeroMatrix(*X.shape)
+    _, parts = scalar_rule(f, X)
+    return _combine(parts, X, lambda M, G: _push(M, G, X), lambda g: _scalar_grad(g, X))
 
 
 def _matrix_atoms(f, X) -> list:
@@ -156,57 +229,23 @@ def _matrix_atoms(f, X) -> list:
     return found
 
 
-# -- matrix level: push the cotangent G (same shape as M) down to X --------------------------------
 def _push(M, G, X):
     """d trace(G' M) / dX for a matrix expression M."""
     if M == X:
         return G
     if X not in M.free_symbols:
         return ZeroMatrix(*X.shape)
-    if isinstance(M, MatAdd):
-        return MatAdd(*[_push(t, G, X) for t in M.args])
-    if isinstance(M, MatMul):
-        return _push_matmul(M, G, X)
-    if isinstance(M, Transpose):
-        return _push(M.arg, Transpose(G), X)
-    if isinstance(M, Inverse):
-        A = M.arg
-        Ai_T = Transpose(Inverse(A))
-        return _push(A, -MatMul(Ai_T, G, Ai_T), X)
-    if isinstance(M, MatPow):
-        base, p = M.args
-        if p.is_Integer and p > 0:
-            return _push(MatMul(*([base] * int(p)), evaluate=False), G, X)
-        if p.is_Integer and p < 0:
-            return _push(Inverse(MatPow(base, -p) if p != -1 else base), G, X)
-        if base.shape == (1, 1):  # a scalar power of a 1x1 expression
-            return _push(base, p * MatPow(base, p - 1) * G, X)
-        raise DerivationError(f"matrix_grad: no rule for the matrix power {M}")
-    raise DerivationError(
-        f"matrix_grad: no rule for the matrix expression {M} ({type(M).__name__})"
-    )
-
-
-def _push_matmul(M, G, X):
-    coeff, factors = M.as_coeff_matrices()
-    terms = []
-    if X in sympy.sympify(coeff).free_symbols:
-        rest = MatMul(*factors)
-        terms.append(_scalar_grad(Trace(MatMul(Transpose(G), rest)), X))
-    for i, F in enumerate(factors):
-        if X not in F.free_symbols:
-            continue
-        left, right = factors[:i], factors[i + 1 :]
-        parts = [Transpose(MatMul(*left))] if left else []
-        parts.append(G)
-        if right:
-            parts.append(Transpose(MatMul(*right)))
-        cot = MatMul(*parts) if len(parts) > 1 else parts[0]
-        terms.append(coeff * _push(F, cot, X))
-    return MatAdd(*terms)
+    _, parts = matrix_rule(M, G, X)
+    return _combine(parts, X, lambda N, H: _push(N, H, X), lambda g: _scalar_grad(g, X))
 
 
 # -- simplification --------------------------------------------------------------------------------
+def simplify_gradient(G):
+    """The tidy form of a gradient: evaluated, 1x1 identities dropped, a common right factor
+    collected (``A*x + A'*x`` -> ``(A + A')*x``)."""
+    return _simplify(G)
+
+
 def _simplify(G):
     G = G.doit()
     G = _drop_identity1(G)
@@ -237,7 +276,9 @@ def _collect_right(G):
 
 
 # -- the element-wise check -----------------------------------------------------------------------
-def check_gradient(f, X, G, trials: int = 2, seed: int = 0, max_size: int = 3) -> bool:
+def check_gradient(
+    f, X, G, trials: int = 2, seed: int = 0, max_size: int = 3, min_size: int = 1
+) -> bool:
     """True when the closed-form gradient ``G`` of ``f`` agrees with the element-wise one.
 
     Each trial gives every size symbol a random value in 1..``max_size`` and every matrix
@@ -259,13 +300,14 @@ def check_gradient(f, X, G, trials: int = 2, seed: int = 0, max_size: int = 3) -
         {d for s in mats for d in s.shape if isinstance(d, sympy.Symbol)}, key=str
     )
     for _ in range(trials):
-        sizes = {d: rng.randint(1, max_size) for d in dims}
+        sizes = {d: rng.randint(min_size, max_size) for d in dims}
         if not _one_trial(f, X, G, mats, sizes, rng):
             return False
     return True
 
 
-def _one_trial(f, X, G, mats, sizes, rng) -> bool:
+def _random_values(mats, sizes, rng) -> dict:
+    """Random explicit values of the matrix symbols (square ones diagonally dominant)."""
     values = {}
     for s in mats:
         r, c = (int(sympy.sympify(d).subs(sizes)) for d in s.shape)
@@ -274,6 +316,43 @@ def _one_trial(f, X, G, mats, sizes, rng) -> bool:
             [[sympy.Rational(rng.randint(-9, 9), 10) + (dominant if i == j else 0)
               for j in range(c)] for i in range(r)]
         )  # fmt: skip
+    return values
+
+
+def matrices_agree(
+    A, B, trials: int = 2, seed: int = 0, max_size: int = 3, min_size: int = 1
+) -> bool:
+    """True when the matrix (or scalar) expressions ``A`` and ``B`` have equal values at
+    random sizes and random explicit matrices.
+
+    >>> import sympy
+    >>> n = sympy.Symbol("n", integer=True, positive=True)
+    >>> A, B = sympy.MatrixSymbol("A", n, n), sympy.MatrixSymbol("B", n, n)
+    >>> matrices_agree((A*B).T, B.T*A.T), matrices_agree(A*B, B*A)
+    (True, False)
+    """
+    A, B = sympy.sympify(A), sympy.sympify(B)
+    rng = random.Random(seed)
+    mats = sorted(A.atoms(MatrixSymbol) | B.atoms(MatrixSymbol), key=lambda s: s.name)
+    shapes = [s.shape for s in mats] + [e.shape for e in (A, B) if isinstance(e, MatrixExpr)]
+    dims = sorted({d for sh in shapes for d in sh if isinstance(d, sympy.Symbol)}, key=str)
+    for _ in range(trials):
+        sizes = {d: rng.randint(min_size, max_size) for d in dims}
+        values = _random_values(mats, sizes, rng)
+        a, b = (_explicit(e, values, sizes) for e in (A, B))
+        a = a if isinstance(a, sympy.MatrixBase) else sympy.Matrix([[a]])
+        b = b if isinstance(b, sympy.MatrixBase) else sympy.Matrix([[b]])
+        if a.shape != b.shape:
+            return False
+        for p, q in zip(a, b, strict=True):
+            diff = complex(sympy.sympify(p - q).evalf(30))
+            if abs(diff) > 1e-15 * max(1.0, abs(complex(sympy.sympify(p).evalf(30)))):
+                return False
+    return True
+
+
+def _one_trial(f, X, G, mats, sizes, rng) -> bool:
+    values = _random_values(mats, sizes, rng)
     Gx = _explicit(G, values, sizes)
     if not isinstance(Gx, sympy.MatrixBase):
         Gx = sympy.Matrix([[Gx]])

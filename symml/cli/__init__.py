@@ -22,6 +22,7 @@ _COMMAND_MODULES = [
     "symml.cli.linalg",
     "symml.cli.markov_convex",  # after symml.cli.steps: it extends "symml steps"
     "symml.cli.prob",
+    "symml.cli.matrix_grad",  # after symml.cli.steps: it extends "symml steps"
 ]
 
 

@@ -185,6 +185,31 @@ class SymmlPrinter(_Guarded, StrPrinter):
     def _print_Identity(self, expr):
         return "I"
 
+    # matrix expressions of symbolic size (``matrix A[n, n]``), as the language writes them
+    def _print_Trace(self, expr):
+        return f"trace({self._print(expr.arg)})"
+
+    def _print_Determinant(self, expr):
+        return f"det({self._print(expr.arg)})"
+
+    def _print_Inverse(self, expr):
+        return f"inv({self._print(expr.arg)})"
+
+    def _print_MatPow(self, expr):
+        base, exp = expr.args
+        inner = self._print(base)
+        if not isinstance(base, sympy.MatrixSymbol):
+            inner = f"({inner})"
+        return f"{inner}^{self._print(exp)}"
+
+    def _print_MatrixElement(self, expr):
+        parent = self._print(expr.parent)
+        if not isinstance(expr.parent, sympy.MatrixSymbol):
+            parent = f"({parent})"
+        if expr.parent.shape[1] == 1 and expr.j == 0:
+            return f"{parent}[{self._print(expr.i)}]"
+        return f"{parent}[{self._print(expr.i)}, {self._print(expr.j)}]"
+
     def _print_MatMul(self, expr):
         c, mats = expr.as_coeff_matrices()
         parts = [self.parenthesize(m, precedence(expr)) for m in mats]

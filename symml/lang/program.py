@@ -107,6 +107,10 @@ class Program:
     models: list[Model] = field(default_factory=list)
     outputs: list[Output] = field(default_factory=list)
     source: str = ""
+    #: ``matrix A[n, n]`` / ``vector x[n]``: name -> SymPy MatrixSymbol (symbolic sizes)
+    matrix_symbols: dict[str, Any] = field(default_factory=dict)
+    #: the size names of those declarations (``n``) -> positive integer Symbols
+    sizes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def data(self) -> list[str]:
@@ -123,7 +127,8 @@ class Program:
         return out
 
     def __getitem__(self, name: str):
-        for table in (self.bindings, self.constants, self.symbols):
+        for table in (self.bindings, self.constants, self.symbols, self.matrix_symbols,
+                      self.sizes):
             if name in table:
                 return table[name]
         if name in self.functions:
@@ -139,7 +144,9 @@ class Program:
 
     def __contains__(self, name: str) -> bool:
         return any(
-            name in t for t in (self.bindings, self.constants, self.symbols, self.functions)
+            name in t
+            for t in (self.bindings, self.constants, self.symbols, self.functions,
+                      self.matrix_symbols, self.sizes)
         )
 
     def __iter__(self):

@@ -16,8 +16,8 @@ import sympy
 from lark import Token, Transformer_NonRecursive, Tree, v_args
 from lark.exceptions import VisitError
 
-from .. import functions as F
 from .. import _limits
+from .. import functions as F
 from .._limits import check, check_entries, time_limit
 from ..errors import (
     ArgumentError,
@@ -28,6 +28,8 @@ from ..errors import (
     UndefinedNameError,
 )
 from ..symbols import matrix, symbol, vector
+from . import library as LIB
+from . import matexpr as ME
 from .parser import caret_snippet, parse_tree, suggest
 from .program import DataDecl, EvaluationRequest, Model, Output, ParamDecl, Program, VarDecl
 
@@ -61,6 +63,11 @@ def _is_mat(v) -> bool:
     return isinstance(v, sympy.MatrixBase)
 
 
+def _any_mat(v) -> bool:
+    """An explicit matrix or a matrix expression of symbolic size (``matrix A[n, n]``)."""
+    return isinstance(v, sympy.MatrixBase) or ME.is_matexpr(v)
+
+
 class _Keyword:
     """``name = value`` inside a call's argument list."""
 
@@ -68,11 +75,8 @@ class _Keyword:
         self.key, self.value = key, value
 
 
-class _Dist:
-    """``Normal(mu, s)``: valid only on the right of ``~``."""
-
-    def __init__(self, name, args):
-        self.name, self.args = name, args
+class _Dist(LIB.DistValue):
+    """``Normal(mu, s)``: on the right of ``~``, or an argument of pdf, kl, mean..."""
 
 
 class _Located(SymmlError):
@@ -155,7 +159,9 @@ _VECTOR = {"dot", "norm", "sum", "mean", "transpose", "trace", "det", "inv", "ou
 _LINALG = {"rank", "cross", "pinv", "eigenvalues"}  # symml.linalg, see _linalg_funcs
 
 #: Every function name the language knows.
-FUNCTION_NAMES = sorted(set(ELEMENTWISE) | _CALCULUS | _ALGEBRA | _VECTOR | _LINALG)
+FUNCTION_NAMES = sorted(
+    set(ELEMENTWISE) | _CALCULUS | _ALGEBRA | _VECTOR | _LINALG | set(LIB.LIBRARY)
+)
 
 _CONSTANTS = {"pi": sympy.pi, "inf": sympy.oo}
 
@@ -163,6 +169,8 @@ _CONSTANTS = {"pi": sympy.pi, "inf": sympy.oo}
 def _apply(fn, *args):
     """Apply an elementwise function; vectors and matrices map entry by entry."""
     mats = [a for a in args if _is_mat(a)]
+    if any(ME.is_matexpr(a) for a in args):
+        return fn(*[ME.need_scalar(a, "this function (entry by entry)") for a in args])
     if not mats:
         return fn(*args)
     shape = mats[0].shape
@@ -314,6 +322,8 @@ def _mul_all(factors):
 
 
 def add(a, b, sign=1):
+    if ME.is_matexpr(a) or ME.is_matexpr(b):
+        return ME.add(a, b, sign)
     if _is_mat(a) or _is_mat(b):
         if _is_mat(a) and _is_mat(b):
             if a.shape != b.shape:
@@ -324,6 +334,8 @@ def add(a, b, sign=1):
 
 
 def mul(a, b):
+    if ME.is_matexpr(a) or ME.is_matexpr(b):
+        return ME.mul(a, b)
     if _is_mat(a) and _is_mat(b):
         if a.shape != b.shape:
             raise ShapeError(
@@ -338,6 +350,8 @@ def mul(a, b):
 
 
 def div(a, b):
+    if ME.is_matexpr(a) or ME.is_matexpr(b):
+        return ME.div(a, b)
     if isinstance(b, sympy.Expr) and b.is_zero:
         raise ArgumentError("division by zero")
     if _is_mat(a) or _is_mat(b):
@@ -348,6 +362,8 @@ def div(a, b):
 
 
 def matmul(a, b):
+    if ME.is_matexpr(a) or ME.is_matexpr(b):
+        return ME.mul(a, b)
     if not (_is_mat(a) and _is_mat(b)):
         raise ShapeError("'@' is the matrix product of two vectors/matrices; use '*' for scalars")
     n = max(a.shape[0], 2)
@@ -369,6 +385,8 @@ def matmul(a, b):
 
 
 def power(a, b):
+    if ME.is_matexpr(a) or ME.is_matexpr(b):
+        return ME.power(a, b)
     if _is_mat(b):
         raise ShapeError("an exponent must be a scalar")
     if _is_mat(a):
@@ -412,6 +430,23 @@ def _norm(v):
     return sympy.sqrt(sympy.Add(*[e**2 for e in v]))
 
 
+def _norm_ord(v, ord):
+    """norm(v, 1), norm(v, 2), norm(v, inf), norm(A, fro): symml.linalg.norm."""
+    from .. import linalg
+
+    if isinstance(ord, sympy.Symbol) and ord.name == "fro":
+        key = "fro"
+    elif ord == sympy.oo:
+        key = "inf"
+    elif ord in (1, 2):
+        key = int(ord)
+    else:
+        raise ArgumentError(f"norm(x, ord): ord must be 1, 2, inf or fro, got {ord}")
+    if not _is_mat(v):
+        raise ShapeError(f"norm(x, {ord}) needs a vector or a matrix, got the scalar {v}")
+    return linalg.norm(v, key)
+
+
 def _sum(v):
     return sympy.Add(*list(v)) if _is_mat(v) else v
 
@@ -433,7 +468,7 @@ def _outer(u, v):
 
 VECTOR_FUNCS = {
     "dot": (dot, 2, 2),
-    "norm": (_norm, 1, 1),
+    "norm": (lambda v, ord=None: _norm(v) if ord is None else _norm_ord(v, ord), 1, 2),
     "sum": (_sum, 1, 1),
     "mean": (_mean, 1, 1),
     "transpose": (lambda m: Matrix(m).T if _is_mat(m) else m, 1, 1),
@@ -554,13 +589,13 @@ class ExprTransformer(Transformer_NonRecursive):
     # operators
     def sum(self, first, *rest):
         acc = self.scope.need_value(first)
-        terms = [] if _is_mat(acc) else [acc]
-        mats = acc if _is_mat(acc) else None
+        terms = [] if _any_mat(acc) else [acc]
+        mats = acc if _any_mat(acc) else None
         for op, operand in zip(rest[::2], rest[1::2]):
             self._op = op  # an error here points at this operator
             operand = self.scope.need_value(operand)
             sign = 1 if str(op) == "+" else -1
-            if mats is None and not _is_mat(operand):
+            if mats is None and not _any_mat(operand):
                 terms.append(operand if sign > 0 else -operand)
                 continue
             if mats is None:
@@ -577,13 +612,13 @@ class ExprTransformer(Transformer_NonRecursive):
         # stores them: folding left to right would let 2*(x + y) distribute before /x,
         # so that printed SymPy products would not parse back to themselves.
         acc = self.scope.need_value(first)
-        factors = None if _is_mat(acc) else [acc]
+        factors = None if _any_mat(acc) else [acc]
         num = acc if factors is not None else sympy.Integer(1)  # for the size guard
         for op, operand in zip(rest[::2], rest[1::2]):
             self._op = op  # an error here points at this operator
             operand = self.scope.need_value(operand)
             op = str(op)
-            if factors is not None and op != "@" and not _is_mat(operand):
+            if factors is not None and op != "@" and not _any_mat(operand):
                 if op == "/":
                     div(1, operand)  # checks division by zero
                     operand = sympy.Pow(operand, -1)
@@ -600,7 +635,7 @@ class ExprTransformer(Transformer_NonRecursive):
 
     def neg(self, x):
         x = self.scope.need_value(x)
-        return Matrix(-x) if _is_mat(x) else -x
+        return Matrix(-x) if _is_mat(x) else ME.neg(x)
 
     def pos(self, x):
         return self.scope.need_value(x)
@@ -611,6 +646,9 @@ class ExprTransformer(Transformer_NonRecursive):
 
     def relation(self, lhs, op, rhs):
         lhs, rhs = self.scope.need_value(lhs), self.scope.need_value(rhs)
+        lhs, rhs = ME.scalar(lhs), ME.scalar(rhs)
+        if _any_mat(lhs) or _any_mat(rhs):
+            raise ShapeError("relations compare scalars; compare vector entries one by one")
         if _is_mat(lhs) or _is_mat(rhs):
             raise ShapeError("relations compare scalars; compare vector entries one by one")
         op = str(op)
@@ -623,10 +661,14 @@ class ExprTransformer(Transformer_NonRecursive):
 
     def transpose(self, x):
         x = self.scope.need_value(x)
+        if ME.is_matexpr(x):
+            return ME.transpose(x)
         return Matrix(x).T if _is_mat(x) else x
 
     def subscript(self, base, *indices):
         base = self.scope.need_value(base)
+        if ME.is_matexpr(base):
+            return ME.element(base, [self._index(i) for i in indices])
         if not _is_mat(base):
             raise ShapeError(f"cannot index the scalar {base}; only vectors and matrices have entries")
         idx = []
@@ -648,6 +690,12 @@ class ExprTransformer(Transformer_NonRecursive):
                 raise ShapeError(f"index [{i}, {j}] out of range for shape {base.shape}")
             return base[i, j]
         raise ShapeError("at most two indices")
+
+    @staticmethod
+    def _index(i):
+        if not isinstance(i, sympy.Integer):
+            raise ArgumentError(f"an index must be a whole number (0-based), got {i}")
+        return int(i)
 
     def call(self, fname, *args):
         name = str(fname)
@@ -717,6 +765,9 @@ class _Scope:
         for table in (p.vars, p.params, p.data_decls):
             if name in table:
                 return table[name].symbols
+        for table in (p.matrix_symbols, p.sizes):
+            if name in table:
+                return table[name]
         if name in _CONSTANTS:
             return _CONSTANTS[name]
         if name in p.functions or name in FUNCTION_NAMES or name in DISTRIBUTIONS:
@@ -743,9 +794,9 @@ class _Scope:
                     f"{name} takes {len(lam.variables)} argument(s), got {len(plain)}"
                 )
             return _scalar(_call_lambda(lam, plain))
-        if name in DISTRIBUTIONS:
+        if name in LIB.VALUE_DISTRIBUTIONS:
             plain = [self.need_value(a) for a in args]
-            want = DISTRIBUTIONS[name]
+            want = LIB.VALUE_DISTRIBUTIONS[name]
             if len(plain) != want:
                 raise ArgumentError(f"{name} takes {want} argument(s), got {len(plain)}")
             return _Dist(name, tuple(plain))
@@ -754,19 +805,36 @@ class _Scope:
             plain = [self.need_value(a) for a in args]
             _arity(name, plain, lo, hi)
             return _apply(fn, *plain)
+        if name in LIB.DIST_FUNCS and len(args) == 1 and isinstance(args[0], _Dist):
+            return LIB.DIST_FUNCS[name](args[0])
+        if name in LIB.LIBRARY:
+            plain = [a if isinstance(a, _Dist) else self.need_value(a) for a in args]
+            return LIB.call(name, plain)
         if name in VECTOR_FUNCS:
             fn, lo, hi = VECTOR_FUNCS[name]
             plain = [self.need_value(a) for a in args]
             _arity(name, plain, lo, hi)
+            if any(ME.is_matexpr(a) for a in plain):
+                return _matexpr_call(name, plain)
             return _scalar(fn(*plain))
         if name in _CALCULUS or name in _ALGEBRA:
             return _calculus_call(name, args, self)
-        candidates = FUNCTION_NAMES + list(p.functions) + list(DISTRIBUTIONS)
+        candidates = FUNCTION_NAMES + list(p.functions) + list(LIB.VALUE_DISTRIBUTIONS)
         raise UndefinedNameError(
             f"unknown function '{name}'{suggest(name, candidates)}"
             + ("" if suggest(name, candidates) else "; define it first with "
                f"'{name}(a) = ...' or see docs/language.md for the built-in functions")
         )
+
+
+def _matexpr_call(name, args):
+    """A vector/matrix function with a matrix-expression argument (``trace(A*X)``)."""
+    if name not in ME.FUNCS:
+        raise ShapeError(
+            f"{name} is not defined for matrix symbols of symbolic size; it needs explicit "
+            f"entries. With matrix symbols use {', '.join(sorted(ME.FUNCS))} or matrix_grad"
+        )
+    return ME.FUNCS[name](*args)
 
 
 def _arity(name, args, lo, hi):
@@ -819,6 +887,10 @@ def _calculus_call(name, args, scope: _Scope):
             else:
                 spec.extend(_flat_symbols(r, "diff"))
         return C.diff(f, *spec)
+    if name == "grad" and len(rest) == 1 and isinstance(rest[0], sympy.MatrixSymbol):
+        from ..matrixcalc import matrix_grad
+
+        return matrix_grad(f, rest[0])  # grad(f, X) of a matrix symbol: in closed form
     if name in ("grad", "jacobian", "hessian"):
         if len(rest) < 1:
             raise ArgumentError(f"{name} needs variables: {name}(f, [x, y]) or {name}(f, w)")
@@ -1005,7 +1077,8 @@ class _Builder:
     # -- declarations
     def _declared(self, name, meta):
         p = self.program
-        if name in p.symbols or name in p.bindings or name in p.constants or name in p.functions:
+        if (name in p.symbols or name in p.bindings or name in p.constants or name in p.functions
+                or name in p.matrix_symbols or name in p.sizes):
             raise ArgumentError(f"'{name}' is already defined")
         if name in FUNCTION_NAMES or name in DISTRIBUTIONS or name in _CONSTANTS:
             raise ArgumentError(f"'{name}' is a built-in name; choose another name")
@@ -1050,6 +1123,43 @@ class _Builder:
 
     def stmt_data_decl(self, stmt):
         self._plain_decl(stmt, self.program.data_decls, DataDecl)
+
+    def stmt_matrix_decl(self, stmt, kind="matrix"):
+        """``matrix A[n, m]`` / ``vector x[n]``: MatrixSymbols whose sizes may be names."""
+        for item in stmt.children:
+            name_tok, *dim_toks = item.children
+            name = _tok(name_tok)
+            self._declared(name, item.meta)
+            dims = tuple(self._size(t, name) for t in dim_toks)
+            self.program.matrix_symbols[name] = ME.declare(name, dims, kind)
+
+    def stmt_vector_decl(self, stmt):
+        self.stmt_matrix_decl(stmt, kind="vector")
+
+    def _size(self, tok, owner):
+        """One size of a matrix symbol: a whole number, or a name (a positive integer)."""
+        p = self.program
+        if tok.type == "INT":
+            n = int(tok)
+            if n <= 0:
+                raise ArgumentError(f"the sizes of '{owner}' must be positive, got {n}")
+            return sympy.Integer(n)
+        name = _tok(tok)
+        if name in p.sizes:
+            return p.sizes[name]
+        if name in p.constants:
+            c = p.constants[name]
+            if isinstance(c, sympy.Integer) and c > 0:
+                return c
+            raise ArgumentError(f"the size '{name}' of '{owner}' must be a positive whole number, got {c}")
+        if name in p.__dict__.get("_implicit", {}):
+            raise ArgumentError(
+                f"'{name}' is used as a size of '{owner}' after it was used as an ordinary "
+                "name; declare matrix and vector symbols before the formulas that use their sizes"
+            )
+        self._declared(name, None)
+        p.sizes[name] = ME.size_symbol(name)
+        return p.sizes[name]
 
     def stmt_param_decl(self, stmt):
         for item in stmt.children:
@@ -1159,8 +1269,10 @@ class _Builder:
     def _check_redefine(self, name, function=False):
         """A definition may replace an earlier definition of the same kind, nothing else."""
         p = self.program
-        if name in p.symbols:
-            raise ArgumentError(f"'{name}' is declared (var/param/data); it cannot be redefined")
+        if name in p.symbols or name in p.matrix_symbols or name in p.sizes:
+            raise ArgumentError(
+                f"'{name}' is declared (var/param/data); it cannot be redefined"
+            )
         if name in p.constants:
             raise ArgumentError(f"'{name}' is a constant (const); it cannot be redefined")
         if function and name in p.bindings:
@@ -1179,6 +1291,11 @@ class _Builder:
         lhs = self.value(lhs_tree)
         rhs = self.expr(rhs_tree)
         text = _statement_text(self.source, stmt)
+        if isinstance(rhs, _Dist) and rhs.name not in DISTRIBUTIONS:
+            raise ArgumentError(
+                f"'y ~ {rhs.name}(...)': fitting knows the likelihoods of "
+                f"{', '.join(DISTRIBUTIONS)}; {rhs.name} can be used in pdf, cdf, mean, kl..."
+            )
         if isinstance(rhs, _Dist):
             self.program.models.append(Model(lhs, None, rhs.name, rhs.args, text, stmt.meta.line))
         else:

@@ -22,6 +22,7 @@ from .integrate import integrate
 from .lagrange import lagrange
 from .linalg import det, eig, gram_schmidt, inv, solve
 from .markov import stationary
+from .matrix_grad import matrix_grad
 from .mle import mle
 from .model import Derivation, Step
 from .taylor import taylor
@@ -41,6 +42,7 @@ __all__ = [
     "solve",
     "eig",
     "gram_schmidt",
+    "matrix_grad",
     "stationary",
     "convex",
     "dual",

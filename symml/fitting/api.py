@@ -42,6 +42,8 @@ from .._convert import as_expr
 from .._limits import budgeted
 from ..errors import ArgumentError, DataError, FitError, SymmlError
 from ..symbols import ElementSymbol
+from ..optimize._shapes import group_vector_columns, parse_with_shapes, used_names
+from ..optimize._shapes import row_shape as _row_shape
 from .data import as_columns, validate_data
 from .likelihood import (
     DISTRIBUTIONS,
@@ -64,92 +66,10 @@ _LSQ_METHODS = ("least_squares",)
 # ---------------------------------------------------------------------------------------
 
 
-def _tree_names(tree) -> tuple[set, set, list]:
-    """Declared names, used names, and (vector-ish name, other name) pairs from dot / @."""
-    from lark import Token, Tree
-
-    declared, used, pairs = {}, set(), []
-
-    def name_of(t):
-        if isinstance(t, Tree) and t.data == "name":
-            return str(t.children[0])
-        return None
-
-    for t in tree.iter_subtrees():
-        if t.data in ("var_decl", "param_decl", "data_decl"):
-            for item in t.children:
-                shape = item.children[1]
-                dims = (
-                    tuple(int(c) for c in shape.children if c is not None)
-                    if isinstance(shape, Tree)
-                    else ()
-                )
-                declared[str(item.children[0])] = dims
-        elif t.data == "const_decl":
-            declared.update((str(c), ()) for c in t.children[::2])
-        elif t.data == "assign":
-            lhs = t.children[0]
-            if isinstance(lhs, Tree) and lhs.data == "name":
-                declared[name_of(lhs)] = ()
-        elif t.data == "name":
-            used.add(str(t.children[0]))
-        elif t.data == "call" and str(t.children[0]) == "dot" and len(t.children) == 3:
-            a, b = name_of(t.children[1]), name_of(t.children[2])
-            if a and b:
-                pairs.append((a, b))
-        elif t.data == "product":
-            kids = t.children
-            for i in range(1, len(kids) - 1, 2):
-                if isinstance(kids[i], Token) and str(kids[i]) == "@":
-                    a, b = name_of(kids[i - 1]), name_of(kids[i + 1])
-                    if a and b:
-                        pairs.append((a, b))
-    return declared, used, pairs
-
-
 def _parse_text(text: str, shapes: Mapping[str, tuple]):
     """Parse model text, declaring data vectors (and the parameter vectors dotted with them)
-    whose sizes come from the data's shape."""
-    from ..lang import parse, parse_tree
-
-    tree = parse_tree(text)
-    declared, used, pairs = _tree_names(tree)
-    prefix = []
-    sizes = {n: d[0] for n, d in declared.items() if len(d) == 1}
-    for name in sorted(used - set(declared)):
-        shape = shapes.get(name, ())
-        if len(shape) == 1:
-            prefix.append(f"data {name}[{shape[0]}]")
-            sizes[name] = shape[0]
-        elif len(shape) > 1:
-            raise FitError(
-                f"data column '{name}' has {len(shape)} dimensions per row; only scalar and "
-                f"vector columns can be used in a model"
-            )
-    param_vectors = {}
-    for a, b in pairs:
-        for p, d in ((a, b), (b, a)):
-            if d in sizes and p not in declared and p not in shapes:
-                if param_vectors.get(p, sizes[d]) != sizes[d]:
-                    raise FitError(
-                        f"parameter vector '{p}' is dotted with data vectors of different "
-                        f"lengths; declare it, e.g. 'param {p}[{sizes[d]}]'"
-                    )
-                param_vectors[p] = sizes[d]
-    prefix += [f"param {p}[{k}]" for p, k in param_vectors.items()]
-    # declarations joined by ';' on the first line keep the user's line numbers
-    source = ("; ".join(prefix) + "; " if prefix else "") + text
-    return parse(source), set(param_vectors)
-
-
-def _row_shape(name: str, value) -> tuple:
-    try:
-        return tuple(np.shape(value)[1:])
-    except (TypeError, ValueError):
-        raise DataError(
-            f"data column '{name}' is not rectangular (rows of different lengths); give one "
-            f"number (or one equal-length vector) per row"
-        ) from None
+    whose sizes come from the data's shape (see :mod:`symml.optimize._shapes`)."""
+    return parse_with_shapes(text, shapes)
 
 
 def _closest(name: str, choices) -> str | None:
@@ -756,6 +676,8 @@ def fit(
     2.0000 0.5774
     """
     columns_in = as_columns(data)
+    if isinstance(model, str):  # x[0], x[1] (or x_0, x_1) columns form the data vector x
+        columns_in = group_vector_columns(columns_in, used_names(model))
     spec = _Spec(model, columns_in, p0)
     is_lsq = spec.dist is None
     if method is not None:

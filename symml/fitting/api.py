@@ -45,9 +45,9 @@ from ..symbols import ElementSymbol
 from ..optimize._shapes import group_vector_columns, parse_with_shapes, used_names
 from ..optimize._shapes import row_shape as _row_shape
 from .data import as_columns, validate_data
+from ..optimize.methods import get_method
 from .likelihood import (
     DISTRIBUTIONS,
-    MLE_METHODS,
     NLLObjective,
     ParamSpec,
     _compile_rows,
@@ -57,8 +57,6 @@ from .likelihood import (
 from .result import FitResult
 
 __all__ = ["fit"]
-
-_LSQ_METHODS = ("least_squares",)
 
 
 # ---------------------------------------------------------------------------------------
@@ -575,6 +573,7 @@ class _MleProblem(_Problem):
         self._mean = mean
         self.nll_min = nll_min
         self.names = names
+        self.method, self.options = None, None
 
     def mean_expr(self):
         return self._mean
@@ -597,7 +596,8 @@ class _MleProblem(_Problem):
                 start,
                 self.names,
                 bounds=self._bounds,
-                method=None,
+                method=self.method,
+                options=self.options,
                 fixed={j: value},
             )
         except SymmlError:
@@ -620,6 +620,7 @@ def fit(
     bounds: Mapping[str, tuple] | None = None,
     weights=None,
     missing: str = "raise",
+    options: Mapping | None = None,
 ) -> FitResult:
     """Fit a model written as ``lhs ~ rhs`` to data.
 
@@ -640,10 +641,13 @@ def fit(
         name in ``p0`` is a parameter starting there; parameter vectors sized from the data
         start at 0. Every other name of the model must be a data column.
     method : str, optional
-        Maximum likelihood: one of ``"trust-exact"`` (default), ``"trust-krylov"``,
-        ``"trust-ncg"``, ``"newton-cg"``, ``"trust-constr"`` (default with bounds), ``"bfgs"``,
-        ``"l-bfgs-b"``. Least squares is solved by symml's least-squares engine
-        (``method=None`` or ``"least_squares"``).
+        Maximum likelihood: any SciPy method of the method table shared with
+        :func:`symml.minimize` (:mod:`symml.optimize.methods`, same names and aliases):
+        ``"trust-exact"`` (default), ``"trust-constr"`` (default with bounds),
+        ``"newton"``, ``"trust-krylov"``, ``"trust-ncg"``, ``"newton-cg"``, ``"bfgs"``,
+        ``"l-bfgs-b"`` (``"lbfgs"``), ``"cg"``, ``"tnc"``, ``"nelder-mead"``, ``"powell"``,
+        ``"slsqp"``. Profile intervals re-fit with the same method and options. Least squares
+        is solved by symml's least-squares engine (``method=None`` or ``"least_squares"``).
     bounds : mapping, optional
         Parameter name -> ``(low, high)``, None for an open side (overrides declarations).
     weights : array-like or str, optional
@@ -653,6 +657,9 @@ def fit(
     missing : {"raise", "drop"}
         Rows with NaN or infinite values in a used column raise a DataError (saying how many
         and where), or are dropped explicitly with ``"drop"`` (counted in ``result.dropped``).
+    options : mapping, optional
+        SciPy options of a maximum-likelihood method (``{"maxiter": 200}``), checked
+        against the method table as in :func:`symml.minimize`.
 
     Returns
     -------
@@ -680,14 +687,18 @@ def fit(
         columns_in = group_vector_columns(columns_in, used_names(model))
     spec = _Spec(model, columns_in, p0)
     is_lsq = spec.dist is None
-    if method is not None:
-        valid = _LSQ_METHODS if is_lsq else MLE_METHODS
-        if method not in valid:
-            kind = "least-squares" if is_lsq else "likelihood"
-            raise ArgumentError(
-                f"unknown method {method!r} for a {kind} model; use one of {', '.join(valid)}"
-                + ("" if is_lsq else " (least squares models take method=None)")
-            )
+    if method is not None:  # THE method table (symml.optimize.methods) decides
+        if is_lsq:
+            get_method(method, allowed=("lsq",), what="a least-squares model (y ~ expr)")
+        else:
+            get_method(method, allowed=("scipy",), what="a likelihood model")
+    if options is not None and not isinstance(options, Mapping):
+        raise ArgumentError(f"options must be a mapping of option names to values, got {options!r}")
+    if is_lsq and options:
+        raise ArgumentError(
+            "options are for the SciPy methods of maximum-likelihood fits; symml's "
+            "least-squares engine chooses its own settings"
+        )
 
     # weights: an array or the name of a column
     extra = {}
@@ -734,7 +745,7 @@ def fit(
                     exact[name] = raw
         result = _fit_lsq(spec, columns, w, n, x0, flat_bounds, flat_names, exact)
     else:
-        result = _fit_mle(spec, columns, w, n, x0, flat_bounds, flat_names, method)
+        result = _fit_mle(spec, columns, w, n, x0, flat_bounds, flat_names, method, options)
     result.init = init
     result.dropped = vd.dropped
     assert result.nparams == p
@@ -822,7 +833,7 @@ def _fit_lsq(spec, columns, w, n, x0, flat_bounds, flat_names, exact=None) -> Fi
     )
 
 
-def _fit_mle(spec, columns, w, n, x0, flat_bounds, flat_names, method) -> FitResult:
+def _fit_mle(spec, columns, w, n, x0, flat_bounds, flat_names, method, options=None) -> FitResult:
     ysym = sympy.Symbol("_response_", real=True)
     nsym = sympy.Symbol("_trials_", real=True)
     params = set(spec.flat_symbols())
@@ -859,7 +870,9 @@ def _fit_mle(spec, columns, w, n, x0, flat_bounds, flat_names, method) -> FitRes
         cols["_trials_"] = nv
         dsyms["_trials_"] = nsym
     objective = NLLObjective(row.core, spec.params, cols, dsyms, weights=w)
-    sol = maximize_likelihood(objective, x0, flat_names, bounds=flat_bounds, method=method)
+    sol = maximize_likelihood(
+        objective, x0, flat_names, bounds=flat_bounds, method=method, options=options
+    )
     with np.errstate(all="ignore"):
         const = row.constant(yv, nv)
     const_sum = float(const.sum() if w is None else w @ const)
@@ -870,6 +883,7 @@ def _fit_mle(spec, columns, w, n, x0, flat_bounds, flat_names, method) -> FitRes
     else:
         cov = sol.cov
     problem = _MleProblem(spec, flat_bounds, columns, n, objective, mean, sol.nll, flat_names)
+    problem.method, problem.options = sol.method, options  # profile re-fits use the same
     with np.errstate(invalid="ignore"):
         se = np.sqrt(np.diag(cov))
     return FitResult(

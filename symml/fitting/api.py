@@ -468,16 +468,45 @@ class _Problem:
     def mean_expr(self):
         raise NotImplementedError
 
+    def _new_rows(self, expr, data):
+        names = [n for n, s in self.spec.data_syms.items() if _uses(expr, s)]
+        if not names:
+            return None
+        shapes = {n: self.spec.declared_shapes[n] for n in names if n in self.spec.declared_shapes}
+        columns = group_vector_columns(as_columns(data), set(self.spec.data_syms))
+        return validate_data(columns, names, shapes=shapes)
+
     def predict(self, x, data):
         mean = self.mean_expr()
         point = dict(zip(self.spec.flat_symbols(), map(float, x), strict=True))
         e = mean.xreplace(point)
-        names = [n for n, s in self.spec.data_syms.items() if _uses(e, s)]
-        shapes = {n: self.spec.declared_shapes[n] for n in names if n in self.spec.declared_shapes}
-        vd = validate_data(data, names, shapes=shapes) if names else None
+        vd = self._new_rows(e, data)
         if vd is None:
             return np.asarray(float(e))
         return _eval_rows(e, self.spec.data_syms, vd.columns, vd.n_rows)
+
+    def predict_gradient(self, x, data):
+        """Predictions for new rows and the exact gradient of each in the parameters
+        (rows x parameters), for delta-method intervals."""
+        from ..calculus import diff as _diff
+
+        mean = self.mean_expr()
+        syms = self.spec.flat_symbols()
+        exprs = [mean, *[_diff(mean, t) for t in syms]]
+        theta = [sympy.Symbol(f"_theta{i}_", real=True) for i in range(len(syms))]
+        rename = dict(zip(syms, theta, strict=True))
+        vd = self._new_rows(mean, data)
+        if vd is None:
+            columns, n = {}, 1
+        else:
+            columns, n = vd.columns, vd.n_rows
+        subs, args, values = _data_args(exprs, self.spec.data_syms, columns)
+        exprs = [e.xreplace(subs).xreplace(rename) for e in exprs]
+        f = _compile_rows(exprs, theta + args)
+        with np.errstate(all="ignore"):
+            out = f(*[float(v) for v in x], *values)
+        cols = [np.broadcast_to(np.asarray(c, dtype=float), (n,)) for c in out]
+        return cols[0].copy(), np.column_stack(cols[1:])
 
 
 def _uses(expr, sym) -> bool:
@@ -829,6 +858,8 @@ def _fit_lsq(spec, columns, w, n, x0, flat_bounds, flat_names, exact=None) -> Fi
         message=str(sol.message),
         dist=None,
         residuals=np.asarray(sol.residuals, dtype=float),
+        response=_eval_rows(spec.lhs, spec.data_syms, columns, n),
+        weights=None if w is None else np.asarray(w, dtype=float),
         _problem=problem,
     )
 
@@ -907,5 +938,7 @@ def _fit_mle(spec, columns, w, n, x0, flat_bounds, flat_names, method, options=N
         message=sol.message,
         dist=spec.dist,
         residuals=None,
+        response=yv,
+        weights=None if w is None else np.asarray(w, dtype=float),
         _problem=problem,
     )

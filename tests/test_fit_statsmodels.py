@@ -20,7 +20,9 @@ RNG = np.random.default_rng(12)
 
 
 def _close(ours, theirs, rtol=1e-7, atol=1e-10):
-    np.testing.assert_allclose(np.asarray(ours, dtype=float), np.asarray(theirs), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(
+        np.asarray(ours, dtype=float), np.asarray(theirs), rtol=rtol, atol=atol
+    )
 
 
 def _flat(d, names):

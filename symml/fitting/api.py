@@ -41,11 +41,11 @@ import sympy
 from .._convert import as_expr
 from .._limits import budgeted
 from ..errors import ArgumentError, DataError, FitError, SymmlError
-from ..symbols import ElementSymbol
 from ..optimize._shapes import group_vector_columns, parse_with_shapes, used_names
 from ..optimize._shapes import row_shape as _row_shape
-from .data import as_columns, validate_data
 from ..optimize.methods import get_method
+from ..symbols import ElementSymbol
+from .data import as_columns, validate_data
 from .likelihood import (
     DISTRIBUTIONS,
     NLLObjective,

@@ -259,7 +259,11 @@ class FitResult:
         with np.errstate(invalid="ignore", divide="ignore"):
             t = np.asarray(self.x, dtype=float) / se
         if self._uses_t:
-            p = 2.0 * scipy.stats.t.sf(np.abs(t), self.dof) if self.dof > 0 else np.full_like(t, np.nan)
+            p = (
+                2.0 * scipy.stats.t.sf(np.abs(t), self.dof)
+                if self.dof > 0
+                else np.full_like(t, np.nan)
+            )
         else:
             p = 2.0 * scipy.stats.norm.sf(np.abs(t))
         return t, p

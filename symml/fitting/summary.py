@@ -87,10 +87,20 @@ def summary_text(r, level: float = 0.95) -> str:
     w0 = max(len(h) for h in [header[0], *(row[0] for row in table)]) + 2
     widths = [w0] + [max(11, *(len(row[k]) + 2 for row in table)) for k in range(1, 7)]
     lines.append("=" * _WIDTH)
-    lines.append("".join(h.ljust(w) if k == 0 else h.rjust(w) for k, (h, w) in enumerate(zip(header, widths, strict=True))))
+    lines.append(
+        "".join(
+            h.ljust(w) if k == 0 else h.rjust(w)
+            for k, (h, w) in enumerate(zip(header, widths, strict=True))
+        )
+    )
     lines.append("-" * _WIDTH)
     for row in table:
-        lines.append("".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(row, widths, strict=True))))
+        lines.append(
+            "".join(
+                c.ljust(w) if k == 0 else c.rjust(w)
+                for k, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
     lines.append("=" * _WIDTH)
     notes = []
     if r.cov_reason:

@@ -25,8 +25,8 @@ from ..errors import ArgumentError
 from ._problem import build_problem
 from .first_order import run_first_order
 from .registry import METHODS, get_method, method_names
-from .scipy_methods import run_scipy
 from .result import OptimizeResult
+from .scipy_methods import run_scipy
 
 __all__ = ["minimize", "OptimizeResult", "METHODS", "method_names", "plot_paths", "plot_history"]
 
@@ -166,7 +166,9 @@ def minimize(
     m = get_method(method)
     if maxiter is not None:  # SciPy's spelling
         if max_iter is not None and max_iter != maxiter:
-            raise ArgumentError(f"give max_iter or maxiter (the same), not both: {max_iter}, {maxiter}")
+            raise ArgumentError(
+                f"give max_iter or maxiter (the same), not both: {max_iter}, {maxiter}"
+            )
         max_iter = maxiter
     lr = _check_positive("lr", lr)
     tol = _check_positive("tol", tol, allow_zero=True)

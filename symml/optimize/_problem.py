@@ -440,11 +440,9 @@ def _compile_hvp(expr, symbols, param_args, data_symbols, reduce):
     return _compile(h.product, args, reduce=reduce)
 
 
-def not_finite_start(problem: "Problem", value: float, what: str = "objective") -> OptimizeError:
+def not_finite_start(problem: Problem, value: float, what: str = "objective") -> OptimizeError:
     """The error for a start where the objective (or its gradient) is not finite."""
-    point = ", ".join(
-        f"{k} = {format_number(v)}" for k, v in problem.as_dict(problem.x0).items()
-    )
+    point = ", ".join(f"{k} = {format_number(v)}" for k, v in problem.as_dict(problem.x0).items())
     return OptimizeError(
         f"the {what} is not finite at the start ({point}): it is {value}; start inside the "
         f"domain of the objective (log and sqrt need positive arguments, a division a "

@@ -121,9 +121,13 @@ def group_vector_columns(columns: Mapping[str, object], used: set[str]) -> dict:
                 f"{base}[0] ... {base}[{d - 1}]"
             )
         try:
-            stacked = np.column_stack([np.asarray(columns[parts[i]], dtype=float) for i in range(d)])
+            stacked = np.column_stack(
+                [np.asarray(columns[parts[i]], dtype=float) for i in range(d)]
+            )
         except (TypeError, ValueError) as exc:
-            raise DataError(f"the columns of the data vector '{base}' are not numeric: {exc}") from None
+            raise DataError(
+                f"the columns of the data vector '{base}' are not numeric: {exc}"
+            ) from None
         for key in parts.values():
             del out[key]
         out[base] = stacked

@@ -41,8 +41,15 @@ from typing import Any
 import numpy as np
 
 from ..errors import ArgumentError
-from ._problem import Diverged, Problem, Progress, check_finite, not_finite_start, prox
-from ._problem import require_options
+from ._problem import (
+    Diverged,
+    Problem,
+    Progress,
+    check_finite,
+    not_finite_start,
+    prox,
+    require_options,
+)
 from .methods import TABLE, method_names
 from .result import OptimizeResult
 
@@ -87,7 +94,6 @@ class _Path:
             if len(self.points) > MAX_PATH:
                 self.points = self.points[::2]
                 self.stride *= 2
-
 
 
 def _check_options(method: str, opts: dict[str, Any]) -> dict[str, float]:
@@ -271,9 +277,9 @@ def run_first_order(
                     for _ in range(60):
                         v_new, g_new = problem.value_grad(x_new)
                         d = x_new - x
-                        ok = math.isfinite(v_new) and v_new <= v + float(g @ d) + float(
-                            d @ d
-                        ) / (2.0 * s)
+                        ok = math.isfinite(v_new) and v_new <= v + float(g @ d) + float(d @ d) / (
+                            2.0 * s
+                        )
                         if ok:
                             cached = (v_new, g_new)
                             break
@@ -392,7 +398,9 @@ def _curvature_step(problem: Problem, x: np.ndarray, backtrack: bool) -> tuple[f
     start, by power iteration on exact Hessian-vector products (a gradient step of
     ``1/L`` decreases any function whose curvature stays below L)."""
     L = problem.curvature(x)
-    tail = "; halved by backtracking when the objective does not decrease enough" if backtrack else ""
+    tail = (
+        "; halved by backtracking when the objective does not decrease enough" if backtrack else ""
+    )
     if not math.isfinite(L):
         return 0.01, "default 0.01: the Hessian at the start is not finite" + tail
     if L <= 0.0:

@@ -68,8 +68,19 @@ _SCIPY_OPTIONS: dict[str, tuple[str, ...]] = {
     "L-BFGS-B": ("disp", "maxiter", "maxcor", "ftol", "gtol", "maxfun", "iprint", "maxls"),
     "CG": _COMMON + ("gtol", "norm", "c1", "c2"),
     "TNC": (
-        "disp", "maxiter", "scale", "offset", "maxCGit", "maxfun", "eta", "stepmx",
-        "accuracy", "minfev", "ftol", "xtol", "gtol", "rescale",
+        "disp",
+        "scale",
+        "offset",
+        "maxCGit",
+        "maxfun",
+        "eta",
+        "stepmx",
+        "accuracy",
+        "minfev",
+        "ftol",
+        "xtol",
+        "gtol",
+        "rescale",
     ),  # fmt: skip
     "Nelder-Mead": _COMMON + ("maxfev", "initial_simplex", "xatol", "fatol", "adaptive"),
     "Powell": _COMMON + ("maxfev", "direc", "xtol", "ftol"),
@@ -80,9 +91,17 @@ _SCIPY_OPTIONS: dict[str, tuple[str, ...]] = {
     + ("initial_trust_radius", "max_trust_radius", "eta", "gtol", "inexact"),
     "SLSQP": ("disp", "maxiter", "ftol", "iprint"),
     "trust-constr": (
-        "disp", "maxiter", "gtol", "xtol", "barrier_tol", "initial_constr_penalty",
-        "initial_tr_radius", "initial_barrier_parameter", "initial_barrier_tolerance",
-        "factorization_method", "verbose",
+        "disp",
+        "maxiter",
+        "gtol",
+        "xtol",
+        "barrier_tol",
+        "initial_constr_penalty",
+        "initial_tr_radius",
+        "initial_barrier_parameter",
+        "initial_barrier_tolerance",
+        "factorization_method",
+        "verbose",
     ),  # fmt: skip
 }
 
@@ -390,7 +409,8 @@ def scipy_options(
         for key, factor in spec.tol_options.items():
             out[key] = factor * t
     if maxiter is not None:
-        out["maxiter"] = int(maxiter)
+        if "maxiter" in spec.scipy_options:
+            out["maxiter"] = int(maxiter)
         if spec.scipy in ("L-BFGS-B", "TNC"):
             out["maxfun"] = max(15000, 2 * int(maxiter))
         if spec.scipy in ("Nelder-Mead", "Powell"):

@@ -38,9 +38,8 @@ import scipy.optimize as so
 
 from ..errors import ArgumentError
 from ._problem import Diverged, Problem, Progress, not_finite_start
-from .methods import TABLE, all_names, get_method, iteration_limit, method_names
+from .methods import TABLE, all_names, get_method, iteration_limit, method_names, split_options
 from .methods import scipy_options as _scipy_options
-from .methods import split_options
 from .result import OptimizeResult
 
 __all__ = ["SCIPY_METHODS", "run_scipy"]

@@ -630,6 +630,9 @@ class FitResult:
             stats.append(("residual sum of squares", _fmt(self.rss)))
             if self.dof > 0:
                 stats.append(("residual std. error", _fmt(math.sqrt(self.rss / self.dof))))
+            if self.rsquared is not None:
+                stats.append(("R-squared", _fmt(self.rsquared)))
+                stats.append(("adjusted R-squared", _fmt(self.rsquared_adj)))
         stats += [
             ("log-likelihood", _fmt(self.loglik)),
             ("Akaike info crit", _fmt(self.aic)),

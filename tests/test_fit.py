@@ -47,11 +47,12 @@ def test_linear_regression_estimates_and_stderr_closed_form():
     np.testing.assert_allclose([r.stderr["a"], r.stderr["b"]], se, rtol=1e-10)
     assert r.rss == pytest.approx(rss, rel=1e-12)
     assert r.dof == dof and r.nobs == n and r.nparams == 2
-    # Gaussian log-likelihood with sigma^2 = RSS/n and k = p + 1 (R's AIC(lm))
+    # Gaussian log-likelihood with sigma^2 = RSS/n; k = p as statsmodels' OLS counts (R's
+    # AIC(lm) counts sigma too: k = p + 1, 2 more)
     loglik = -n / 2 * (math.log(2 * math.pi * rss / n) + 1)
     assert r.loglik == pytest.approx(loglik, rel=1e-12)
-    assert r.aic == pytest.approx(2 * 3 - 2 * loglik, rel=1e-12)
-    assert r.bic == pytest.approx(3 * math.log(n) - 2 * loglik, rel=1e-12)
+    assert r.aic == pytest.approx(2 * 2 - 2 * loglik, rel=1e-12)
+    assert r.bic == pytest.approx(2 * math.log(n) - 2 * loglik, rel=1e-12)
     assert r.residuals.shape == (n,)
 
 

@@ -41,11 +41,13 @@ import sympy
 from .._convert import as_expr
 from .._limits import budgeted
 from ..errors import ArgumentError, DataError, FitError, SymmlError
+from ..optimize._shapes import group_vector_columns, parse_with_shapes, used_names
+from ..optimize._shapes import row_shape as _row_shape
+from ..optimize.methods import get_method
 from ..symbols import ElementSymbol
 from .data import as_columns, validate_data
 from .likelihood import (
     DISTRIBUTIONS,
-    MLE_METHODS,
     NLLObjective,
     ParamSpec,
     _compile_rows,
@@ -56,100 +58,16 @@ from .result import FitResult
 
 __all__ = ["fit"]
 
-_LSQ_METHODS = ("least_squares",)
-
 
 # ---------------------------------------------------------------------------------------
 # reading the model
 # ---------------------------------------------------------------------------------------
 
 
-def _tree_names(tree) -> tuple[set, set, list]:
-    """Declared names, used names, and (vector-ish name, other name) pairs from dot / @."""
-    from lark import Token, Tree
-
-    declared, used, pairs = {}, set(), []
-
-    def name_of(t):
-        if isinstance(t, Tree) and t.data == "name":
-            return str(t.children[0])
-        return None
-
-    for t in tree.iter_subtrees():
-        if t.data in ("var_decl", "param_decl", "data_decl"):
-            for item in t.children:
-                shape = item.children[1]
-                dims = (
-                    tuple(int(c) for c in shape.children if c is not None)
-                    if isinstance(shape, Tree)
-                    else ()
-                )
-                declared[str(item.children[0])] = dims
-        elif t.data == "const_decl":
-            declared.update((str(c), ()) for c in t.children[::2])
-        elif t.data == "assign":
-            lhs = t.children[0]
-            if isinstance(lhs, Tree) and lhs.data == "name":
-                declared[name_of(lhs)] = ()
-        elif t.data == "name":
-            used.add(str(t.children[0]))
-        elif t.data == "call" and str(t.children[0]) == "dot" and len(t.children) == 3:
-            a, b = name_of(t.children[1]), name_of(t.children[2])
-            if a and b:
-                pairs.append((a, b))
-        elif t.data == "product":
-            kids = t.children
-            for i in range(1, len(kids) - 1, 2):
-                if isinstance(kids[i], Token) and str(kids[i]) == "@":
-                    a, b = name_of(kids[i - 1]), name_of(kids[i + 1])
-                    if a and b:
-                        pairs.append((a, b))
-    return declared, used, pairs
-
-
 def _parse_text(text: str, shapes: Mapping[str, tuple]):
     """Parse model text, declaring data vectors (and the parameter vectors dotted with them)
-    whose sizes come from the data's shape."""
-    from ..lang import parse, parse_tree
-
-    tree = parse_tree(text)
-    declared, used, pairs = _tree_names(tree)
-    prefix = []
-    sizes = {n: d[0] for n, d in declared.items() if len(d) == 1}
-    for name in sorted(used - set(declared)):
-        shape = shapes.get(name, ())
-        if len(shape) == 1:
-            prefix.append(f"data {name}[{shape[0]}]")
-            sizes[name] = shape[0]
-        elif len(shape) > 1:
-            raise FitError(
-                f"data column '{name}' has {len(shape)} dimensions per row; only scalar and "
-                f"vector columns can be used in a model"
-            )
-    param_vectors = {}
-    for a, b in pairs:
-        for p, d in ((a, b), (b, a)):
-            if d in sizes and p not in declared and p not in shapes:
-                if param_vectors.get(p, sizes[d]) != sizes[d]:
-                    raise FitError(
-                        f"parameter vector '{p}' is dotted with data vectors of different "
-                        f"lengths; declare it, e.g. 'param {p}[{sizes[d]}]'"
-                    )
-                param_vectors[p] = sizes[d]
-    prefix += [f"param {p}[{k}]" for p, k in param_vectors.items()]
-    # declarations joined by ';' on the first line keep the user's line numbers
-    source = ("; ".join(prefix) + "; " if prefix else "") + text
-    return parse(source), set(param_vectors)
-
-
-def _row_shape(name: str, value) -> tuple:
-    try:
-        return tuple(np.shape(value)[1:])
-    except (TypeError, ValueError):
-        raise DataError(
-            f"data column '{name}' is not rectangular (rows of different lengths); give one "
-            f"number (or one equal-length vector) per row"
-        ) from None
+    whose sizes come from the data's shape (see :mod:`symml.optimize._shapes`)."""
+    return parse_with_shapes(text, shapes)
 
 
 def _closest(name: str, choices) -> str | None:
@@ -550,16 +468,45 @@ class _Problem:
     def mean_expr(self):
         raise NotImplementedError
 
+    def _new_rows(self, expr, data):
+        names = [n for n, s in self.spec.data_syms.items() if _uses(expr, s)]
+        if not names:
+            return None
+        shapes = {n: self.spec.declared_shapes[n] for n in names if n in self.spec.declared_shapes}
+        columns = group_vector_columns(as_columns(data), set(self.spec.data_syms))
+        return validate_data(columns, names, shapes=shapes)
+
     def predict(self, x, data):
         mean = self.mean_expr()
         point = dict(zip(self.spec.flat_symbols(), map(float, x), strict=True))
         e = mean.xreplace(point)
-        names = [n for n, s in self.spec.data_syms.items() if _uses(e, s)]
-        shapes = {n: self.spec.declared_shapes[n] for n in names if n in self.spec.declared_shapes}
-        vd = validate_data(data, names, shapes=shapes) if names else None
+        vd = self._new_rows(e, data)
         if vd is None:
             return np.asarray(float(e))
         return _eval_rows(e, self.spec.data_syms, vd.columns, vd.n_rows)
+
+    def predict_gradient(self, x, data):
+        """Predictions for new rows and the exact gradient of each in the parameters
+        (rows x parameters), for delta-method intervals."""
+        from ..calculus import diff as _diff
+
+        mean = self.mean_expr()
+        syms = self.spec.flat_symbols()
+        exprs = [mean, *[_diff(mean, t) for t in syms]]
+        theta = [sympy.Symbol(f"_theta{i}_", real=True) for i in range(len(syms))]
+        rename = dict(zip(syms, theta, strict=True))
+        vd = self._new_rows(mean, data)
+        if vd is None:
+            columns, n = {}, 1
+        else:
+            columns, n = vd.columns, vd.n_rows
+        subs, args, values = _data_args(exprs, self.spec.data_syms, columns)
+        exprs = [e.xreplace(subs).xreplace(rename) for e in exprs]
+        f = _compile_rows(exprs, theta + args)
+        with np.errstate(all="ignore"):
+            out = f(*[float(v) for v in x], *values)
+        cols = [np.broadcast_to(np.asarray(c, dtype=float), (n,)) for c in out]
+        return cols[0].copy(), np.column_stack(cols[1:])
 
 
 def _uses(expr, sym) -> bool:
@@ -655,6 +602,7 @@ class _MleProblem(_Problem):
         self._mean = mean
         self.nll_min = nll_min
         self.names = names
+        self.method, self.options = None, None
 
     def mean_expr(self):
         return self._mean
@@ -677,7 +625,8 @@ class _MleProblem(_Problem):
                 start,
                 self.names,
                 bounds=self._bounds,
-                method=None,
+                method=self.method,
+                options=self.options,
                 fixed={j: value},
             )
         except SymmlError:
@@ -700,6 +649,7 @@ def fit(
     bounds: Mapping[str, tuple] | None = None,
     weights=None,
     missing: str = "raise",
+    options: Mapping | None = None,
 ) -> FitResult:
     """Fit a model written as ``lhs ~ rhs`` to data.
 
@@ -720,10 +670,13 @@ def fit(
         name in ``p0`` is a parameter starting there; parameter vectors sized from the data
         start at 0. Every other name of the model must be a data column.
     method : str, optional
-        Maximum likelihood: one of ``"trust-exact"`` (default), ``"trust-krylov"``,
-        ``"trust-ncg"``, ``"newton-cg"``, ``"trust-constr"`` (default with bounds), ``"bfgs"``,
-        ``"l-bfgs-b"``. Least squares is solved by symml's least-squares engine
-        (``method=None`` or ``"least_squares"``).
+        Maximum likelihood: any SciPy method of the method table shared with
+        :func:`symml.minimize` (:mod:`symml.optimize.methods`, same names and aliases):
+        ``"trust-exact"`` (default), ``"trust-constr"`` (default with bounds),
+        ``"newton"``, ``"trust-krylov"``, ``"trust-ncg"``, ``"newton-cg"``, ``"bfgs"``,
+        ``"l-bfgs-b"`` (``"lbfgs"``), ``"cg"``, ``"tnc"``, ``"nelder-mead"``, ``"powell"``,
+        ``"slsqp"``. Profile intervals re-fit with the same method and options. Least squares
+        is solved by symml's least-squares engine (``method=None`` or ``"least_squares"``).
     bounds : mapping, optional
         Parameter name -> ``(low, high)``, None for an open side (overrides declarations).
     weights : array-like or str, optional
@@ -733,6 +686,9 @@ def fit(
     missing : {"raise", "drop"}
         Rows with NaN or infinite values in a used column raise a DataError (saying how many
         and where), or are dropped explicitly with ``"drop"`` (counted in ``result.dropped``).
+    options : mapping, optional
+        SciPy options of a maximum-likelihood method (``{"maxiter": 200}``), checked
+        against the method table as in :func:`symml.minimize`.
 
     Returns
     -------
@@ -756,16 +712,22 @@ def fit(
     2.0000 0.5774
     """
     columns_in = as_columns(data)
+    if isinstance(model, str):  # x[0], x[1] (or x_0, x_1) columns form the data vector x
+        columns_in = group_vector_columns(columns_in, used_names(model))
     spec = _Spec(model, columns_in, p0)
     is_lsq = spec.dist is None
-    if method is not None:
-        valid = _LSQ_METHODS if is_lsq else MLE_METHODS
-        if method not in valid:
-            kind = "least-squares" if is_lsq else "likelihood"
-            raise ArgumentError(
-                f"unknown method {method!r} for a {kind} model; use one of {', '.join(valid)}"
-                + ("" if is_lsq else " (least squares models take method=None)")
-            )
+    if method is not None:  # THE method table (symml.optimize.methods) decides
+        if is_lsq:
+            get_method(method, allowed=("lsq",), what="a least-squares model (y ~ expr)")
+        else:
+            get_method(method, allowed=("scipy",), what="a likelihood model")
+    if options is not None and not isinstance(options, Mapping):
+        raise ArgumentError(f"options must be a mapping of option names to values, got {options!r}")
+    if is_lsq and options:
+        raise ArgumentError(
+            "options are for the SciPy methods of maximum-likelihood fits; symml's "
+            "least-squares engine chooses its own settings"
+        )
 
     # weights: an array or the name of a column
     extra = {}
@@ -812,7 +774,7 @@ def fit(
                     exact[name] = raw
         result = _fit_lsq(spec, columns, w, n, x0, flat_bounds, flat_names, exact)
     else:
-        result = _fit_mle(spec, columns, w, n, x0, flat_bounds, flat_names, method)
+        result = _fit_mle(spec, columns, w, n, x0, flat_bounds, flat_names, method, options)
     result.init = init
     result.dropped = vd.dropped
     assert result.nparams == p
@@ -896,11 +858,13 @@ def _fit_lsq(spec, columns, w, n, x0, flat_bounds, flat_names, exact=None) -> Fi
         message=str(sol.message),
         dist=None,
         residuals=np.asarray(sol.residuals, dtype=float),
+        response=_eval_rows(spec.lhs, spec.data_syms, columns, n),
+        weights=None if w is None else np.asarray(w, dtype=float),
         _problem=problem,
     )
 
 
-def _fit_mle(spec, columns, w, n, x0, flat_bounds, flat_names, method) -> FitResult:
+def _fit_mle(spec, columns, w, n, x0, flat_bounds, flat_names, method, options=None) -> FitResult:
     ysym = sympy.Symbol("_response_", real=True)
     nsym = sympy.Symbol("_trials_", real=True)
     params = set(spec.flat_symbols())
@@ -937,7 +901,9 @@ def _fit_mle(spec, columns, w, n, x0, flat_bounds, flat_names, method) -> FitRes
         cols["_trials_"] = nv
         dsyms["_trials_"] = nsym
     objective = NLLObjective(row.core, spec.params, cols, dsyms, weights=w)
-    sol = maximize_likelihood(objective, x0, flat_names, bounds=flat_bounds, method=method)
+    sol = maximize_likelihood(
+        objective, x0, flat_names, bounds=flat_bounds, method=method, options=options
+    )
     with np.errstate(all="ignore"):
         const = row.constant(yv, nv)
     const_sum = float(const.sum() if w is None else w @ const)
@@ -948,6 +914,7 @@ def _fit_mle(spec, columns, w, n, x0, flat_bounds, flat_names, method) -> FitRes
     else:
         cov = sol.cov
     problem = _MleProblem(spec, flat_bounds, columns, n, objective, mean, sol.nll, flat_names)
+    problem.method, problem.options = sol.method, options  # profile re-fits use the same
     with np.errstate(invalid="ignore"):
         se = np.sqrt(np.diag(cov))
     return FitResult(
@@ -971,5 +938,7 @@ def _fit_mle(spec, columns, w, n, x0, flat_bounds, flat_names, method) -> FitRes
         message=sol.message,
         dist=spec.dist,
         residuals=None,
+        response=yv,
+        weights=None if w is None else np.asarray(w, dtype=float),
         _problem=problem,
     )

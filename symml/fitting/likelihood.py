@@ -44,6 +44,7 @@ import sympy
 
 from ..errors import ArgumentError, DataError, FitError
 from ..functions import sigmoid, softplus
+from ..optimize.methods import all_names, get_method, method_names, scipy_options, split_options
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -555,19 +556,12 @@ class NLLObjective:
 # the optimizer
 # ---------------------------------------------------------------------------------------
 
-# exact method names -> how SciPy is called
-MLE_METHODS = (
-    "trust-exact",
-    "trust-krylov",
-    "trust-ncg",
-    "newton-cg",
-    "trust-constr",
-    "bfgs",
-    "l-bfgs-b",
-)
-_SCIPY_NAMES = {"bfgs": "BFGS", "l-bfgs-b": "L-BFGS-B", "newton-cg": "Newton-CG"}
-_USES_HESS = {"trust-exact", "trust-krylov", "trust-ncg", "newton-cg", "trust-constr"}
-_TAKES_BOUNDS = {"trust-constr", "l-bfgs-b"}
+#: the methods maximum likelihood can use: every SciPy row of THE method table
+#: (:mod:`symml.optimize.methods`), by canonical name and alias
+MLE_METHODS = tuple(n for n in all_names() if get_method(n).kind == "scipy")
+_MLE_KINDS = ("scipy",)
+#: the SciPy stage's tolerance; the exact-Hessian Newton polish that follows it finishes
+_MLE_TOL = 1e-8
 
 
 @dataclass
@@ -734,8 +728,9 @@ def maximize_likelihood(
     bounds: Sequence[tuple] | None = None,
     method: str | None = None,
     fixed: Mapping[int, float] | None = None,
-    tol: float = 1e-10,
+    tol: float | None = None,
     maxiter: int = 1000,
+    options: Mapping | None = None,
 ) -> MLESolution:
     """Minimize ``objective`` (a summed NLL) from ``x0`` with SciPy on exact derivatives.
 
@@ -754,14 +749,12 @@ def maximize_likelihood(
     )
     if method is None:
         method = "trust-constr" if has_bounds else "trust-exact"
-    if method not in MLE_METHODS:
+    spec = get_method(method, allowed=_MLE_KINDS, what="maximum likelihood")
+    _, passed = split_options(spec, method, options)
+    if has_bounds and not spec.bounds:
+        with_bounds = ", ".join(n for n in method_names("scipy") if get_method(n).bounds)
         raise ArgumentError(
-            f"unknown method {method!r} for maximum likelihood; use one of {', '.join(MLE_METHODS)}"
-        )
-    if has_bounds and method not in _TAKES_BOUNDS:
-        raise ArgumentError(
-            f"method {method!r} does not take bounds; use 'trust-constr' or 'l-bfgs-b' "
-            "(or no bounds)"
+            f"method {method!r} does not take bounds; use one of {with_bounds} (or no bounds)"
         )
     base = x0.copy()
     for i, v in fixed.items():
@@ -806,35 +799,35 @@ def maximize_likelihood(
             "no free parameters",
             method or "none",
         )
-    kwargs = {}
-    if method in _USES_HESS:
+    kwargs: dict = {}
+    objective_fun = fun
+    if spec.derivatives == "hessian":
         kwargs["hess"] = hess
-    opts: dict = {"maxiter": maxiter}
-    if method in ("trust-exact", "trust-ncg"):
-        opts["gtol"] = 1e-8 * max(1.0, abs(f0))
-    elif method == "trust-krylov":
+    elif spec.derivatives == "hessp":
+        kwargs["hessp"] = lambda z, v: hess(z) @ v
+    if spec.derivatives == "none":
+        objective_fun = lambda z: fun(z)[0]  # noqa: E731 - derivative-free: the value alone
+    else:
+        kwargs["jac"] = True
+    # the table's tolerance (a gradient tolerance scaled by the size of the NLL, a sum
+    # over rows), maxiter, then the caller's SciPy options
+    opts = scipy_options(spec, _MLE_TOL if tol is None else tol, maxiter, {})
+    if "gtol" in opts:
+        opts["gtol"] *= max(1.0, abs(f0))
+    if spec.name == "trust-krylov":
         opts["inexact"] = False
-        opts["gtol"] = 1e-8 * max(1.0, abs(f0))
-    elif method == "trust-constr":
-        opts.update(gtol=1e-10, xtol=1e-14)
-    elif method == "newton-cg":
-        opts["xtol"] = 1e-12
-    elif method == "bfgs":
-        opts["gtol"] = 1e-8
-    elif method == "l-bfgs-b":
-        opts.update(gtol=1e-10, ftol=1e-15)
+    opts.update(passed)
     lo = np.array([(-np.inf if _open(bounds[i][0]) else bounds[i][0]) for i in free])
     hi = np.array([(np.inf if _open(bounds[i][1]) else bounds[i][1]) for i in free])
-    if method in _TAKES_BOUNDS and has_bounds:
+    if spec.bounds and has_bounds:
         kwargs["bounds"] = scipy.optimize.Bounds(lo, hi)
         z0 = np.clip(z0, lo, hi)
     try:
         with np.errstate(all="ignore"):
             res = scipy.optimize.minimize(
-                fun,
+                objective_fun,
                 z0,
-                jac=True,
-                method=_SCIPY_NAMES.get(method, method),
+                method=spec.scipy,
                 options=opts,
                 **kwargs,
             )

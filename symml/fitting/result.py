@@ -38,7 +38,35 @@ import sympy
 
 from ..errors import ArgumentError
 
-__all__ = ["FitResult", "DerivedQuantity", "CovarianceMatrix"]
+__all__ = ["FitResult", "DerivedQuantity", "CovarianceMatrix", "Prediction"]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Predictions with an interval; unpacks as ``mean, lower, upper``.
+
+    Attributes
+    ----------
+    mean : ndarray
+        The predictions.
+    lower, upper : ndarray
+        The interval's ends.
+    stderr : ndarray
+        Standard error of the predicted mean (delta method).
+    level : float
+    interval : str
+        ``"confidence"`` (for the mean) or ``"prediction"`` (for a new observation).
+    """
+
+    mean: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    stderr: np.ndarray
+    level: float
+    interval: str
+
+    def __iter__(self):
+        return iter((self.mean, self.lower, self.upper))
 
 
 class CovarianceMatrix(np.ndarray):
@@ -143,9 +171,18 @@ class FitResult:
     rss : float or None
         Residual sum of squares (weighted), least squares only.
     loglik, aic, bic : float
-        Log-likelihood at the estimates and the information criteria ``2k - 2 loglik`` and
-        ``k log(n) - 2 loglik``. For least squares the Gaussian log-likelihood with
-        ``sigma^2 = RSS/n`` and ``k = p + 1`` (sigma counted), as R's ``AIC(lm)``.
+        Log-likelihood at the estimates (``llf`` too) and the information criteria
+        ``2k - 2 loglik`` and ``k log(n) - 2 loglik`` with ``k = nparams``, as statsmodels
+        counts. For least squares the Gaussian log-likelihood with ``sigma^2 = RSS/n``
+        (R's ``AIC(lm)`` also counts sigma, so it is 2 larger).
+    rsquared, rsquared_adj : float or None
+        Least squares: ``1 - RSS/TSS`` with TSS the (weighted) sum of squares of the
+        response about its (weighted) mean, and ``1 - (1 - R^2) (n - 1)/(n - p)``; None for
+        maximum likelihood.
+    tvalues, pvalues : dict
+        Estimate / standard error per parameter and its two-sided p-value: Student's t on
+        ``n - p`` degrees of freedom for least squares, the normal distribution (z) for
+        maximum likelihood, as statsmodels' OLS and GLM / Logit report them.
     nobs, nparams, dof : int
         Rows used, parameters, ``nobs - nparams``.
     nfev, njev : int
@@ -176,6 +213,8 @@ class FitResult:
     dist: str | None = None
     residuals: np.ndarray | None = field(default=None, repr=False)
     dropped: int = 0
+    response: np.ndarray | None = field(default=None, repr=False)
+    weights: np.ndarray | None = field(default=None, repr=False)
     _problem: Any = field(default=None, repr=False)
 
     # -- statistics ---------------------------------------------------------------------
@@ -185,7 +224,65 @@ class FitResult:
 
     @property
     def _k(self) -> int:
-        return self.nparams + (1 if self.kind == "least squares" else 0)
+        return self.nparams
+
+    @property
+    def llf(self) -> float:
+        """The log-likelihood at the estimates (statsmodels' name for ``loglik``)."""
+        return self.loglik
+
+    @property
+    def rsquared(self) -> float | None:
+        if self.rss is None or self.response is None:
+            return None
+        y = np.asarray(self.response, dtype=float)
+        w = np.ones_like(y) if self.weights is None else np.asarray(self.weights, dtype=float)
+        ybar = float(w @ y / w.sum())
+        tss = float(w @ (y - ybar) ** 2)
+        return 1.0 - self.rss / tss if tss > 0 else float("nan")
+
+    @property
+    def rsquared_adj(self) -> float | None:
+        r2 = self.rsquared
+        if r2 is None:
+            return None
+        if self.dof <= 0:
+            return float("nan")
+        return 1.0 - (1.0 - r2) * (self.nobs - 1) / self.dof
+
+    @property
+    def _uses_t(self) -> bool:
+        return self.kind == "least squares"
+
+    def _stats_flat(self) -> tuple[np.ndarray, np.ndarray]:
+        se = self.stderr_flat
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = np.asarray(self.x, dtype=float) / se
+        if self._uses_t:
+            p = (
+                2.0 * scipy.stats.t.sf(np.abs(t), self.dof)
+                if self.dof > 0
+                else np.full_like(t, np.nan)
+            )
+        else:
+            p = 2.0 * scipy.stats.norm.sf(np.abs(t))
+        return t, p
+
+    @property
+    def tvalues(self) -> dict:
+        return self._unflatten(self._stats_flat()[0])
+
+    @property
+    def pvalues(self) -> dict:
+        return self._unflatten(self._stats_flat()[1])
+
+    def _unflatten(self, flat: np.ndarray) -> dict:
+        out, i = {}, 0
+        for name, shape in self._problem.param_shapes():
+            k = int(np.prod(shape)) if shape else 1
+            out[name] = np.array(flat[i : i + k]).reshape(shape) if shape else float(flat[i])
+            i += k
+        return out
 
     @property
     def aic(self) -> float:
@@ -393,13 +490,34 @@ class FitResult:
         return DerivedQuantity(e, value, se, dict(zip(self.names, g.tolist(), strict=True)))
 
     # -- prediction ---------------------------------------------------------------------
-    def predict(self, data) -> np.ndarray:
-        """The fitted model's prediction for new rows.
+    def predict(self, data, interval: str | None = None, level: float = 0.95):
+        """The fitted model's prediction for new rows, optionally with intervals.
 
         Least squares: the right side of ``~`` (on the scale of the left side, e.g.
         ``log(y)`` for ``log(y) ~ ...``). Likelihood: the mean of the distribution
         (Normal: ``mu``; Bernoulli: ``p``; Poisson: ``rate``; Binomial: ``n*p``;
         Exponential: ``1/rate``). ``data`` needs only the columns the prediction uses.
+
+        Parameters
+        ----------
+        data : mapping or DataFrame
+            The new rows.
+        interval : {None, "confidence", "prediction"}
+            None returns the predictions as an array. ``"confidence"``: an interval for the
+            mean, ``mean +- q * se_mean`` with ``se_mean`` from the delta method (the exact
+            gradient of the mean in the parameters, ``sqrt(g' Cov g)``) and ``q`` the
+            Student-t quantile on ``n - p`` degrees of freedom (least squares) or the normal
+            quantile (likelihood). ``"prediction"`` (least squares): an interval for a new
+            observation, ``mean +- q * sqrt(se_mean^2 + s^2)`` with ``s^2 = RSS/(n - p)``
+            (as statsmodels' ``obs_ci``; new rows have weight 1).
+        level : float
+            Coverage of the interval.
+
+        Returns
+        -------
+        ndarray, or Prediction
+            With an interval: a :class:`Prediction` (``mean``, ``lower``, ``upper``,
+            ``stderr``) that unpacks as ``mean, lower, upper``.
 
         Examples
         --------
@@ -407,8 +525,34 @@ class FitResult:
         >>> r = sm.fit("param a, b; y ~ a + b*x", {"x": [0, 1, 2, 3], "y": [1.0, 2.9, 5.2, 6.9]})
         >>> r.predict({"x": [4, 5]}).round(3)
         array([ 9., 11.])
+        >>> mean, lo, hi = r.predict({"x": [4]}, interval="prediction")
+        >>> print(f"{mean[0]:.3f} [{lo[0]:.3f}, {hi[0]:.3f}]")
+        9.000 [7.822, 10.178]
         """
-        return self._problem.predict(self.x, data)
+        if interval is None:
+            return self._problem.predict(self.x, data)
+        if interval not in ("confidence", "prediction"):
+            raise ArgumentError(
+                f"interval must be None, 'confidence' or 'prediction', got {interval!r}"
+            )
+        if not 0 < level < 1:
+            raise ArgumentError(f"level must be between 0 and 1, got {level}")
+        if interval == "prediction" and self.kind != "least squares":
+            raise ArgumentError(
+                "prediction intervals (for a new observation) are computed for least-squares "
+                "fits (Gaussian errors); for a likelihood model use interval='confidence' (the "
+                "mean) and the distribution itself for new observations"
+            )
+        mean, G = self._problem.predict_gradient(self.x, data)
+        cov = np.asarray(self.cov, dtype=float)
+        var = np.einsum("ij,jk,ik->i", G, cov, G)
+        se = np.sqrt(np.maximum(var, 0.0))
+        q = self._problem.wald_quantile(level, self.dof)
+        width = se
+        if interval == "prediction":
+            s2 = self.rss / self.dof if self.dof > 0 else float("nan")
+            width = np.sqrt(var + s2)
+        return Prediction(mean, mean - q * width, mean + q * width, se, level, interval)
 
     # -- printing -----------------------------------------------------------------------
     def _param_rows(self):
@@ -427,6 +571,38 @@ class FitResult:
                 ]
             )
         return rows
+
+    def summary(self, level: float = 0.95) -> str:
+        """The fit as statsmodels' ``summary()`` lays it out: R-squared (least squares),
+        log-likelihood, AIC, BIC, and per parameter the estimate, standard error, t or z,
+        p-value and the ``level`` Wald interval.
+
+        >>> import symml as sm
+        >>> r = sm.fit("param a, b; y ~ a + b*x", {"x": [0, 1, 2, 3], "y": [1.0, 2.9, 5.2, 6.9]})
+        >>> print(r.summary())  # doctest: +ELLIPSIS
+                                      symml fit results
+        ==============================================================================
+        Model:             y ~ a + b*x
+        Method:            least squares (...)
+        ------------------------------------------------------------------------------
+        No. Observations:                   4  R-squared:                        0.997
+        Df Residuals:                       2  Adj. R-squared:                   0.996
+        Converged:                       True  Log-Likelihood:                  2.7237
+                                               AIC:                            -1.4473
+                                               BIC:                            -2.6747
+        ==============================================================================
+                  coef    std err          t      P>|t|     [0.025     0.975]
+        ------------------------------------------------------------------------------
+        a       1.0000     0.1449      6.901      0.020      0.376      1.624
+        b       2.0000     0.0775     25.820      0.001      1.667      2.333
+        ==============================================================================
+        Standard errors from s^2 (J'J)^-1 with the exact Jacobian J.
+        """
+        from .summary import summary_text
+
+        if not 0 < level < 1:
+            raise ArgumentError(f"level must be between 0 and 1, got {level}")
+        return summary_text(self, level)
 
     def report(self, min_correl: float = 0.1) -> str:
         """A readable report: fit statistics, estimates, correlations (like lmfit's).
@@ -454,6 +630,9 @@ class FitResult:
             stats.append(("residual sum of squares", _fmt(self.rss)))
             if self.dof > 0:
                 stats.append(("residual std. error", _fmt(math.sqrt(self.rss / self.dof))))
+            if self.rsquared is not None:
+                stats.append(("R-squared", _fmt(self.rsquared)))
+                stats.append(("adjusted R-squared", _fmt(self.rsquared_adj)))
         stats += [
             ("log-likelihood", _fmt(self.loglik)),
             ("Akaike info crit", _fmt(self.aic)),

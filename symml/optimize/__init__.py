@@ -15,7 +15,7 @@ first-order method implemented here (``gd``, ``sgd``, ``minibatch``, ``momentum`
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,8 +23,10 @@ import numpy as np
 from .._limits import budgeted
 from ..errors import ArgumentError
 from ._problem import build_problem
+from .first_order import run_first_order
 from .registry import METHODS, get_method, method_names
 from .result import OptimizeResult
+from .scipy_methods import run_scipy
 
 __all__ = ["minimize", "OptimizeResult", "METHODS", "method_names", "plot_paths", "plot_history"]
 
@@ -60,7 +62,7 @@ def _check_positive(name: str, value, allow_zero: bool = False) -> float | None:
 @budgeted("minimize")
 def minimize(
     f,
-    x0: Mapping[str, Any],
+    x0: Mapping[str, Any] | Sequence[float] | np.ndarray,
     method: str = "bfgs",
     *,
     data: Mapping[str, Any] | None = None,
@@ -69,6 +71,7 @@ def minimize(
     regularization: Mapping[str, Any] | None = None,
     lr: float | None = None,
     max_iter: int | None = None,
+    maxiter: int | None = None,
     epochs: int | None = None,
     tol: float | None = None,
     batch_size: int | None = None,
@@ -161,6 +164,12 @@ def minimize(
     -0.5
     """
     m = get_method(method)
+    if maxiter is not None:  # SciPy's spelling
+        if max_iter is not None and max_iter != maxiter:
+            raise ArgumentError(
+                f"give max_iter or maxiter (the same), not both: {max_iter}, {maxiter}"
+            )
+        max_iter = maxiter
     lr = _check_positive("lr", lr)
     tol = _check_positive("tol", tol, allow_zero=True)
     max_iter = _check_count("max_iter", max_iter)
@@ -185,7 +194,7 @@ def minimize(
                 f"(bounds alone work with every first-order method, by projection)"
             )
         with np.errstate(all="ignore"):  # NaN/inf are detected and reported by the runner
-            return m.run(
+            return run_first_order(
                 problem,
                 method,
                 lr=lr,
@@ -205,7 +214,7 @@ def minimize(
         if value is not None:
             raise ArgumentError(f"{name} is for the first-order methods, not {method!r}: {why}")
     with np.errstate(all="ignore"):
-        return m.run(
+        return run_scipy(
             problem,
             method,
             max_iter=max_iter,

@@ -23,18 +23,20 @@ import numpy as np
 import sympy
 
 from .._convert import as_expr, as_relation
-from ..errors import ArgumentError, DataError
+from ..errors import ArgumentError, DataError, OptimizeError
 from ..symbols import ElementSymbol
+from ._shapes import group_vector_columns, parse_with_shapes, row_shape, used_names
 
-__all__ = ["Problem", "Constraint", "build_problem", "Diverged", "Progress"]
+__all__ = ["Problem", "Constraint", "build_problem", "Diverged", "Progress", "not_finite_start"]
 
 
 class Diverged(Exception):
     """Internal signal: a NaN or infinite objective/gradient was met (never leaves the package)."""
 
-    def __init__(self, what: str):
+    def __init__(self, what: str, value: float | None = None):
         super().__init__(what)
         self.what = what
+        self.value = value
 
 
 @dataclass
@@ -195,6 +197,8 @@ class Problem:
         self._compiled = _compile(f, self.arg_map, grad=self.param_args, reduce=reduce)
         self._reduce = reduce
         self._hess = None
+        self._hvp = None
+        self.data_symbols = data_symbols
 
     # -- layout ------------------------------------------------------------------------------
     def split(self, theta: np.ndarray) -> list[Any]:
@@ -255,6 +259,70 @@ class Problem:
             H[np.diag_indices_from(H)] += 2.0 * self.l2
         return H
 
+    def hessp(self, theta: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Exact Hessian-vector product ``H(theta) @ v`` of the smooth part, compiled on first
+        use from :func:`symml.calculus.hvp` (the Hessian itself is never formed)."""
+        if self._hvp is None:
+            self._hvp = _compile_hvp(
+                self.expr, self.symbols, self.param_args, self.data_symbols, self._reduce
+            )
+        self.nhev += 1
+        v = np.asarray(v, dtype=float)
+        out = np.asarray(self._hvp(*self.split(theta), v, *self.data_arrays), dtype=float)
+        out = np.broadcast_to(out.reshape(-1), (self.n,)).copy()
+        if self.l2 is not None:
+            out += 2.0 * self.l2 * v
+        return out
+
+    def curvature(self, theta: np.ndarray, iterations: int = 30) -> float:
+        """The largest |eigenvalue| of the exact Hessian at ``theta``, by power iteration on
+        exact Hessian-vector products (what a safe gradient step ``1/L`` needs)."""
+        n = self.n
+        if n == 0:
+            return 0.0
+        v = 1.0 + 0.1 * np.arange(n) / max(n, 1)  # deterministic, not orthogonal to much
+        v /= np.linalg.norm(v)
+        lam = 0.0
+        for _ in range(iterations):
+            w = self.hessp(theta, v)
+            if not np.all(np.isfinite(w)):
+                return math.inf
+            norm = float(np.linalg.norm(w))
+            if norm == 0.0:
+                return lam
+            new = norm  # |H v| for a unit v: converges to the largest |eigenvalue|
+            v = w / norm
+            if abs(new - lam) <= 1e-3 * new:
+                return new
+            lam = new
+        return lam
+
+    def lagrangian_gradient(self, theta: np.ndarray, g: np.ndarray) -> tuple[float, str]:
+        """Largest component of the Lagrangian's gradient ``g - A' lambda`` at ``theta``,
+        with least-squares multipliers on the active set (equalities, inequalities within
+        1e-6 of 0, bounds within 1e-8); and a note saying what was active."""
+        rows, n_cons, n_bounds = [], 0, 0
+        if self.constraints:
+            vals, J = self.constraint_values(theta)
+            for c, v, row in zip(self.constraints, vals, J, strict=True):
+                if c.kind == "eq" or v <= 1e-6 * (1.0 + abs(v)):
+                    rows.append(row)
+                    n_cons += 1
+        scale = 1e-8 * (1.0 + np.abs(theta))
+        for i in np.flatnonzero((theta - self.lo <= scale) | (self.hi - theta <= scale)):
+            e = np.zeros(self.n)
+            e[i] = 1.0
+            rows.append(e)
+            n_bounds += 1
+        if rows:
+            A = np.array(rows)
+            lam, *_ = np.linalg.lstsq(A.T, g, rcond=None)
+            resid = g - A.T @ lam
+        else:
+            resid = g
+        value = float(np.max(np.abs(resid))) if resid.size else 0.0
+        return value, f"{n_cons} active constraint(s), {n_bounds} active bound(s)"
+
     # -- constraints -------------------------------------------------------------------------
     def constraint_values(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """All constraint values and their exact Jacobian (rows = constraints)."""
@@ -304,6 +372,10 @@ class Problem:
             mask = self.l1 > 0
             zeros = int(np.sum(theta[mask] == 0.0))
             info["zeros"] = f"{zeros} of {int(mask.sum())} L1-penalized components"
+        if jac is not None and (self.constraints or self.has_bounds) and self.l1 is None:
+            gl, note = self.lagrangian_gradient(theta, np.asarray(jac, dtype=float))
+            info["lagrangian_gradient"] = gl
+            info["active"] = note
         try:
             text = to_text(self.expr)
         except Exception:  # noqa: BLE001 - a report must never fail on printing
@@ -324,6 +396,7 @@ class Problem:
             names=self.component_names,
             objective=text,
             extra=info,
+            x_flat=np.array(theta, dtype=float),
             _problem=self,
         )
 
@@ -357,14 +430,137 @@ def _compile_hessian(expr, symbols, arg_map, reduce):
     return hess
 
 
+def _compile_hvp(expr, symbols, param_args, data_symbols, reduce):
+    """Compile the exact Hessian-vector product (one forward pass over the gradient)."""
+    from .. import compile as _compile
+    from ..calculus import hvp
+
+    h = hvp(expr, list(symbols))
+    args = [*param_args.values(), h.direction, *data_symbols.values()]
+    return _compile(h.product, args, reduce=reduce)
+
+
+def not_finite_start(problem: Problem, value: float, what: str = "objective") -> OptimizeError:
+    """The error for a start where the objective (or its gradient) is not finite."""
+    point = ", ".join(f"{k} = {format_number(v)}" for k, v in problem.as_dict(problem.x0).items())
+    return OptimizeError(
+        f"the {what} is not finite at the start ({point}): it is {value}; start inside the "
+        f"domain of the objective (log and sqrt need positive arguments, a division a "
+        f"nonzero divisor) — change x0"
+    )
+
+
+def format_number(v) -> str:
+    from .result import format_value
+
+    return format_value(v)
+
+
+def _data_mapping(data) -> dict:
+    """The data as a plain dict (a mapping, or a pandas-like DataFrame)."""
+    if data is None:
+        return {}
+    if isinstance(data, Mapping):
+        return dict(data)
+    if hasattr(data, "columns"):  # a pandas DataFrame
+        return {str(c): data[c].to_numpy() for c in data.columns}
+    raise ArgumentError(f"data must be a mapping of names to arrays, got {type(data).__name__}")
+
+
+def _fresh_binding(used: set[str]) -> str:
+    name = "objective_"
+    while name in used:
+        name += "_"
+    return name
+
+
+def _read_objective(f, data: dict, x0) -> tuple[Any, str | None]:
+    """The objective as SymPy, and its text when it was given as text.
+
+    Text is parsed with the shapes of its data: an undeclared name whose data column is
+    ``(n, d)`` is a data vector ``x[d]``, and a name dotted with it (``dot(w, x)``) a
+    parameter vector ``w[d]`` (as is a name dotted with a data vector whose start value in
+    ``x0`` is a 1-D array). Grouped columns ``x[0], x[1]`` / ``x_0, x_1`` form ``x`` (this
+    updates ``data`` in place).
+    """
+    if not isinstance(f, str):
+        try:
+            return as_expr(f), None
+        except TypeError as exc:  # pragma: no cover - as_expr raises SymmlError for bad text
+            raise ArgumentError(f"cannot read the objective {f!r}: {exc}") from exc
+    used = used_names(f)
+    grouped = group_vector_columns(data, used)
+    data.clear()
+    data.update(grouped)
+    shapes = {str(k): row_shape(str(k), v) for k, v in data.items()}
+    sizes = {}
+    if isinstance(x0, Mapping):
+        for k, v in x0.items():
+            if isinstance(v, (list, tuple, np.ndarray)) and np.ndim(v) == 1:
+                sizes[str(k)] = len(v)
+    if any(len(shapes.get(n, ())) >= 1 for n in used):
+        binding = _fresh_binding(used)
+        prog, _ = parse_with_shapes(f, shapes, sizes, binding=binding)
+        return prog[binding], f
+    return as_expr(f), f
+
+
+def _first_position(name: str, text: str) -> int:
+    import re
+
+    m = re.search(r"(?<![A-Za-z0-9_])" + re.escape(name) + r"(?![A-Za-z0-9_])", text)
+    return m.start() if m else len(text)
+
+
+def _x0_from_sequence(x0, known: dict, data: dict, text: str | None) -> dict:
+    """A flat array (or list) of start values in variable order, as a name -> value dict.
+
+    The variables are the objective's names that are not data columns, in the order of
+    their first appearance in the objective's text (sorted by name for a SymPy objective);
+    a vector takes as many consecutive values as it has components.
+    """
+    try:
+        a = np.asarray(x0, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ArgumentError(
+            f"x0 must be a mapping of parameter names to start values, like {{'x': 0, 'y': 1}}, "
+            f"or an array of numbers in variable order; got {x0!r}"
+        ) from exc
+    if a.ndim != 1:
+        raise ArgumentError(
+            f"x0 as an array must be flat (one value per component, in variable order), got "
+            f"shape {a.shape}; or give a mapping name -> start value"
+        )
+    names = [n for n in known if n not in {str(k) for k in data}]
+    if text is not None:
+        names.sort(key=lambda n: (_first_position(n, text), n))
+    else:
+        names.sort()
+    sizes = []
+    for n in names:
+        _, shape = _components(n, known[n])
+        sizes.append(int(np.prod(shape)) if shape else 1)
+    desc = ", ".join(f"{n}[{k}]" if k > 1 else n for n, k in zip(names, sizes, strict=True))
+    if sum(sizes) != a.size:
+        raise ArgumentError(
+            f"x0 has {a.size} value(s), but the variables ({desc}, in this order) have "
+            f"{sum(sizes)} component(s); give one start value per component in this order, or "
+            f"a mapping name -> start value"
+        )
+    out, i = {}, 0
+    for n, k in zip(names, sizes, strict=True):
+        _, shape = _components(n, known[n])
+        out[n] = a[i] if not shape else a[i : i + k].copy()
+        i += k
+    return out
+
+
 def build_problem(f, x0, *, data=None, constraints=(), bounds=None, regularization=None) -> Problem:
     """Validate the user's input once and build the :class:`Problem` (see ``minimize``)."""
     from .. import compile as _compile
 
-    try:
-        expr = as_expr(f)
-    except TypeError as exc:  # pragma: no cover - as_expr raises SymmlError for bad text
-        raise ArgumentError(f"cannot read the objective {f!r}: {exc}") from exc
+    data = _data_mapping(data)
+    expr, text = _read_objective(f, data, x0)
     if isinstance(expr, sympy.MatrixBase):
         if expr.shape == (1, 1):
             expr = expr[0, 0]
@@ -384,15 +580,16 @@ def build_problem(f, x0, *, data=None, constraints=(), bounds=None, regularizati
         rel = as_relation(c)
         relations.append(rel)
 
-    if not isinstance(x0, Mapping) or not x0:
-        raise ArgumentError(
-            f"x0 must be a non-empty mapping of parameter names to start values, like "
-            f"{{'x': 0, 'y': 1}}; got {x0!r}"
-        )
-    names = [str(k) for k in x0]
-
     exprs = [expr] + [r.lhs - r.rhs for r in relations]
     known = _symbol_names(exprs)
+    if not isinstance(x0, Mapping):
+        x0 = _x0_from_sequence(x0, known, data, text)
+    if not x0:
+        raise ArgumentError(
+            f"x0 must be a non-empty mapping of parameter names to start values, like "
+            f"{{'x': 0, 'y': 1}}, or an array of start values in variable order; got {x0!r}"
+        )
+    names = [str(k) for k in x0]
 
     # parameters
     specs: list[ParamSpec] = []
@@ -427,14 +624,6 @@ def build_problem(f, x0, *, data=None, constraints=(), bounds=None, regularizati
     n = offset
 
     # data
-    data = {} if data is None else data
-    if not isinstance(data, Mapping):
-        if hasattr(data, "columns"):  # a pandas DataFrame
-            data = {str(c): data[c].to_numpy() for c in data.columns}
-        else:
-            raise ArgumentError(
-                f"data must be a mapping of names to arrays, got {type(data).__name__}"
-            )
     data_names: list[str] = []
     data_symbols: dict[str, Any] = {}
     arrays: list[np.ndarray] = []

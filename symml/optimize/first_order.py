@@ -41,31 +41,36 @@ from typing import Any
 import numpy as np
 
 from ..errors import ArgumentError
-from ._problem import Diverged, Problem, Progress, check_finite, prox, require_options
+from ._problem import (
+    Diverged,
+    Problem,
+    Progress,
+    check_finite,
+    not_finite_start,
+    prox,
+    require_options,
+)
+from .methods import TABLE, method_names
 from .result import OptimizeResult
 
-__all__ = ["FIRST_ORDER", "DEFAULT_LR", "run_first_order"]
+__all__ = ["FIRST_ORDER", "DEFAULT_LR", "AUTO_LR", "run_first_order"]
 
-#: method -> its options and their defaults
+#: method -> its options and their defaults (from THE method table)
 FIRST_ORDER: dict[str, dict[str, float]] = {
-    "gd": {"lr_decay": 0.0},
-    "sgd": {"lr_decay": 0.0},
-    "minibatch": {"lr_decay": 0.0},
-    "momentum": {"momentum": 0.9, "lr_decay": 0.0},
-    "nesterov": {"momentum": 0.9, "lr_decay": 0.0},
-    "rmsprop": {"rho": 0.9, "eps": 1e-8, "lr_decay": 0.0},
-    "adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "lr_decay": 0.0},
+    name: dict(TABLE[name].options) for name in method_names("first-order")
 }
 
+#: default learning rates of the methods whose step is not chosen from the curvature
 DEFAULT_LR = {
-    "gd": 0.01,
     "sgd": 0.01,
     "minibatch": 0.01,
-    "momentum": 0.01,
-    "nesterov": 0.01,
     "rmsprop": 0.001,
     "adam": 0.001,
 }
+
+#: methods whose default step is ``1/L``, L the largest |eigenvalue| of the exact Hessian at
+#: the start (``gd`` also backtracks: the step is halved until the objective decreases enough)
+AUTO_LR = ("gd", "momentum", "nesterov")
 
 DEFAULT_MAX_ITER = 1000
 DEFAULT_EPOCHS = 10
@@ -89,7 +94,6 @@ class _Path:
             if len(self.points) > MAX_PATH:
                 self.points = self.points[::2]
                 self.stride *= 2
-
 
 
 def _check_options(method: str, opts: dict[str, Any]) -> dict[str, float]:
@@ -190,7 +194,10 @@ def run_first_order(
 ) -> OptimizeResult:
     """Run one first-order method on a validated problem (see :func:`symml.minimize`)."""
     o = _check_options(method, require_options(method, options, FIRST_ORDER[method]))
-    lr = DEFAULT_LR[method] if lr is None else lr
+    auto = lr is None and method in AUTO_LR
+    backtrack = auto and method == "gd"
+    lr_rule = ""
+    lr = DEFAULT_LR.get(method, 0.01) if lr is None else lr
     tol = DEFAULT_TOL if tol is None else tol
     stochastic = method in ("sgd", "minibatch")
 
@@ -244,13 +251,17 @@ def run_first_order(
     def lr_at(step: int) -> float:
         return lr / (1.0 + o["lr_decay"] * step)
 
+    cached = None
     try:
         if not stochastic:
             while True:
-                v, g = problem.value_grad(x)
+                v, g = cached if cached is not None else problem.value_grad(x)
+                cached = None
                 f = v + problem.l1_penalty(x)
                 check_finite(x, f, g)
                 history.append(f)
+                if auto and k == 0:
+                    lr, lr_rule = _curvature_step(problem, x, backtrack)
                 if f < best_f:
                     best_x, best_f, best_k = x.copy(), f, k
                 bar.update(k, f)
@@ -261,7 +272,21 @@ def run_first_order(
                 if k >= total:
                     break
                 z, s = rule(x, g, k, lr_at(k))
-                x = prox(z, l1, lo, hi, s)
+                x_new = prox(z, l1, lo, hi, s)
+                if backtrack:  # halve the step until the objective decreases enough
+                    for _ in range(60):
+                        v_new, g_new = problem.value_grad(x_new)
+                        d = x_new - x
+                        ok = math.isfinite(v_new) and v_new <= v + float(g @ d) + float(d @ d) / (
+                            2.0 * s
+                        )
+                        if ok:
+                            cached = (v_new, g_new)
+                            break
+                        lr /= 2.0
+                        z, s = rule(x, g, k, lr_at(k))
+                        x_new = prox(z, l1, lo, hi, s)
+                x = x_new
                 k += 1
                 path.record(k, x)
             fun = history[-1]
@@ -320,6 +345,9 @@ def run_first_order(
                 f"component {gnorm:.3g} > tol {tol:g}; raise max_iter (or epochs) or tune lr"
             )
     except Diverged as d:
+        if not history:  # the very first evaluation, at x0
+            what = "objective" if d.what.startswith("the objective") else "gradient"
+            raise not_finite_start(problem, d.what.split("became ")[-1], what) from None
         status = 2
         message = (
             f"diverged at iteration {k}: {d.what}; returning the best point so far "
@@ -357,5 +385,27 @@ def run_first_order(
         history=history,
         path=path.points if keep_path else None,
         jac=g,
-        extra={"lr": lr, **({"batch_size": batch} if stochastic else {})},
+        extra={
+            "lr": lr,
+            **({"lr_rule": lr_rule} if lr_rule else {}),
+            **({"batch_size": batch} if stochastic else {}),
+        },
+    )
+
+
+def _curvature_step(problem: Problem, x: np.ndarray, backtrack: bool) -> tuple[float, str]:
+    """The default step ``1/L``: L is the largest |eigenvalue| of the exact Hessian at the
+    start, by power iteration on exact Hessian-vector products (a gradient step of
+    ``1/L`` decreases any function whose curvature stays below L)."""
+    L = problem.curvature(x)
+    tail = (
+        "; halved by backtracking when the objective does not decrease enough" if backtrack else ""
+    )
+    if not math.isfinite(L):
+        return 0.01, "default 0.01: the Hessian at the start is not finite" + tail
+    if L <= 0.0:
+        return 1.0, "1: the objective has no curvature at the start" + tail
+    return 1.0 / L, (
+        f"1/L, L = {L:.3g} the largest Hessian eigenvalue at the start (power iteration on "
+        f"exact Hessian-vector products)" + tail
     )

@@ -91,6 +91,9 @@ class OptimizeResult:
         Flattened component names matching the columns of ``path`` (``x``, ``w[0]`` ...).
     objective : str
         The objective in the symml language, for reports.
+    x_flat : numpy.ndarray
+        The solution as one flat array in variable order (the order of ``names``), as
+        SciPy's ``x``; ``x0`` may be given in this layout too.
 
     Examples
     --------
@@ -115,6 +118,7 @@ class OptimizeResult:
     names: tuple[str, ...] = ()
     objective: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    x_flat: np.ndarray | None = None
     _problem: Any = field(default=None, compare=False)
 
     # -- access ------------------------------------------------------------------------------
@@ -196,12 +200,20 @@ class OptimizeResult:
         lines.append(
             f"    evaluations {self.nfev}" + (f" (+{self.nhev} Hessians)" if self.nhev else "")
         )
-        if self.jac is not None:
+        if "lagrangian_gradient" in self.extra:
+            lines.append(
+                f"    |grad L|    {self.extra['lagrangian_gradient']:.3g} (the Lagrangian's "
+                f"gradient, largest component; multipliers by least squares on the active "
+                f"set: {self.extra['active']})"
+            )
+        elif self.jac is not None:
             gnorm = max((float(np.max(np.abs(v))) for v in self.jac.values()), default=0.0)
             where = "largest component at x"
             if "zeros" in self.extra:
                 where += "; smooth part, without the L1 penalty"
             lines.append(f"    |gradient|  {gnorm:.3g} ({where})")
+        if "lr_rule" in self.extra:
+            lines.append(f"    step size   {self.extra['lr']:.3g} ({self.extra['lr_rule']})")
         return "\n".join(lines)
 
     def _repr_markdown_(self) -> str:

@@ -37,38 +37,28 @@ import scipy.linalg
 import scipy.optimize as so
 
 from ..errors import ArgumentError
-from ._problem import Diverged, Problem, Progress, require_options
+from ._problem import Diverged, Problem, Progress, not_finite_start
+from .methods import TABLE, all_names, get_method, iteration_limit, method_names, split_options
+from .methods import scipy_options as _scipy_options
 from .result import OptimizeResult
 
 __all__ = ["SCIPY_METHODS", "run_scipy"]
 
-#: method -> (its options and their defaults, supports bounds, supports constraints, L1 by split)
+#: method name (canonical or alias) -> its options (symml's and SciPy's pass-through) and
+#: capabilities, read from THE method table (:mod:`symml.optimize.methods`)
 SCIPY_METHODS: dict[str, dict[str, Any]] = {
-    "bfgs": {"options": {}, "bounds": False, "constraints": False, "l1": False},
-    "lbfgs": {"options": {"maxcor": 10}, "bounds": True, "constraints": False, "l1": True},
-    "newton": {
-        "options": {"subproblem": "exact"},
-        "bounds": False,
-        "constraints": False,
-        "l1": False,
-    },
-    "slsqp": {"options": {}, "bounds": True, "constraints": True, "l1": True},
-    "trust-constr": {
-        "options": {"hessian": "exact"},
-        "bounds": True,
-        "constraints": True,
-        "l1": False,
-    },
+    name: {
+        "options": {k: TABLE[get_method(name).name].options.get(k) for k in spec.option_names},
+        "bounds": spec.bounds,
+        "constraints": spec.constraints,
+        "l1": spec.l1 == "split",
+    }
+    for name in all_names()
+    if (spec := get_method(name)).kind == "scipy"
 }
 
 #: default tolerance per method (tighter than SciPy's, since our derivatives are exact)
-DEFAULT_TOL = {
-    "bfgs": 1e-8,
-    "lbfgs": 1e-8,
-    "newton": 1e-10,
-    "slsqp": 1e-9,
-    "trust-constr": 1e-10,
-}
+DEFAULT_TOL = {name: TABLE[name].tol for name in method_names("scipy")}
 
 FEASIBILITY_TOL = 1e-6
 
@@ -143,9 +133,10 @@ class _Split:
 class _Tracker:
     """Evaluates in z, caches recent points, remembers the best one, refuses NaN/inf."""
 
-    def __init__(self, problem: Problem, T: _Split):
+    def __init__(self, problem: Problem, T: _Split, need_grad: bool = True):
         self.problem = problem
         self.T = T
+        self.need_grad = need_grad
         self.cache: OrderedDict[bytes, tuple[float, np.ndarray, np.ndarray]] = OrderedDict()
         self.best_f = math.inf
         self.best_theta = problem.x0.copy()
@@ -163,8 +154,8 @@ class _Tracker:
         if not self.T.m:
             f += self.problem.l1_penalty(theta)
         if not math.isfinite(f):
-            raise Diverged(f"the objective became {f} (evaluation {self.problem.nfev})")
-        if not np.all(np.isfinite(g)):
+            raise Diverged(f"the objective became {f} (evaluation {self.problem.nfev})", f)
+        if self.need_grad and not np.all(np.isfinite(g)):
             raise Diverged(f"the gradient became NaN or infinite (evaluation {self.problem.nfev})")
         if f < self.best_f:
             self.best_f, self.best_theta = f, theta
@@ -177,6 +168,32 @@ class _Tracker:
     def fun(self, z):
         f, gz, _ = self.evaluate(z)
         return f, gz
+
+    def trial(self, z):
+        """For trust-region methods: a trial point where the objective is NaN or +inf is
+        +inf for the solver (the step is rejected and the region shrinks); -inf diverges."""
+        try:
+            return self.fun(z)
+        except Diverged as d:
+            if d.value is None or d.value == -math.inf:
+                raise
+            return math.inf, np.zeros(len(np.asarray(z)))
+
+    def value(self, z):
+        """The objective alone, for derivative-free methods: a point outside the domain
+        (NaN or +inf) is +inf for the solver, which then steps back; -inf is divergence."""
+        try:
+            return self.evaluate(z)[0]
+        except Diverged as d:
+            if d.value is not None and d.value == -math.inf:
+                raise
+            return math.inf
+
+    def hessp(self, z, v):
+        hv = self.problem.hessp(self.T.theta(np.asarray(z, dtype=float)), v)
+        if not np.all(np.isfinite(hv)):
+            raise Diverged("the Hessian-vector product became NaN or infinite")
+        return hv
 
     def hess(self, z):
         H = self.problem.hess(self.T.theta(np.asarray(z, dtype=float)))
@@ -248,29 +265,30 @@ def run_scipy(
     progress: bool,
 ) -> OptimizeResult:
     """Run one SciPy method with exact derivatives on a validated problem."""
-    spec = SCIPY_METHODS[method]
-    opts = require_options(method, options, spec["options"])
+    spec = get_method(method)
+    own, passed = split_options(spec, method, options)
     has_bounds = bool(np.any(np.isfinite(problem.lo)) or np.any(np.isfinite(problem.hi)))
     has_l1 = problem.l1 is not None and bool(np.any(problem.l1 > 0))
-    if has_bounds and not spec["bounds"]:
+    if has_bounds and not spec.bounds:
+        with_bounds = ", ".join(n for n in method_names("scipy") if TABLE[n].bounds)
         raise ArgumentError(
-            f"method {method!r} does not take bounds; use 'lbfgs', 'slsqp' or 'trust-constr', "
-            f"or a first-order method (which projects onto the bounds)"
+            f"method {method!r} does not take bounds; use one of {with_bounds}, or a "
+            f"first-order method (which projects onto the bounds)"
         )
-    if problem.constraints and not spec["constraints"]:
+    if problem.constraints and not spec.constraints:
         raise ArgumentError(
             f"method {method!r} does not take constraints; use 'slsqp' or 'trust-constr'"
         )
-    if has_l1 and not spec["l1"]:
+    if has_l1 and spec.l1 != "split":
         raise ArgumentError(
             f"an L1 penalty is not differentiable at 0, so {method!r} cannot handle it exactly; "
             f"use 'lbfgs' or 'slsqp' (which solve it exactly through the split x = p - q with "
             f"p, q >= 0), or a first-order method such as 'gd' or 'adam' (proximal steps)"
         )
-    tol = DEFAULT_TOL[method] if tol is None else tol
+    tol = spec.tol if tol is None else tol
 
     T = _Split(problem, has_l1)
-    tracker = _Tracker(problem, T)
+    tracker = _Tracker(problem, T, need_grad=spec.derivatives != "none")
     keep_path = problem.n <= 10
     bar = Progress(f"minimize {method}", max_iter, progress)
 
@@ -282,65 +300,72 @@ def run_scipy(
 
     def callback(intermediate_result):
         nonlocal iters
-        z = np.asarray(intermediate_result.x, dtype=float)
-        f, _, _ = tracker.evaluate(z)
+        z = np.asarray(getattr(intermediate_result, "x", intermediate_result), dtype=float)
+        try:
+            f, _, _ = tracker.evaluate(z)
+        except Diverged:  # a derivative-free method may visit points outside the domain
+            return
         iters += 1
         history.append(f)
         if keep_path:
             path.append(T.theta(z))
         bar.update(iters, f)
 
-    kwargs: dict[str, Any] = {"jac": True, "callback": callback}
-    sopts: dict[str, Any] = {}
-    if max_iter is not None:
-        sopts["maxiter"] = int(max_iter)
+    kwargs: dict[str, Any] = {"callback": callback}
+    fun = tracker.fun
+    if spec.derivatives == "none":
+        fun = tracker.value
+    else:
+        kwargs["jac"] = True
+        if spec.scipy.startswith("trust-") and spec.scipy != "trust-constr":
+            fun = tracker.trial
+    sopts = _scipy_options(spec, tol, max_iter, passed)
     lo, hi = T.bounds(problem.lo, problem.hi)
-    if method == "bfgs":
-        smethod = "BFGS"
-        sopts["gtol"] = tol
-    elif method == "lbfgs":
-        smethod = "L-BFGS-B"
-        sopts.update(gtol=tol, ftol=tol * 1e-4, maxcor=int(opts["maxcor"]))
-        if max_iter is not None:
-            sopts["maxfun"] = max(15000, 2 * int(max_iter))
-    elif method == "newton":
-        if opts["subproblem"] not in ("exact", "ncg"):
+    smethod = spec.scipy
+    if spec.name == "l-bfgs-b":
+        sopts.setdefault("maxcor", int(own["maxcor"]))
+    if spec.name == "newton":
+        if own["subproblem"] not in ("exact", "ncg"):
             raise ArgumentError(
                 f"newton's subproblem option is 'exact' (trust-exact) or 'ncg' (trust-ncg), "
-                f"got {opts['subproblem']!r}"
+                f"got {own['subproblem']!r}"
             )
-        smethod = "trust-exact" if opts["subproblem"] == "exact" else "trust-ncg"
-        sopts["gtol"] = tol
+        smethod = "trust-exact" if own["subproblem"] == "exact" else "trust-ncg"
+    if spec.name == "trust-krylov":
+        sopts.setdefault("inexact", False)
+    if spec.derivatives == "hessp":
+        kwargs["hessp"] = tracker.hessp
+    elif spec.derivatives == "hessian":
         kwargs["hess"] = tracker.hess
-    elif method == "slsqp":
-        smethod = "SLSQP"
-        sopts["ftol"] = tol
-    else:
-        smethod = "trust-constr"
-        if opts["hessian"] not in ("exact", "bfgs"):
+    if spec.name == "trust-constr":
+        if own["hessian"] not in ("exact", "bfgs"):
             raise ArgumentError(
-                f"trust-constr's hessian option is 'exact' or 'bfgs', got {opts['hessian']!r}"
+                f"trust-constr's hessian option is 'exact' or 'bfgs', got {own['hessian']!r}"
             )
-        exact = opts["hessian"] == "exact"
-        kwargs["hess"] = tracker.hess if exact else so.BFGS()
-        sopts.update(gtol=tol, xtol=tol, barrier_tol=tol)
-    if spec["bounds"] and (has_bounds or T.m):
+        if own["hessian"] == "bfgs":
+            kwargs["hess"] = so.BFGS()
+    if spec.bounds and (has_bounds or T.m):
         kwargs["bounds"] = so.Bounds(lo, hi)
-    if spec["constraints"] and problem.constraints:
+    if spec.constraints and problem.constraints:
         # constraint Hessians are always exact (small, and a quasi-Newton update of a linear
         # constraint has nothing to learn); options={"hessian": "bfgs"} affects the objective
-        kwargs["constraints"] = _scipy_constraints(problem, tracker, method, True)
+        kwargs["constraints"] = _scipy_constraints(problem, tracker, spec.name, True)
 
     status = 4
     res = None
     note = ""
     try:
         f0, _, _ = tracker.evaluate(z0)
+    except Diverged as d:
+        what = "objective" if d.value is not None else "gradient"
+        value = d.value if d.value is not None else "NaN or infinite"
+        raise not_finite_start(problem, value, what) from None
+    try:
         history.append(f0)
         if keep_path:
             path.append(theta0.copy())
         pre_steps = 0
-        if method == "newton":
+        if spec.name == "newton":
             z0, res, pre = _newton_full_steps(problem, z0, f0, tol, max_iter)
             pre_steps = len(pre)
             for t_k, f_k in pre:
@@ -352,7 +377,7 @@ def run_scipy(
         if res is None:
             if max_iter is not None:
                 sopts["maxiter"] = max(int(max_iter) - pre_steps, 1)
-            res = so.minimize(tracker.fun, z0, method=smethod, options=sopts, **kwargs)
+            res = so.minimize(fun, z0, method=smethod, options=sopts, **kwargs)
             if pre_steps:
                 res.nit = int(getattr(res, "nit", 0)) + pre_steps
     except Diverged as d:
@@ -383,20 +408,20 @@ def run_scipy(
                 f"stationary point reached (SciPy stopped on round-off: '{text}', where the "
                 f"exact gradient's largest component is {problem.stationarity(theta, g):.2g})"
             )
+        full_steps = isinstance(res, _FullSteps)
         if res.success or roundoff:
             status = 0
-        elif "iteration" in text.lower() and ("limit" in text.lower() or "maximum" in text.lower()):
+        elif not full_steps and iteration_limit(spec, res):
             status = 1
-        full_steps = isinstance(res, _FullSteps)
         if full_steps:
             smethod = "Newton"
-        if method == "newton" and status == 0 and full_steps:
+        if spec.name == "newton" and status == 0 and full_steps:
             # refinement of a converged point on round-off (iterative refinement of the
             # last linear solve), not an iteration of the method
             theta, f, g, log = _newton_finish(problem, theta, f, g)
             if log:
                 text += f"; refined by {len(log)} round-off-level Newton step(s)"
-        elif method == "newton" and status == 0:
+        elif spec.name == "newton" and status == 0:
             theta, f, g, log = _newton_finish(problem, theta, f, g)
             extra_steps = len(log)
             if extra_steps:
@@ -411,7 +436,7 @@ def run_scipy(
                     f"norm (a function-value ratio cannot see below round-off)"
                 )
         rescued = False
-        if method in ("trust-constr", "slsqp") and status == 4 and not T.m:
+        if spec.constraints and status == 4 and not T.m:
             # SciPy gave up (SLSQP's "positive directional derivative" at an accurate
             # optimum, say): the verdict is the KKT conditions, checked independently
             polished = _polish(problem, theta, tol)
@@ -426,7 +451,7 @@ def run_scipy(
                     f"gradient's scale) and its multipliers have the signs KKT requires "
                     f"(checked independently of SciPy)"
                 )
-        if method in ("trust-constr", "slsqp") and status == 0 and not T.m and not rescued:
+        if spec.constraints and status == 0 and not T.m and not rescued:
             polished = _polish(problem, theta, tol)
             if polished is not None:
                 theta, n_active = polished

@@ -42,6 +42,7 @@ from .._convert import as_expr
 from .._limits import budgeted
 from ..errors import ArgumentError, DataError, FitError, SymmlError
 from ..symbols import ElementSymbol
+from .dask_fit import fit_dask, is_dask_data
 from .data import as_columns, validate_data
 from .likelihood import (
     DISTRIBUTIONS,
@@ -755,6 +756,9 @@ def fit(
     >>> print(f"{r.params['rate']:.4f} {r.stderr['rate']:.4f}")
     2.0000 0.5774
     """
+    if is_dask_data(data):  # Dask DataFrame / arrays: out of core (fitting/dask_fit.py)
+        return fit_dask(model, data, p0, method=method, bounds=bounds, weights=weights,
+                        missing=missing)
     columns_in = as_columns(data)
     spec = _Spec(model, columns_in, p0)
     is_lsq = spec.dist is None

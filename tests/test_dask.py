@@ -347,3 +347,23 @@ def test_fit_through_a_local_cluster(data):
     assert ran_on and ran_on <= set(workers)  # the passes ran on the cluster's workers
     assert _rel(lazy.x, mem.x) < 1e-10
     assert _rel(lazy.stderr_flat, mem.stderr_flat) < 1e-10
+
+
+def test_passes_over_the_data_do_not_spend_the_time_budget():
+    import time
+
+    from symml._limits import budgeted, limits, untimed
+
+    @budgeted("a test call")
+    def work(paused: bool):
+        if paused:
+            with untimed():
+                time.sleep(0.6)  # the length of the data, not of the input
+        else:
+            time.sleep(0.6)
+        return "done"
+
+    with limits(seconds=0.3):
+        assert work(True) == "done"
+        with pytest.raises(sm.LimitError, match="time budget"):
+            work(False)

@@ -558,6 +558,29 @@ def _diverged(x, names):
     )
 
 
+def _ray_diverges(evaluate, x, x0, f, f0, H, lo, hi) -> tuple[bool, int]:
+    """True if the objective flattens out along the path ``x0 -> x`` continued (no MLE).
+
+    In a bowl the quadratic model at ``x`` explains the decrease from the start
+    (``0.5 d'Hd ~ f0 - f``); if it explains almost none of it, the ray beyond ``x`` is
+    probed: towards infinity the objective no longer rises (to round-off: by a millionth of
+    the decrease achieved), where past a minimum it rises again. Returns the passes used.
+    """
+    d = x - np.asarray(x0, dtype=float)
+    if not np.any(d) or 0.5 * float(d @ H @ d) >= 0.01 * (f0 - f):
+        return False, 0
+    used = 0
+    for t in (1.0, 2.0):
+        xt = x + t * d
+        if np.any(xt < lo) or np.any(xt > hi):
+            return False, used
+        ft = evaluate(xt)[0]
+        used += 1
+        if not (np.isfinite(ft) and ft <= f + 1e-6 * (f0 - f)):
+            return False, used
+    return True, used
+
+
 def _newton(evaluate, x0, bounds, names) -> dict:
     """Newton's method with step halving on ``evaluate(x) -> (f, g, H)`` (one pass each)."""
     lo, hi = _box(bounds)
@@ -571,7 +594,7 @@ def _newton(evaluate, x0, bounds, names) -> dict:
             + "); give starting values p0 inside the model's domain (e.g. a positive scale)"
         )
     success, message, best = False, "", np.inf
-    for _ in range(_MAX_ITER):
+    for it in range(_MAX_ITER):
         step = _scaled_solve(H, g)
         damping = 1e-8
         while (step is None or not float(g @ step) > 0) and damping <= 1e12:
@@ -602,26 +625,19 @@ def _newton(evaluate, x0, bounds, names) -> dict:
             )
             break
         x, f, g, H = xn, fn, gn, Hn
+        if it % 8 == 7:  # a long way: is it towards infinity?
+            diverges, used = _ray_diverges(evaluate, x, x0, f, f0, H, lo, hi)
+            passes += used
+            if diverges:
+                raise _diverged(x, names)
         if np.max(np.abs(x)) > 1e12:
             raise _diverged(x, names)
     else:
         message = f"stopped after {_MAX_ITER} Newton iterations"
-    # In a bowl the quadratic model at the optimum explains the decrease from the start
-    # (0.5 d'Hd ~ f0 - f); if it explains almost none of it, test the ray for divergence.
-    # Along a diverging ray the objective flattens out (to round-off: it no longer rises by
-    # a millionth of the decrease achieved), where at a minimum it rises again.
-    d = x - np.asarray(x0, dtype=float)
-    if not 0.5 * float(d @ H @ d) >= 0.01 * (f0 - f) and np.any(d):
-        for t in (1.0, 2.0):
-            xt = x + t * d
-            if np.any(xt < lo) or np.any(xt > hi):
-                break
-            ft = evaluate(xt)[0]
-            passes += 1
-            if not (np.isfinite(ft) and ft <= f + 1e-6 * (f0 - f)):
-                break
-        else:
-            raise _diverged(x, names)
+    diverges, used = _ray_diverges(evaluate, x, x0, f, f0, H, lo, hi)
+    passes += used
+    if diverges:
+        raise _diverged(x, names)
     if not success and message.startswith("stopped: Newton's method found no descent"):
         raise FitError(
             "Newton's method found no descent direction (the Hessian is not "

@@ -48,6 +48,7 @@ __all__ = [
     "get_limits",
     "limits",
     "time_limit",
+    "untimed",
     "budgeted",
     "check",
     "check_size",
@@ -366,6 +367,37 @@ def time_limit(seconds: float | None = None, what: str = "the computation"):
     if seconds is None:
         seconds = get_limits().seconds if not _levels() else None
     return _budget(seconds, what, entry=not _levels())
+
+
+@contextlib.contextmanager
+def untimed():
+    """Stop the clock of the running budget for a block (size limits still apply).
+
+    For work whose length is set by the data, not by the input: the passes over the rows of
+    a Dask fit. The budget resumes afterwards with the time it had left.
+
+    >>> with untimed():
+    ...     x = sum(range(10))
+    """
+    stack = _levels()
+    if not stack:
+        yield
+        return
+    saved = list(stack)
+    start = time.monotonic()
+    stack.clear()
+    signals = _signals_usable()
+    if signals:
+        _arm()
+    try:
+        yield
+    finally:
+        paused = time.monotonic() - start
+        for level in saved:
+            level.deadline += paused
+        stack[:] = saved
+        if signals:
+            _arm()
 
 
 def budgeted(what: str) -> Callable[[F], F]:

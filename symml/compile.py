@@ -53,6 +53,8 @@ from sympy.printing.codeprinter import PrintMethodNotImplementedError
 from sympy.printing.numpy import SciPyPrinter
 from sympy.printing.precedence import precedence
 
+from ._dask import call_reduced as _dask_call
+from ._dask import is_dask as _is_dask
 from ._limits import budgeted
 from ._diff import DiffContext
 from ._diff import d as _deriv
@@ -804,6 +806,8 @@ class CompiledFunction:
                 a = v
             elif tv is float:
                 a = numpy.float64(v)
+            elif _is_dask(v):  # Dask arrays: per-block partial sums (symml/_dask.py)
+                return _dask_call(self, values)
             else:
                 a = _as_float_array(v, spec)
             shape = a.shape

@@ -45,6 +45,7 @@ from ..optimize._shapes import group_vector_columns, parse_with_shapes, used_nam
 from ..optimize._shapes import row_shape as _row_shape
 from ..optimize.methods import get_method
 from ..symbols import ElementSymbol
+from .dask_fit import fit_dask, is_dask_data
 from .data import as_columns, validate_data
 from .likelihood import (
     DISTRIBUTIONS,
@@ -711,6 +712,9 @@ def fit(
     >>> print(f"{r.params['rate']:.4f} {r.stderr['rate']:.4f}")
     2.0000 0.5774
     """
+    if is_dask_data(data):  # Dask DataFrame / arrays: out of core (fitting/dask_fit.py)
+        return fit_dask(model, data, p0, method=method, bounds=bounds, weights=weights,
+                        missing=missing)
     columns_in = as_columns(data)
     if isinstance(model, str):  # x[0], x[1] (or x_0, x_1) columns form the data vector x
         columns_in = group_vector_columns(columns_in, used_names(model))

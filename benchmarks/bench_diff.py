@@ -100,7 +100,8 @@ def run_mlp(sizes, plain_hessian: bool) -> dict:
             lambda: [[sympy.diff(gs[i], P[j]) for j in range(i, len(P))] for i in range(len(P))]
         )
     pt = dict(zip([*P, *x, y], vals, strict=True))
-    err = max(abs(float(a.xreplace(pt)) - float(b.xreplace(pt))) for a, b in zip(g, gs))
+    err = max(abs(float(a.xreplace(pt)) - float(b.xreplace(pt)))
+              for a, b in zip(g, gs, strict=True))
     assert err < 1e-10, f"symml's gradient differs from sympy.diff by {err}"
     try:
         import symengine as se
@@ -176,7 +177,8 @@ def run_deep_wide(depth: int, width: int) -> dict:
     wide = sympy.Add(*[sympy.sin(w * X) for w in ws])
     rows = {}
     _compile(rows, f"depth-{depth} grad derived", lambda: sm.grad(e, [X, Y]))
-    _compile(rows, f"depth-{depth} grad derived+compiled", lambda: sm.compile(e, [X, Y], grad=[X, Y]))
+    _compile(rows, f"depth-{depth} grad derived+compiled",
+             lambda: sm.compile(e, [X, Y], grad=[X, Y]))
     _compile(rows, f"{width}-term sum d/dx derived", lambda: sm.grad(wide, [X]))
     _compile(rows, f"{width}-term sum d/dx derived+compiled",
              lambda: sm.compile(wide, [X, list(ws)], grad=[X]))

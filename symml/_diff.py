@@ -255,7 +255,8 @@ class DiffContext:
         if row is None:
             if self.mode == "auto" and not self._large(e, None):
                 return self.forward(e, var)
-            syms = sorted((s for s in self.free_symbols(e) if s.is_Symbol), key=sympy.default_sort_key)
+            syms = [s for s in self.free_symbols(e) if s.is_Symbol]
+            syms.sort(key=sympy.default_sort_key)
             row = self._rows[e] = dict(zip(syms, self.reverse(e, syms), strict=True))
         return row.get(var, S.Zero)
 

@@ -20,8 +20,8 @@ from typing import NamedTuple
 import sympy
 
 from ._convert import as_expr, as_symbol, as_symbols
-from ._limits import budgeted, time_limit
 from ._diff import DiffContext, deep
+from ._limits import budgeted, time_limit
 from .errors import ArgumentError, DerivationError, ShapeError
 from .symbols import vector
 

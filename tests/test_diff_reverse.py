@@ -11,10 +11,10 @@ import pytest
 import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_diff_engine import _exprs, _mlp
 
 import symml as sm
 from symml import _diff
-from test_diff_engine import _exprs, _mlp
 
 X, Y, Z = sympy.symbols("x y z", real=True)
 

@@ -42,6 +42,8 @@ from .calculus import diff, grad, hessian, integrate, jacobian, limit, simplify,
 # calculus commands never pay for scipy.optimize, scipy.stats, the fitting or the
 # optimization packages. `sm.fit`, `sm.minimize`, `sm.steps` ... work as if imported eagerly.
 _LAZY = {
+    "hvp": ("symml.calculus", "hvp"),
+    "Hvp": ("symml.calculus", "Hvp"),
     "lagrange": ("symml.lagrange", "lagrange"),
     "lagrangian": ("symml.lagrange", "lagrangian"),
     "CompiledFunction": ("symml.compile", "CompiledFunction"),
@@ -129,6 +131,8 @@ __all__ = [
     "diff",
     "grad",
     "hessian",
+    "hvp",
+    "Hvp",
     "limit",
     "simplify",
     "integrate",

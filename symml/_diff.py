@@ -1,4 +1,5 @@
-"""The one differentiation engine of symml: forward mode, memoized over the expression DAG.
+"""The one differentiation engine of symml: forward mode for SymPy's forms, reverse mode
+(symbolic backpropagation) for large expressions, both memoized over the expression DAG.
 
 Every derivative symml computes (``diff``, ``grad``, ``jacobian``, ``hessian``, ``hvp``,
 ``taylor``, ``compile(grad=...)``, the least-squares Jacobians, the likelihood gradients and
@@ -7,34 +8,48 @@ nothing else in the package calls ``sympy.diff`` or ``Expr.diff`` (a test scans 
 
 Design
 ------
-A :class:`DiffContext` holds two memo tables for one call (never module globals):
+A :class:`DiffContext` holds the memo tables of one call (never module globals): the free
+symbols of each distinct node, ``(node, seed) -> derivative`` for forward mode, and
+``node -> {symbol: derivative}`` for reverse sweeps.
 
-* ``free``: the free symbols of each distinct node, computed once bottom-up, so "does this
-  subexpression depend on the variable?" costs a set lookup instead of a tree walk;
-* ``memo``: ``(node, seed) -> derivative``: each distinct subexpression is differentiated
-  once per direction, and the result object is shared by every parent that contains it.
+*Forward mode* (:meth:`DiffContext.forward`) applies SymPy's own local rules (``Add``, the
+Leibniz rule for ``Mul``, ``Pow``, the chain rule with ``fdiff``) in the same order with the
+same constructors, so its results are *structurally identical* to ``sympy.diff`` (the tests
+compare with ``==``). A seed is one variable or a direction ``{x_j: u_j}``. symml's own
+functions (sigmoid, softplus, relu) keep their exact ``fdiff``; nodes with their own
+``_eval_derivative`` (Piecewise, Abs, Max, Integral, ...) are handed to SymPy.
 
-A *seed* is either one variable (``d/dx``) or a direction ``{x_j: u_j}`` (the directional
-derivative ``sum_j u_j d/dx_j``), so gradients, Hessians and Hessian-vector products are
-the same forward pass. The local rules are SymPy's own (``Add``, the Leibniz rule for
-``Mul``, ``Pow``, the chain rule with ``fdiff`` for functions), applied in the same order
-with the same constructors, so the results are *structurally identical* to
-``sympy.diff`` -- the tests compare them with ``==``, not only numerically -- and symml's own
-functions (sigmoid, softplus, relu) keep their exact ``fdiff``. Node types with their own
-``_eval_derivative`` (Piecewise, Abs, Integral, ...) are handed to SymPy unchanged.
+*Reverse mode* (:meth:`DiffContext.reverse`) sweeps the distinct nodes once, parents before
+children: a node's adjoint is the sum of (parent's adjoint) * (parent's local partial), built
+with SymPy's evaluating constructors, so the gradient costs about as much as ``f`` whatever
+the number of variables. Its entries are canonical SymPy expressions equal to SymPy's
+derivatives (tests check at random points with 30 digits), grouped along the chain rule
+(``x_j * (1 - tanh(a)**2) * (sum ...)``) instead of SymPy's expanded products.
 
-Why forward mode and not symbolic reverse mode: reverse mode gives a gradient whose
-entries are written in terms of adjoint intermediates and are no longer the expressions
-SymPy (and the step derivations) show; forward mode memoized over the DAG keeps SymPy's
-forms exactly, and a Hessian is the forward derivative of the gradient in the *same*
-context, so the gradient's shared pieces (``sigmoid(z)``, ``tanh(a_j)`` and their
-derivatives) are differentiated once, not once per entry. Symmetry halves the work: only
-``H[i][j]`` with ``j >= i`` is derived. A Hessian-vector product is the directional
-derivative of the gradient (one forward pass with a vector seed), so its size grows like
-the gradient's.
+Why both, and when: on the 4-8-1 MLP loss of issue 9 (49 parameters) forward mode takes
+0.1-0.4 s for the gradient and 1.6-3 s for the Hessian, because SymPy's ``Mul.flatten`` of
+the long chain-rule products (~0.5 ms each) is paid once per (node, variable); reverse mode
+takes 5-10 ms for the gradient, and the Hessian as *forward over reverse* (the forward
+derivative of the reverse gradient, whose entries share their adjoints, one memo for all
+entries, only ``H[i][j]`` with ``i <= j`` derived) 0.3-0.4 s. A Hessian-vector product of a
+large ``f`` is *reverse over forward*: the reverse gradient of the directional derivative
+``f_u`` (0.5 s for the 369-parameter MLP, against 5 s for forward over reverse, and its size
+grows like the gradient's). The default ``mode="auto"`` keeps forward mode, and so SymPy's
+exact forms for every textbook expression and step derivation, below ``REVERSE_ABOVE``
+(subexpression, variable) pairs, and switches to reverse mode above it; ``mode="forward"``
+or ``"reverse"`` force one. In ``"auto"`` mode ``d(e, v)`` of a large ``e`` runs one reverse
+sweep by all free symbols of ``e`` and serves later variables from it, which makes
+``compile(f, grad=...)`` linear in the size of ``f``.
 
-The traversal is iterative (an explicit stack), so depth-500 compositions and sums of 10^4
-terms differentiate without RecursionError.
+Why not SymEngine: it differentiates the same Hessian in 0.1 s, but converting its 1225
+entries back to SymPy objects (6323 distinct nodes, a memoized converter) took 2.2 s --
+SymPy's constructors are the cost either way -- and 40 of the 1225 entries came back in a
+different form from SymPy's. The ``symml[fast]`` extra is measured by the benchmark
+(benchmarks/bench_diff.py) but is not used to derive.
+
+The traversals are iterative (explicit stacks), so deep compositions and sums of 10^4 terms
+differentiate without RecursionError (SymPy's flattening makes very deep chains slow:
+depth 100 takes seconds).
 
 >>> import sympy
 >>> x, y = sympy.symbols("x y")
@@ -97,6 +112,37 @@ _MUL_RULE = Mul._eval_derivative_n_times
 _ADD_RULE = Add._eval_derivative
 
 
+#: Forward mode above this many (subexpression, variable) pairs switches to reverse mode
+#: in ``"auto"`` mode. Textbook expressions stay far below it (and keep SymPy's forms).
+REVERSE_ABOVE = 500
+_MODES = ("auto", "forward", "reverse")
+
+
+def _times(adj, p):
+    """``adj * p`` without building products by one."""
+    if p is S.One:
+        return adj
+    if adj is S.One:
+        return p
+    return Mul(adj, p)
+
+
+def _partial(node, kind: str, i: int):
+    """The local partial derivative of ``node`` by its ``i``-th argument."""
+    args = node.args
+    if kind == "add":
+        return S.One
+    if kind == "mul":
+        return Mul(*args[:i], *args[i + 1 :])
+    if kind == "pow":
+        base, ex = args
+        return ex * base ** (ex - 1) if i == 0 else node * sympy.log(base)
+    try:
+        return node.fdiff(i + 1)
+    except ArgumentIndexError:
+        return Function.fdiff(node, i + 1)
+
+
 def _kind(e) -> str:
     """Which local rule applies to ``e``: 'atom', 'add', 'mul', 'pow', 'fun' or 'other'."""
     cls = type(e)
@@ -127,11 +173,16 @@ class DiffContext:
     True
     """
 
-    def __init__(self) -> None:
+    def __init__(self, mode: str = "auto") -> None:
+        if mode not in _MODES:
+            raise ValueError(f"mode must be one of {', '.join(_MODES)}, got {mode!r}")
+        self.mode = mode
         self.free: dict = {}
         self.memo: dict = {}
         self.kinds: dict = {}
         self._seeds: dict = {}
+        self._rows: dict = {}  # e -> {symbol: de/dsymbol}, from one reverse sweep
+        self._size: dict = {}  # (e, vs) -> whether forward mode would be large
 
     # -- free symbols, memoized per node ---------------------------------------------------
     def free_symbols(self, e) -> frozenset:
@@ -188,9 +239,31 @@ class DiffContext:
     # -- the derivative --------------------------------------------------------------------
     def d(self, e, var):
         """``d e / d var`` (``var`` a Symbol), or the directional derivative of ``e`` along a
-        mapping ``{x_j: u_j}``. Structurally identical to ``sympy.diff`` for a Symbol."""
+        mapping ``{x_j: u_j}``.
+
+        In ``"forward"`` mode (and in ``"auto"`` mode for small ``e``) this is structurally
+        identical to ``sympy.diff``. In ``"auto"`` mode a large ``e`` (see
+        :meth:`_large`) is differentiated by reverse mode once, by all its free symbols,
+        and later calls for other variables are served from that gradient (this is what
+        makes ``compile(f, grad=...)`` linear in the size of ``f``).
+        """
         if isinstance(e, sympy.MatrixBase):
             return e.applyfunc(lambda entry: self.d(entry, var))
+        if isinstance(var, Mapping) or not var.is_Symbol or self.mode == "forward":
+            return self.forward(e, var)
+        row = self._rows.get(e)
+        if row is None:
+            if self.mode == "auto" and not self._large(e, None):
+                return self.forward(e, var)
+            syms = [s for s in self.free_symbols(e) if s.is_Symbol]
+            syms.sort(key=sympy.default_sort_key)
+            row = self._rows[e] = dict(zip(syms, self.reverse(e, syms), strict=True))
+        return row.get(var, S.Zero)
+
+    def forward(self, e, var):
+        """Forward mode, memoized per (node, seed): SymPy's rules, SymPy's forms."""
+        if isinstance(e, sympy.MatrixBase):
+            return e.applyfunc(lambda entry: self.forward(entry, var))
         if not isinstance(var, Mapping) and not var.is_Symbol:
             return e.diff(var)  # derivative by a function or a derivative: SymPy's own
         key = self._seed(var)
@@ -226,6 +299,72 @@ class DiffContext:
             stack.pop()
             memo[mk] = self._rule(node, kind, [memo[(a, key)] for a in node.args])
         return memo[(e, key)]
+
+    # -- reverse mode ----------------------------------------------------------------------
+    def _order(self, f, wrt: frozenset) -> list:
+        """The distinct nodes of ``f`` that depend on ``wrt``, children before parents."""
+        order: list = []
+        seen: set = set()
+        stack = [(f, False)]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                order.append(node)
+                continue
+            if node in seen or not (self.free_symbols(node) & wrt):
+                continue
+            seen.add(node)
+            stack.append((node, True))
+            if self._kind(node) not in ("atom", "other"):
+                stack.extend((a, False) for a in reversed(node.args) if a not in seen)
+        return order
+
+    def _large(self, f, vs) -> bool:
+        """Whether forward mode would differentiate more than ``REVERSE_ABOVE``
+        (subexpression, variable) pairs of ``f`` (``vs`` None: all its free symbols)."""
+        hit = self._size.get((f, vs))
+        if hit is None:
+            wrt = self.free_symbols(f) if vs is None else frozenset(vs)
+            work = 0
+            for node in self._order(f, wrt):
+                work += len(self.free_symbols(node) & wrt)
+                if work > REVERSE_ABOVE:
+                    break
+            hit = self._size[(f, vs)] = work > REVERSE_ABOVE
+        return hit
+
+    def reverse(self, f, vs: Sequence) -> list:
+        """The gradient of ``f`` by ``vs`` in reverse mode (symbolic backpropagation).
+
+        One sweep over the distinct nodes of ``f``, parents before children: the adjoint
+        of a node is the sum of (adjoint of a parent) * (the parent's local partial), built
+        with SymPy's evaluating constructors. Each node is visited once whatever the number
+        of variables, so the gradient costs about as much as ``f``. Nodes with their own
+        derivative rules (Piecewise, Abs, Max, ...) are leaves here: their contribution is
+        ``adjoint * forward(node, v)``.
+        """
+        wrt = frozenset(vs)
+        parts: dict = {f: [S.One]}
+        grads: dict = {v: [] for v in vs}
+        for node in reversed(self._order(f, wrt)):
+            contribs = parts.pop(node, None)
+            if not contribs:
+                continue
+            adj = contribs[0] if len(contribs) == 1 else Add(*contribs)
+            kind = self._kind(node)
+            if kind == "atom":
+                grads[node].append(adj)
+                continue
+            if kind == "other":
+                for v in vs:
+                    if v in self.free_symbols(node):
+                        grads[v].append(_times(adj, self.forward(node, v)))
+                continue
+            args = node.args
+            for i, a in enumerate(args):
+                if self.free_symbols(a) & wrt:
+                    parts.setdefault(a, []).append(_times(adj, _partial(node, kind, i)))
+        return [Add(*grads[v]) if grads[v] else S.Zero for v in vs]
 
     @staticmethod
     def _other(node, tangents):
@@ -272,28 +411,42 @@ class DiffContext:
 
     # -- composite transforms --------------------------------------------------------------
     def gradient(self, f, vs: Sequence) -> list:
-        """``[df/dv for v in vs]``."""
-        return [self.d(f, v) for v in vs]
+        """``[df/dv for v in vs]``: forward mode (SymPy's forms) for small ``f`` or in
+        ``"forward"`` mode, one reverse sweep for large ``f`` or in ``"reverse"`` mode."""
+        vs = list(vs)
+        if isinstance(f, sympy.MatrixBase) or not all(v.is_Symbol for v in vs):
+            return [self.d(f, v) for v in vs]
+        if self.mode == "forward" or (self.mode == "auto" and not self._large(f, tuple(vs))):
+            return [self.forward(f, v) for v in vs]
+        return self.reverse(f, vs)
 
     def jacobian(self, F: Iterable, vs: Sequence) -> list:
         """Rows: entries of ``F``; columns: ``vs``."""
-        return [[self.d(e, v) for v in vs] for e in F]
+        return [self.gradient(e, vs) for e in F]
 
     def hessian(self, f, vs: Sequence) -> list:
-        """The Jacobian of the gradient, each symmetric entry derived once."""
+        """Forward over the gradient (forward-over-reverse for large ``f``), each symmetric
+        entry derived once; the forward memo is shared by all the gradient's entries."""
         g = self.gradient(f, vs)
         n = len(vs)
         H = [[S.Zero] * n for _ in range(n)]
-        for i in range(n):
-            for j in range(i, n):
-                H[i][j] = H[j][i] = self.d(g[i], vs[j])
+        for j in range(n):
+            for i in range(j + 1):
+                H[i][j] = H[j][i] = self.forward(g[i], vs[j])
         return H
 
     def hvp(self, f, vs: Sequence, us: Sequence) -> list:
-        """Hessian-vector product ``H(f) @ u``: the derivative of the gradient along ``u``."""
-        g = self.gradient(f, vs)
+        """Hessian-vector product ``H(f) @ u``.
+
+        Small ``f`` (or ``"forward"`` mode): the forward derivative of the gradient along
+        ``u``. Large ``f``: reverse over forward, the gradient of the directional derivative
+        ``f_u = sum_j u_j df/dx_j`` (``f_u`` is a few times the size of ``f``, so the
+        product costs a few gradients and never builds the Hessian)."""
+        vs = list(vs)
         direction = dict(zip(vs, us, strict=True))
-        return [self.d(gi, direction) for gi in g]
+        if self.mode == "forward" or (self.mode == "auto" and not self._large(f, tuple(vs))):
+            return [self.forward(gi, direction) for gi in self.gradient(f, vs)]
+        return self.reverse(self.forward(f, direction), vs)
 
 
 def d(e, var):
@@ -304,7 +457,7 @@ def d(e, var):
     >>> d(x**3 * sympy.sin(x), x)
     x**3*cos(x) + 3*x**2*sin(x)
     """
-    return DiffContext().d(e, var)
+    return DiffContext("forward").d(e, var)
 
 
 def diff(e, *vars):
@@ -316,7 +469,7 @@ def diff(e, *vars):
     >>> diff(x**3 * y, x, 2, y)
     6*x
     """
-    ctx = DiffContext()
+    ctx = DiffContext("forward")
     order: list = []
     for v in vars:
         if isinstance(v, (tuple, list, sympy.Tuple)) and len(v) == 2:
@@ -332,7 +485,7 @@ def diff(e, *vars):
     return e
 
 
-def gradient(f, vs: Sequence) -> list:
+def gradient(f, vs: Sequence, mode: str = "auto") -> list:
     """Gradient of ``f`` by ``vs`` as a list (one shared context).
 
     >>> import sympy
@@ -340,10 +493,10 @@ def gradient(f, vs: Sequence) -> list:
     >>> gradient(x * y**2, [x, y])
     [y**2, 2*x*y]
     """
-    return DiffContext().gradient(f, vs)
+    return DiffContext(mode).gradient(f, vs)
 
 
-def jacobian(F: Iterable, vs: Sequence) -> list:
+def jacobian(F: Iterable, vs: Sequence, mode: str = "auto") -> list:
     """Jacobian of the entries of ``F`` by ``vs`` as nested lists (one shared context).
 
     >>> import sympy
@@ -351,10 +504,10 @@ def jacobian(F: Iterable, vs: Sequence) -> list:
     >>> jacobian([x * y, x + y], [x, y])
     [[y, x], [1, 1]]
     """
-    return DiffContext().jacobian(F, vs)
+    return DiffContext(mode).jacobian(F, vs)
 
 
-def hessian(f, vs: Sequence) -> list:
+def hessian(f, vs: Sequence, mode: str = "auto") -> list:
     """Hessian of ``f`` by ``vs`` as nested lists (symmetric, one shared context).
 
     >>> import sympy
@@ -362,10 +515,10 @@ def hessian(f, vs: Sequence) -> list:
     >>> hessian(x**2 * y, [x, y])
     [[2*y, 2*x], [2*x, 0]]
     """
-    return DiffContext().hessian(f, vs)
+    return DiffContext(mode).hessian(f, vs)
 
 
-def hvp(f, vs: Sequence, us: Sequence) -> list:
+def hvp(f, vs: Sequence, us: Sequence, mode: str = "auto") -> list:
     """Hessian-vector product ``H(f) @ us`` as a list (one forward pass with a vector seed).
 
     >>> import sympy
@@ -373,4 +526,4 @@ def hvp(f, vs: Sequence, us: Sequence) -> list:
     >>> hvp(x**2 * y, [x, y], [u, v])
     [2*u*y + 2*v*x, 2*u*x]
     """
-    return DiffContext().hvp(f, vs, us)
+    return DiffContext(mode).hvp(f, vs, us)

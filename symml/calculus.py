@@ -20,8 +20,8 @@ from typing import NamedTuple
 import sympy
 
 from ._convert import as_expr, as_symbol, as_symbols
-from ._limits import budgeted, time_limit
 from ._diff import DiffContext, deep
+from ._limits import budgeted, time_limit
 from .errors import ArgumentError, DerivationError, ShapeError
 from .symbols import vector
 
@@ -32,6 +32,12 @@ def _d(expr, var, ctx: DiffContext | None = None):
     """d expr / d var through the one engine, :mod:`symml._diff` (pass ``ctx`` to share its
     memo tables across several derivatives of one job)."""
     return (ctx or DiffContext()).d(expr, var)
+
+
+def _context(mode) -> DiffContext:
+    if mode not in ("auto", "forward", "reverse"):
+        raise ArgumentError(f"mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
+    return DiffContext(mode)
 
 
 def _scalar(f, what):
@@ -83,8 +89,12 @@ def diff(f, *vars):
 
 @budgeted("grad")
 @deep
-def grad(f, vars) -> sympy.Matrix:
+def grad(f, vars, mode: str = "auto") -> sympy.Matrix:
     """Gradient of a scalar ``f`` as a column Matrix, in the order of ``vars``.
+
+    ``mode="forward"`` gives SymPy's own forms, ``"reverse"`` one backpropagation sweep;
+    the default ``"auto"`` takes forward for textbook sizes and reverse above 500
+    (subexpression, variable) pairs (an MLP loss), see :mod:`symml._diff`.
 
     >>> import symml as sm
     >>> sm.grad("log(1 + exp(w1*x1 + w2*x2))", "w1 w2").T
@@ -92,12 +102,12 @@ def grad(f, vars) -> sympy.Matrix:
     """
     f = _scalar(as_expr(f), "grad")
     vs = as_symbols(vars, [f])
-    return sympy.ImmutableMatrix(DiffContext().gradient(f, vs))
+    return sympy.ImmutableMatrix(_context(mode).gradient(f, vs))
 
 
 @budgeted("jacobian")
 @deep
-def jacobian(F, vars) -> sympy.Matrix:
+def jacobian(F, vars, mode: str = "auto") -> sympy.Matrix:
     """Jacobian of a vector ``F`` (rows: entries of F; columns: variables).
 
     >>> import symml as sm
@@ -113,12 +123,12 @@ def jacobian(F, vars) -> sympy.Matrix:
         raise ShapeError(f"jacobian needs a vector, got a {F.shape[0]}x{F.shape[1]} matrix")
     entries = list(F)
     vs = as_symbols(vars, entries)
-    return sympy.ImmutableMatrix(DiffContext().jacobian(entries, vs))
+    return sympy.ImmutableMatrix(_context(mode).jacobian(entries, vs))
 
 
 @budgeted("hessian")
 @deep
-def hessian(f, vars) -> sympy.Matrix:
+def hessian(f, vars, mode: str = "auto") -> sympy.Matrix:
     """Hessian of a scalar ``f``: the Jacobian of its gradient, each symmetric entry
     derived once.
 
@@ -130,7 +140,7 @@ def hessian(f, vars) -> sympy.Matrix:
     """
     f = _scalar(as_expr(f), "hessian")
     vs = as_symbols(vars, [f])
-    return sympy.ImmutableMatrix(DiffContext().hessian(f, vs))
+    return sympy.ImmutableMatrix(_context(mode).hessian(f, vs))
 
 
 class Hvp(NamedTuple):
@@ -141,7 +151,7 @@ class Hvp(NamedTuple):
 
 
 @deep
-def hvp(f, vars, direction=None) -> Hvp:
+def hvp(f, vars, direction=None, mode: str = "auto") -> Hvp:
     """Hessian-vector product ``H(f) @ v``: the derivative of the gradient along ``v``.
 
     One forward pass with a vector seed over the gradient, so the result grows like the
@@ -158,6 +168,9 @@ def hvp(f, vars, direction=None) -> Hvp:
     direction : names, Symbols or Matrix, optional
         The vector ``v`` (as many symbols as ``vars``). By default a new vector ``v[n]``
         (``v_[n]``, ... if ``f`` already uses the name).
+    mode : {"auto", "forward", "reverse"}, optional
+        As for :func:`grad`; large ``f`` use reverse over forward (the gradient of the
+        directional derivative), so the product costs a few gradients.
 
     Returns
     -------
@@ -187,7 +200,7 @@ def hvp(f, vars, direction=None) -> Hvp:
             raise ShapeError(f"hvp: the direction has {len(us)} entries, the variables {len(vs)}")
         if set(us) & set(vs):
             raise ArgumentError("hvp: the direction's symbols must differ from the variables")
-    product = DiffContext().hvp(f, vs, us)
+    product = _context(mode).hvp(f, vs, us)
     return Hvp(sympy.ImmutableMatrix(product), sympy.ImmutableMatrix(us))
 
 

@@ -47,8 +47,12 @@ KINDS = {
     "inv 3x3": lambda: sm.steps.inv("[[2, 1, 0], [1, 3, 1], [0, 1, 4]]"),
     "solve 3x3": lambda: sm.steps.solve("[[2, 1, 0], [1, 3, 1], [0, 1, 4]]", "[1, 2, 3]"),
     "eig 3x3": lambda: sm.steps.eig("[[2, 1, 0], [1, 2, 0], [0, 0, 3]]"),
-    "gram_schmidt 3 vectors": lambda: sm.steps.gram_schmidt(["[1, 1, 0]", "[1, 0, 1]", "[0, 1, 1]"]),
-    "stationary (Markov)": lambda: sm.steps.stationary("[[1/2, 1/2, 0], [1/4, 1/2, 1/4], [0, 1/2, 1/2]]"),
+    "gram_schmidt 3 vectors": lambda: sm.steps.gram_schmidt(
+        ["[1, 1, 0]", "[1, 0, 1]", "[0, 1, 1]"]
+    ),
+    "stationary (Markov)": lambda: sm.steps.stationary(
+        "[[1/2, 1/2, 0], [1/4, 1/2, 1/4], [0, 1/2, 1/2]]"
+    ),
     "convex": lambda: sm.steps.convex("x^2 + x*y + y^2 + exp(x)", "x y"),
     "dual": lambda: sm.steps.dual("x^2 + y^2", "x + y == 1", ["x", "y"]),
     "mle Normal": lambda: sm.steps.mle("Normal", "x"),

@@ -17,10 +17,10 @@ import sympy
 pytest.importorskip("starlette", reason='the web page needs pip install "symml[web]"')
 pytest.importorskip("httpx", reason='the web tests need httpx (pip install "symml[web]")')
 
+from test_web import _Client  # noqa: E402
+
 import symml as sm  # noqa: E402
 from symml.web.derive import derive  # noqa: E402
-
-from test_web import _Client  # noqa: E402
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -50,7 +50,8 @@ def test_the_new_operations_are_offered(client):
 def test_gram_schmidt_is_orthonormal_and_spans_the_same_space(client, formula):
     d = _post(client, {"formula": formula, "operation": "gram_schmidt"})
     assert d["ok"] and d["verified"]
-    q = np.array([[float(sympy.N(v)) for v in row] for row in sm.expr(d["result"]["text"]).tolist()])
+    rows = sm.expr(d["result"]["text"]).tolist()
+    q = np.array([[float(sympy.N(v)) for v in row] for row in rows])
     assert np.allclose(q @ q.T, np.eye(3), atol=1e-12)
     a = np.array([[1, 1, 0], [1, 0, 1], [0, 1, 1]], dtype=float)
     assert np.allclose(q.T @ (q @ a.T), a.T)  # each vector is in the span of q

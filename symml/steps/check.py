@@ -73,7 +73,8 @@ def verify(d: Any, points: int = 4, digits: int = 30, seed: int = 0,
         # an outer time limit (or the alarm between two steps): still a LimitError naming
         # the step, never the internal interrupt
         raise LimitError(
-            f"verifying {current[0]} of {_short_title(d)} ran out of time (budget {budget:g} s); pass "
+            f"verifying {current[0]} of {_short_title(d)} ran out of time (budget {budget:g} s); "
+            "pass "
             "verify(seconds=...) to allow more"
         ) from None
 
@@ -98,7 +99,8 @@ def _verify(d, points, digits, seed, budget, end, current) -> bool:
                 except LimitError:
                     raise
                 except Exception as exc:  # the step's own check failed: report it
-                    raise VerificationError(f"{_where(number, step)} failed its check: {exc}") from exc
+                    where = _where(number, step)
+                    raise VerificationError(f"{where} failed its check: {exc}") from exc
                 if not ok:
                     raise VerificationError(f"{_where(number, step)} failed its check")
                 continue
@@ -271,7 +273,8 @@ def _info(e: sympy.Basic) -> tuple:
         from ..functions import relu
 
         _JUMP_KINDS = (sympy.floor, sympy.ceiling, sympy.frac, sympy.sign, sympy.Heaviside,
-                       sympy.Abs, relu, sympy.DiracDelta, sympy.Max, sympy.Min, sympy.Piecewise)  # fmt: skip
+                       sympy.Abs, relu, sympy.DiracDelta, sympy.Max, sympy.Min,
+                       sympy.Piecewise)  # fmt: skip
     memo = _INFO
     if len(memo) > 200_000:
         memo.clear()

@@ -106,7 +106,8 @@ def _legend(items: list[tuple[str, str, bool]]) -> str:
         dash = ' stroke-dasharray="6 4"' if dashed else ""
         out.append(f'<line x1="{W - M - 120}" y1="{y}" x2="{W - M - 96}" y2="{y}" '
                    f'stroke="{color}" stroke-width="2"{dash}/>'
-                   f'<text x="{W - M - 90}" y="{y + 4}" font-size="11">{_esc(label)}</text>')  # fmt: skip
+                   f'<text x="{W - M - 90}" y="{y + 4}" font-size="11">{_esc(label)}'
+                   "</text>")  # fmt: skip
     return "".join(out)
 
 

@@ -96,3 +96,39 @@ def test_a_syntax_error_shows_the_caret_message_live(page):
     assert "^" in text and ")" in text
     page.fill("#formula", "sin(x)")
     page.wait_for_selector("#syntax[hidden]", state="attached", timeout=10000)
+
+
+def _derive_on_page(page, **fields):
+    page.select_option("#operation", fields.pop("operation"))
+    for name, value in fields.items():
+        page.fill(f"#{name}", value)
+    page.evaluate("document.getElementById('output').innerHTML = ''")
+    page.click("#go")
+    page.wait_for_selector("#verified", timeout=60000)
+
+
+def test_a_lagrange_problem_shows_contours_and_the_optima(page):
+    _derive_on_page(page, operation="lagrange", formula="x*y", variables="x y",
+                    constraints="x^2 + y^2 == 1")
+    assert page.inner_text("#verified") == "verified"
+    fig = page.locator("#picture svg")
+    box = fig.bounding_box()
+    assert box and box["width"] > 200 and box["height"] > 100  # drawn, not raw text
+    assert page.locator("#picture svg circle.optimum").count() == 4
+    assert page.locator("#picture svg path").count() > 5
+    assert "<svg" not in page.inner_text("#output")
+    if os.environ.get("SYMML_SCREENSHOT"):  # refresh docs/img/web-lagrange.png on request only
+        shot = Path(__file__).resolve().parent.parent / "docs" / "img" / "web-lagrange.png"
+        page.screenshot(path=str(shot), full_page=True)
+
+
+def test_kl_and_gram_schmidt_on_the_page(page):
+    _derive_on_page(page, operation="kl", formula="Normal(m1, s1)", q="Normal(m2, s2)")
+    assert page.is_visible("#q") and not page.is_visible("#point")
+    assert page.inner_text("#verified") == "verified"
+    assert page.locator("#output .result math").count() == 1
+    for raw in ("<math", "\\frac", "<mi>"):
+        assert raw not in page.inner_text("#output")
+    _derive_on_page(page, operation="gram_schmidt", formula="[1, 1]; [1, 0]")
+    assert page.inner_text("#verified") == "verified"
+    assert page.locator("#picture").count() == 0  # no picture for a list of vectors

@@ -43,10 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _ascii_safe(stream) -> None:
     """Let a stream that cannot encode the derivations' Unicode (an ASCII terminal, a pipe
-    under LANG=C) write an escape instead of failing with UnicodeEncodeError."""
+    under LANG=C) write readable ASCII instead of failing with UnicodeEncodeError."""
     try:
-        if stream.errors == "strict" and stream.encoding.lower().replace("-", "") != "utf8":
-            stream.reconfigure(errors="backslashreplace")
+        utf8 = stream.encoding.lower().replace("-", "") == "utf8"
+        if stream.errors in ("strict", "surrogateescape") and not utf8:
+            from .._ascii import HANDLER  # readable ASCII ("integral", "<="), not \u escapes
+
+            stream.reconfigure(errors=HANDLER)
     except (AttributeError, ValueError):  # not a TextIOWrapper (tests capture output)
         pass
 

@@ -38,6 +38,7 @@ from typing import Any
 
 import mpmath
 import sympy
+from sympy.concrete.expr_with_limits import ExprWithLimits
 
 from .._convert import to_sympy as _to_sympy
 from .._limits import _Timeout, get_limits, time_limit
@@ -72,34 +73,43 @@ def verify(d: Any, points: int = 4, digits: int = 30, seed: int = 0,
         # an outer time limit (or the alarm between two steps): still a LimitError naming
         # the step, never the internal interrupt
         raise LimitError(
-            f"verifying {current[0]} of {d.title!r} ran out of time (budget {budget:g} s); pass "
+            f"verifying {current[0]} of {_short_title(d)} ran out of time (budget {budget:g} s); "
+            "pass "
             "verify(seconds=...) to allow more"
         ) from None
 
 
+def _short_title(d) -> str:
+    """The derivation's title for messages, rendered once and cut to a readable length (the
+    title can hold the whole problem: rendering it for every step cost more than the check)."""
+    title = str(d.title)
+    return repr(title if len(title) <= 80 else title[:77] + "...")
+
+
 def _verify(d, points, digits, seed, budget, end, current) -> bool:
+    title = _short_title(d)
     for number, step in d.walk():
         current[0] = f"step {number} ({step.rule})"
         if step.check is False:
             continue
-        where = f"step {number} ({step.rule}: {step.explanation})"
-        with _limit(end, budget, f"verifying step {number} ({step.rule}) of {d.title!r}"):
+        with _limit(end, budget, f"verifying step {number} ({step.rule}) of {title}"):
             if callable(step.check):
                 try:
                     ok = step.check(step)
                 except LimitError:
                     raise
                 except Exception as exc:  # the step's own check failed: report it
+                    where = _where(number, step)
                     raise VerificationError(f"{where} failed its check: {exc}") from exc
                 if not ok:
-                    raise VerificationError(f"{where} failed its check")
+                    raise VerificationError(f"{_where(number, step)} failed its check")
                 continue
             sides = [step.before] + ([step.form] if step.form is not None else []) + [step.after]
             for a, b in zip(sides, sides[1:], strict=False):
                 problem = disagreement(a, b, d.definitions, points, digits, seed)
                 if problem:
-                    raise VerificationError(f"{where} does not hold: {problem}")
-    with _limit(end, budget, f"verifying the result of {d.title!r}"):
+                    raise VerificationError(f"{_where(number, step)} does not hold: {problem}")
+    with _limit(end, budget, f"verifying the result of {title}"):
         if d.result_check is not None:
             try:
                 ok = d.result_check(d)
@@ -107,18 +117,23 @@ def _verify(d, points, digits, seed, budget, end, current) -> bool:
                 raise
             except Exception as exc:  # noqa: BLE001 - the result's own check failed
                 raise VerificationError(
-                    f"the result of {d.title!r} failed its check: {exc}"
+                    f"the result of {title} failed its check: {exc}"
                 ) from exc
             if not ok:
-                raise VerificationError(f"the result of {d.title!r} failed its check")
+                raise VerificationError(f"the result of {title} failed its check")
         elif d.reference is not None:
             ref = d.reference() if callable(d.reference) else d.reference
             problem = disagreement(d.result, ref, d.definitions, points, digits, seed)
             if problem:
                 raise VerificationError(
-                    f"the result of {d.title!r} differs from SymPy's answer: {problem}"
+                    f"the result of {title} differs from SymPy's answer: {problem}"
                 )
     return True
+
+
+def _where(number: str, step) -> str:
+    """Names a failing step (built only on failure: rendering an explanation is not free)."""
+    return f"step {number} ({step.rule}: {step.explanation})"
 
 
 def _limit(end: float, budget: float, what: str):
@@ -219,7 +234,7 @@ def _expand_definitions(expr: sympy.Expr, definitions: Mapping) -> sympy.Expr:
 def _evaluate_unevaluated(expr: sympy.Expr) -> sympy.Expr:
     """Integrals (and Subs without derivatives inside) by SymPy's doit; Derivatives are left
     for :func:`_numeric`, which differentiates them numerically."""
-    if not expr.has(sympy.Integral, sympy.Subs):
+    if not _info(expr)[2]:
         return expr
 
     def do(e):
@@ -242,24 +257,100 @@ def _point_value(rng: random.Random, wide: int = 0) -> sympy.Rational:
     return -v if wide >= 2 and rng.random() < 0.3 else v
 
 
+_INFO: dict = {}  # expression -> (free symbols, jump nodes, has Integral/Subs), over the DAG
+_JUMP_KINDS: tuple = ()
+_NO_INFO = (frozenset(), frozenset(), False)
+
+
+def _info(e: sympy.Basic) -> tuple:
+    """(free symbols, floor/sign/abs/max/Piecewise/... nodes, contains an Integral or Subs)
+    of ``e``, memoized per sub-expression. The steps of a derivation share their sub-trees,
+    and SymPy's ``free_symbols`` / ``has`` / ``preorder_traversal`` walk the whole tree on
+    every call (no cache): for a problem nested n deep that made verify O(n^2) tree walks.
+    Iterative, so no recursion limit either."""
+    global _JUMP_KINDS
+    if not _JUMP_KINDS:
+        from ..functions import relu
+
+        _JUMP_KINDS = (sympy.floor, sympy.ceiling, sympy.frac, sympy.sign, sympy.Heaviside,
+                       sympy.Abs, relu, sympy.DiracDelta, sympy.Max, sympy.Min,
+                       sympy.Piecewise)  # fmt: skip
+    memo = _INFO
+    if len(memo) > 200_000:
+        memo.clear()
+    stack = [(e, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if node in memo:
+            continue
+        args = node.args
+        if not args:
+            free = node.free_symbols
+            memo[node] = (frozenset(free), frozenset(), False) if free else _NO_INFO
+            continue
+        if not children_done:
+            stack.append((node, True))
+            stack.extend((a, False) for a in args if a not in memo)
+            continue
+        parts = [memo[a] for a in args]
+        jumps = frozenset().union(*(p[1] for p in parts))
+        if isinstance(node, _JUMP_KINDS):
+            jumps = jumps | {node}
+        unevaluated = isinstance(node, (sympy.Integral, sympy.Subs)) or any(p[2] for p in parts)
+        cls_free = type(node).free_symbols
+        if cls_free is sympy.Basic.free_symbols:
+            free = frozenset().union(*(p[0] for p in parts))
+        elif isinstance(node, sympy.Derivative):  # SymPy's rule: the expression's, the counts'
+            free = memo[node.expr][0].union(*(memo[c][0] for _, c in node.variable_count
+                                              if c in memo))  # fmt: skip
+            free = free.union(*(c.free_symbols for _, c in node.variable_count if c not in memo))
+        elif isinstance(node, sympy.Subs):
+            free = (memo[node.expr][0] - set(node.variables)) | memo[node.point][0]
+        elif isinstance(node, ExprWithLimits) and all(lim[0].is_Symbol for lim in node.limits):
+            free = set(memo[node.function][0])  # SymPy's rule for Integral, Sum, Product
+            for lim in node.limits:
+                if len(lim) == 1:
+                    free.add(lim[0])
+                    continue
+                free.discard(lim[0])
+                free.update(*(memo[b][0] for b in lim[1:]))
+            free = frozenset(free)
+        else:  # Indexed, Lambda, ...: SymPy's own (bound variables)
+            free = frozenset(node.free_symbols)
+        memo[node] = (free, jumps, unevaluated)
+    return memo[e]
+
+
+def _free(e: sympy.Basic) -> frozenset:
+    """``e.free_symbols``, memoized over the DAG (see :func:`_info`).
+
+    >>> import sympy
+    >>> x, y = sympy.symbols("x y")
+    >>> e = sympy.Subs(sympy.Derivative(x*y, x), x, 0) + sympy.Derivative(x, y)
+    >>> sorted(_free(e), key=str), _free(e) == e.free_symbols
+    ([x, y], True)
+    """
+    return _info(e)[0]
+
+
 def _jump_arguments(exprs: list) -> list[tuple[sympy.Expr, bool]]:
     """(g, integer): an expression jumps or kinks where g = 0 (where g is an integer)."""
-    from ..functions import relu
-
-    out = []
+    nodes: set = set()
     for e in exprs:
-        for sub in sympy.preorder_traversal(e):
-            if isinstance(sub, (sympy.floor, sympy.ceiling, sympy.frac)):
-                out.append((sub.args[0], True))
-            elif isinstance(sub, (sympy.sign, sympy.Heaviside, sympy.Abs, relu, sympy.DiracDelta)):
-                out.append((sub.args[0], False))
-            elif isinstance(sub, (sympy.Max, sympy.Min)):
-                a = sub.args
-                out += [(p - q, False) for i, p in enumerate(a) for q in a[i + 1 :]]
-            elif isinstance(sub, sympy.Piecewise):
-                for _, cond in sub.args:
-                    out += [(r.lhs - r.rhs, False) for r in cond.atoms(sympy.Rel)]
-    return out
+        nodes |= _info(e)[1]
+    out: dict = {}
+    for sub in nodes:  # (any order: the points avoid every jump)
+        if isinstance(sub, (sympy.floor, sympy.ceiling, sympy.frac)):
+            out[(sub.args[0], True)] = None
+        elif isinstance(sub, (sympy.Max, sympy.Min)):
+            a = sub.args
+            out.update(((p - q, False), None) for i, p in enumerate(a) for q in a[i + 1 :])
+        elif isinstance(sub, sympy.Piecewise):
+            for _, cond in sub.args:
+                out.update(((r.lhs - r.rhs, False), None) for r in cond.atoms(sympy.Rel))
+        else:  # sign, Heaviside, Abs, relu, DiracDelta
+            out[(sub.args[0], False)] = None
+    return list(out)
 
 
 def _complex_at(g: sympy.Expr, point: dict) -> complex:
@@ -326,7 +417,7 @@ def disagreement(a, b, definitions, points, digits, seed) -> str | None:
     fb = [_evaluate_unevaluated(_expand_definitions(_to_sympy(e), definitions)) for e in fb]
     syms = set()
     for e in fa + fb:
-        syms |= e.free_symbols
+        syms |= _free(e)
     syms = sorted(syms, key=lambda s: s.sort_key())
     jumps = _jump_arguments(fa + fb)
     tol = mpmath.mpf(10) ** (-(digits - 6))  # evalf gives ~digits correct digits per side
@@ -504,7 +595,7 @@ class _Tree:
             sub = dict(self.point)
             for var, at in zip(e.variables, e.point, strict=True):
                 sub[var] = self(_to_sympy(at))
-            return _Tree(sub)(e.expr)
+            return _tree_at(sub)(e.expr)
         if not _TABLE:
             _TABLE.update(_mp_functions())
         fn = _TABLE.get(type(e))
@@ -521,14 +612,14 @@ def _derivative(node: sympy.Derivative, point: dict):
     for v, n in node.variable_count:
         orders[v] = orders.get(v, 0) + int(n)
     args = list(orders)
-    if any(a not in node.expr.free_symbols for a in args):
+    if any(a not in _free(node.expr) for a in args):
         return mpmath.mpf(0)
     if any(a not in point for a in args):
         raise _Unsupported()
     at = [_as_mp(point[a]) for a in args]
 
     def g(*t):
-        return _Tree({**point, **dict(zip(args, t, strict=True))})(node.expr)
+        return _tree_at({**point, **dict(zip(args, t, strict=True))})(node.expr)
 
     here = g(*at)
     if not (mpmath.isfinite(mpmath.re(here)) and mpmath.isfinite(mpmath.im(here))):
@@ -549,15 +640,24 @@ def _as_mp(v):
 _TREES: dict = {}
 
 
-def _fast(expr: sympy.Expr, point: dict):
-    """expr at point by the tree evaluator (memoized per point across calls): an mpmath
-    number, None (undefined there) or _FAIL (a node it does not know)."""
+def _tree_at(point: dict) -> _Tree:
+    """The tree evaluator at ``point`` and the working precision, shared by every expression
+    evaluated there: the sides of all the steps, and the shifted points where mpmath.diff
+    evaluates the unevaluated derivatives (the same points for every derivative node, so a
+    chain of n nested derivatives costs O(n) evaluations, not O(n^2))."""
     key = (mpmath.mp.prec, *sorted(((str(k), k, v) for k, v in point.items()), key=lambda t: t[0]))
     tree = _TREES.get(key)
     if tree is None:
         if len(_TREES) > 64:
             _TREES.clear()
         tree = _TREES[key] = _Tree(point)
+    return tree
+
+
+def _fast(expr: sympy.Expr, point: dict):
+    """expr at point by the tree evaluator (memoized per point across calls): an mpmath
+    number, None (undefined there) or _FAIL (a node it does not know)."""
+    tree = _tree_at(point)
     try:
         return mpmath.mpmathify(tree(expr))
     except (_Undefined, ZeroDivisionError):
@@ -674,7 +774,7 @@ def _derivative_value(node: sympy.Derivative, point: dict, digits: int):
     for v, n in node.variable_count:
         orders[v] = orders.get(v, 0) + int(n)
     args = list(orders)
-    if any(a not in node.expr.free_symbols for a in args):
+    if any(a not in _free(node.expr) for a in args):
         return mpmath.mpf(0)  # the expression does not depend on one of the variables
     if any(a not in point for a in args):
         return None

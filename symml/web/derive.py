@@ -116,6 +116,94 @@ OPERATIONS = {
 }
 
 
+def _op_gram_schmidt(r):
+    from .. import steps
+
+    vectors = _lines(r["formula"])
+    if len(vectors) == 1 and vectors[0].startswith("[[") and vectors[0].endswith("]]"):
+        vectors = _split_top(vectors[0][1:-1])  # [[1, 1], [1, 0]]: the rows
+    return steps.gram_schmidt(vectors)
+
+
+def _op_mle(r):
+    from .. import steps
+
+    sample = _vars(r.get("variables"))
+    if len(sample) > 1:
+        raise ArgumentError("MLE takes one sample name (the observations are name[i])")
+    return steps.mle(r["formula"].strip(), *(sample or []))
+
+
+#: Families the page's KL operation reads as Name(arg, ...), each arg in the symml language.
+_KL_FAMILIES = ("Normal", "Exponential", "Bernoulli")
+
+
+def _split_top(text: str) -> list[str]:
+    """Split at the commas outside brackets: "[1, 2], [3, 4]" -> ["[1, 2]", "[3, 4]"]."""
+    out, depth, cur = [], 0, []
+    for ch in text:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+    out.append("".join(cur).strip())
+    return [p for p in out if p]
+
+
+def _distribution(text: str, which: str):
+    from .. import prob
+
+    t = str(text or "").strip()
+    name, _, rest = t.partition("(")
+    name = name.strip()
+    if name not in _KL_FAMILIES or not rest.endswith(")"):
+        raise ArgumentError(f"{which}: write a distribution such as Normal(m1, s1), "
+                            f"Exponential(a) or Bernoulli(p); got {t!r} "
+                            f"(families: {', '.join(_KL_FAMILIES)})")  # fmt: skip
+    args = _split_top(rest[:-1])  # each argument goes through the language in prob
+    arity = {"Normal": 2, "Exponential": 1, "Bernoulli": 1}[name]
+    if len(args) != arity:
+        raise ArgumentError(f"{which}: {name} takes {arity} parameter(s), got {len(args)} in {t!r}")
+    return getattr(prob, name)(*args)
+
+
+def _op_kl(r):
+    from .. import steps
+
+    return steps.kl(_distribution(r["formula"], "p"), _distribution(r.get("q"), "q"))
+
+
+def _op_convex(r):
+    from .. import steps
+
+    domain = _lines(r.get("constraints"))
+    return steps.convex(r["formula"], _vars(r.get("variables")) or None,
+                        domain=domain or None)  # fmt: skip
+
+
+def _op_dual(r):
+    from .. import steps
+
+    cons = _lines(r.get("constraints"))
+    if not cons:
+        raise ArgumentError("give at least one constraint, such as x + y == 1")
+    return steps.dual(r["formula"], cons, _vars(r.get("variables")) or None)
+
+
+OPERATIONS.update({
+    "gram_schmidt": ("Gram-Schmidt", _op_gram_schmidt),
+    "mle": ("Maximum likelihood (MLE)", _op_mle),
+    "kl": ("KL divergence", _op_kl),
+    "convex": ("Convexity", _op_convex),
+    "dual": ("Lagrange dual", _op_dual),
+})
+
+
 def _register_optional():
     """Derivation kinds of the mathematics library, when they are present."""
     from .. import steps
@@ -225,7 +313,12 @@ def derive(request: Mapping[str, Any]) -> dict:
         except SymmlError as exc:
             verified, verify_message = False, str(exc)
         from ..steps.render import latex, text
+        from .picture import picture
 
+        try:
+            svg = picture(request, d)
+        except SymmlError:  # a picture is a help, never a reason to fail the derivation
+            svg = ""
         return {
             "ok": True,
             "title": str(d.title),
@@ -234,6 +327,7 @@ def derive(request: Mapping[str, Any]) -> dict:
             "result": {"html": _math(d.result, True), "latex": latex(d.result), "text": text(d.result)},
             "verified": verified,
             "verify_message": verify_message,
+            "picture_svg": svg,
             "renderings": {"text": d.to_text(), "markdown": d.to_markdown(),
                            "latex": d.to_latex(), "latex_document": d.to_latex(standalone=True)},  # fmt: skip
         }

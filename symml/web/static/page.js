@@ -6,7 +6,9 @@ const post = (url, body) => fetch(url, {method: "POST", headers: {"Content-Type"
 
 function showRows() {
   const op = $("operation").value;
-  document.querySelectorAll("[data-for]").forEach((el) => { el.hidden = el.dataset.for !== op; });
+  document.querySelectorAll("[data-for]").forEach((el) => {
+    el.hidden = !el.dataset.for.split(" ").includes(op);
+  });
 }
 
 function stepNode(step) {
@@ -67,6 +69,12 @@ function showDerivation(d) {
   h.appendChild(badge);
   out.appendChild(h);
   d.steps.forEach((s) => out.appendChild(stepNode(s)));
+  if (d.picture_svg) {  // drawn on the server: SVG, nothing from another host
+    const fig = document.createElement("figure");
+    fig.id = "picture";
+    fig.innerHTML = d.picture_svg;
+    out.appendChild(fig);
+  }
   const res = document.createElement("div");
   res.className = "result";
   res.innerHTML = "<b>Result</b> " + d.result.html;
@@ -100,7 +108,7 @@ function liveCheck() {
 function derive(ev) {
   ev.preventDefault();
   const body = {};
-  ["formula", "operation", "variables", "point", "order", "lower", "upper", "constraints"]
+  ["formula", "operation", "variables", "point", "order", "lower", "upper", "constraints", "q"]
     .forEach((k) => { body[k] = $(k).value; });
   $("output").textContent = "Deriving…";
   post("/api/derive", body).then((r) => (r.ok ? showDerivation(r) : showError(r.error)))

@@ -1,0 +1,256 @@
+"""Pictures for the web page, drawn on the server as SVG (nothing loaded from another host).
+
+A function of one variable is drawn as a curve (with the Taylor polynomial or the derivative
+overlaid, dashed); a function of two variables as contour lines (levels at quantiles of its
+values on a grid; contour lines from ``contourpy`` when installed, shaded cells otherwise),
+with the constraint curves and the candidate points of a Lagrange/KKT derivation, or the
+Taylor polynomial's contours, overlaid. Values come from :func:`symml.compile` (NumPy), so
+the same limits apply as everywhere.
+
+>>> import symml as sm
+>>> svg = picture({"formula": "sin(x)", "operation": "taylor", "point": "x=0"},
+...               sm.steps.taylor("sin(x)", {"x": 0}, 3))
+>>> svg.startswith("<svg") and "<path" in svg and "http://" not in svg.replace(_NS, "")
+True
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import sympy
+
+__all__ = ["picture"]
+
+_NS = "http://www.w3.org/2000/svg"
+W, H, M = 480, 320, 36  # size and margin of the drawing
+_COLORS = ("#1f5fa8", "#c0392b", "#2e8b57")
+
+
+def _values(f: sympy.Expr, syms: list, grids: list) -> np.ndarray:
+    import warnings
+
+    from ..compile import compile as compile_
+
+    fn = compile_(f, syms)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        v = np.asarray(fn(*grids), dtype=complex) * np.ones_like(grids[0], dtype=complex)
+    out = np.where(np.abs(v.imag) < 1e-9 * (1 + np.abs(v.real)), v.real, np.nan)
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def _range(center: float, extra: list[float]) -> tuple[float, float]:
+    lo, hi = center - 3.0, center + 3.0
+    for e in extra:
+        lo, hi = min(lo, e - 1.0), max(hi, e + 1.0)
+    return lo, hi
+
+
+def _sx(x, lo, hi):
+    return M + (x - lo) / (hi - lo) * (W - 2 * M)
+
+
+def _sy(y, lo, hi):
+    return H - M - (y - lo) / (hi - lo) * (H - 2 * M)
+
+
+def _polyline(xs, ys, xr, yr, color, dashed=False) -> str:
+    parts, pen = [], False
+    for x, y in zip(xs, ys, strict=True):
+        if not np.isfinite(y) or y < yr[0] - (yr[1] - yr[0]) or y > yr[1] + (yr[1] - yr[0]):
+            pen = False
+            continue
+        parts.append(f"{'L' if pen else 'M'}{_sx(x, *xr):.1f},{_sy(y, *yr):.1f}")
+        pen = True
+    dash = ' stroke-dasharray="6 4"' if dashed else ""
+    return f'<path d="{" ".join(parts)}" fill="none" stroke="{color}" stroke-width="2"{dash}/>'
+
+
+def _frame(xr, yr, xlabel: str, ylabel: str) -> str:
+    out = [f'<rect x="{M}" y="{M}" width="{W - 2 * M}" height="{H - 2 * M}" fill="#fff" '
+           'stroke="#999"/>']  # fmt: skip
+    for v, anchor in ((xr[0], "start"), (xr[1], "end")):
+        out.append(f'<text x="{_sx(v, *xr):.1f}" y="{H - M + 14}" font-size="11" '
+                   f'text-anchor="{anchor}">{v:.3g}</text>')  # fmt: skip
+    for v, dy in ((yr[0], 0), (yr[1], 10)):
+        out.append(f'<text x="{M - 4}" y="{_sy(v, *yr) + dy:.1f}" font-size="11" '
+                   f'text-anchor="end">{v:.3g}</text>')  # fmt: skip
+    out.append(f'<text x="{W / 2}" y="{H - 6}" font-size="12" text-anchor="middle">'
+               f"{_esc(xlabel)}</text>")  # fmt: skip
+    out.append(f'<text x="12" y="{H / 2}" font-size="12" text-anchor="middle" '
+               f'transform="rotate(-90 12 {H / 2})">{_esc(ylabel)}</text>')  # fmt: skip
+    return "".join(out)
+
+
+def _esc(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _svg(frame: str, plot: str, legend: str, caption: str) -> str:
+    clip = (f'<clipPath id="symml-plot"><rect x="{M}" y="{M}" width="{W - 2 * M}" '
+            f'height="{H - 2 * M}"/></clipPath>')  # fmt: skip
+    return (f'<svg xmlns="{_NS}" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" '
+            f'class="picture"><title>{_esc(caption)}</title>{clip}{frame}'
+            f'<g clip-path="url(#symml-plot)">{plot}</g>{legend}</svg>')  # fmt: skip
+
+
+def _legend(items: list[tuple[str, str, bool]]) -> str:
+    out = [f'<rect x="{W - M - 126}" y="{M + 4}" width="122" height="{16 * len(items) + 4}" '
+           'fill="#fff" fill-opacity="0.85"/>']  # fmt: skip
+    for k, (label, color, dashed) in enumerate(items):
+        y = M + 14 + 16 * k
+        dash = ' stroke-dasharray="6 4"' if dashed else ""
+        out.append(f'<line x1="{W - M - 120}" y1="{y}" x2="{W - M - 96}" y2="{y}" '
+                   f'stroke="{color}" stroke-width="2"{dash}/>'
+                   f'<text x="{W - M - 90}" y="{y + 4}" font-size="11">{_esc(label)}'
+                   "</text>")  # fmt: skip
+    return "".join(out)
+
+
+def _curve(f, x, overlay, center, extra, caption) -> str:
+    from ..steps.render import text
+
+    xr = _range(center, extra)
+    xs = np.linspace(xr[0], xr[1], 401)
+    ys = _values(f, [x], [xs])
+    curves = [(f"f = {text(f)}"[:40], ys, _COLORS[0], False)]
+    if overlay is not None:
+        curves.append((overlay[0][:40], _values(overlay[1], [x], [xs]), _COLORS[1], True))
+    finite = ys[np.isfinite(ys)]
+    if finite.size == 0:
+        return ""
+    lo, hi = np.nanpercentile(finite, [2, 98])
+    if hi - lo < 1e-12:
+        lo, hi = lo - 1, hi + 1
+    pad = 0.1 * (hi - lo)
+    yr = (float(lo - pad), float(hi + pad))
+    body = []
+    if yr[0] < 0 < yr[1]:
+        body.append(f'<line x1="{M}" x2="{W - M}" y1="{_sy(0, *yr):.1f}" y2="{_sy(0, *yr):.1f}" '
+                    'stroke="#ccc"/>')  # fmt: skip
+    for _label, vals, color, dashed in curves:
+        body.append(_polyline(xs, vals, xr, yr, color, dashed))
+    legend = _legend([(c[0], c[2], c[3]) for c in curves])
+    return _svg(_frame(xr, yr, str(x), "value"), "".join(body), legend, caption)
+
+
+def _contour_paths(X, Y, Z, levels, xr, yr, color, dashed=False) -> str:
+    dash = ' stroke-dasharray="5 3"' if dashed else ""
+    try:
+        import contourpy
+    except ImportError:
+        contourpy = None
+    out = []
+    if contourpy is not None:
+        gen = contourpy.contour_generator(X, Y, np.ma.masked_invalid(Z))
+        for lev in levels:
+            for line in gen.lines(lev):
+                pts = " ".join(f"{'M' if i == 0 else 'L'}{_sx(px, *xr):.1f},{_sy(py, *yr):.1f}"
+                               for i, (px, py) in enumerate(line))  # fmt: skip
+                out.append(f'<path d="{pts}" fill="none" stroke="{color}" stroke-width="1.3"'
+                           f'{dash}/>')  # fmt: skip
+        return "".join(out)
+    # no contourpy: shaded cells, darker for larger values
+    lo, hi = levels[0], levels[-1]
+    ny, nx = Z.shape
+    cw, ch = (W - 2 * M) / (nx - 1), (H - 2 * M) / (ny - 1)
+    for i in range(ny - 1):
+        for j in range(nx - 1):
+            z = Z[i, j]
+            if np.isfinite(z):
+                t = min(max((z - lo) / (hi - lo + 1e-300), 0), 1)
+                g = int(235 - 150 * t)
+                out.append(f'<path d="M{M + j * cw:.1f},{H - M - (i + 1) * ch:.1f}h{cw:.1f}'
+                           f'v{ch:.1f}h{-cw:.1f}z" fill="rgb({g},{g},255)"/>')  # fmt: skip
+    return "".join(out)
+
+
+def _contours(f, xy, center, points, zero_sets, overlay, caption) -> str:
+    x, y = xy
+    xr = _range(center[0], [p[0] for p in points])
+    yr = _range(center[1], [p[1] for p in points])
+    X, Y = np.meshgrid(np.linspace(*xr, 81), np.linspace(*yr, 81))
+    Z = _values(f, [x, y], [X, Y])
+    finite = Z[np.isfinite(Z)]
+    if finite.size < 10:
+        return ""
+    levels = sorted(set(np.nanpercentile(finite, np.linspace(5, 95, 12)).tolist()))
+    body = [_contour_paths(X, Y, Z, levels, xr, yr, _COLORS[0])]
+    legend = [("level sets of f", _COLORS[0], False)]
+    if overlay is not None:
+        Zt = _values(overlay[1], [x, y], [X, Y])
+        body.append(_contour_paths(X, Y, Zt, levels, xr, yr, _COLORS[1], dashed=True))
+        legend.append((overlay[0], _COLORS[1], True))
+    for g in zero_sets:
+        body.append(_contour_paths(X, Y, _values(g, [x, y], [X, Y]), [0.0], xr, yr,
+                                   _COLORS[2]))  # fmt: skip
+    if zero_sets:
+        legend.append(("constraint boundary", _COLORS[2], False))
+    for px, py in points:
+        body.append(f'<circle class="optimum" cx="{_sx(px, *xr):.1f}" cy="{_sy(py, *yr):.1f}" '
+                    f'r="4.5" fill="{_COLORS[1]}" stroke="#fff"/>')  # fmt: skip
+    return _svg(_frame(xr, yr, str(x), str(y)), "".join(body), _legend(legend), caption)
+
+
+def _number(v) -> float | None:
+    try:
+        c = complex(sympy.N(v, 15))
+    except (TypeError, ValueError):
+        return None
+    return c.real if abs(c.imag) < 1e-12 and math.isfinite(c.real) else None
+
+
+def picture(request: dict, d: Any) -> str:
+    """An SVG picture for the derivation ``d`` of ``request``, or "" when none helps (more
+    than two variables, no real values, a kind without a function to draw)."""
+    from ..lang import expr
+
+    op = request.get("operation", "diff")
+    if op not in ("diff", "grad", "hessian", "taylor", "integrate", "lagrange", "convex", "dual"):
+        return ""
+    f = expr(request["formula"])
+    if not isinstance(f, sympy.Expr) or isinstance(f, sympy.MatrixBase):
+        return ""
+    syms = sorted(f.free_symbols, key=lambda s: s.name)
+    if op == "taylor" and isinstance(d.result, sympy.Expr):
+        syms = sorted(f.free_symbols | d.result.free_symbols, key=lambda s: s.name)
+    if not 1 <= len(syms) <= 2:
+        return ""
+    center = [0.0] * len(syms)
+    overlay, points, zero_sets, extra = None, [], [], []
+    if op == "taylor":
+        overlay = ("Taylor polynomial", d.result)
+        at = {str(k): v for k, v in getattr(d, "point", {}).items()} if hasattr(d, "point") else {}
+        for part in str(request.get("point", "")).replace(",", " ").split():
+            name, _, value = part.partition("=")
+            at.setdefault(name, expr(value))
+        center = [_number(at.get(s.name, 0)) or 0.0 for s in syms]
+    elif op == "diff" and len(syms) == 1 and isinstance(d.result, sympy.Expr):
+        overlay = ("derivative", d.result)
+    elif op == "integrate" and len(syms) == 1:
+        for k in ("lower", "upper"):
+            if request.get(k) not in (None, ""):
+                v = _number(expr(str(request[k])))
+                if v is not None:
+                    extra.append(v)
+        if extra:
+            center = [sum(extra) / len(extra)]
+    elif op in ("lagrange", "dual") and len(syms) == 2:
+        for c in str(request.get("constraints") or "").replace(";", "\n").splitlines():
+            if c.strip():
+                rel = expr(c.strip())
+                if isinstance(rel, sympy.Rel):
+                    zero_sets.append(rel.lhs - rel.rhs)
+        if op == "lagrange" and isinstance(d.result, list):
+            for cand in d.result:
+                xy = [_number(cand.get(s)) for s in syms]
+                if None not in xy:
+                    points.append(tuple(xy))
+    caption = f"{op} of {request['formula']}"
+    if len(syms) == 1:
+        return _curve(f, syms[0], overlay, center[0], extra, caption)
+    return _contours(f, syms, center, points, zero_sets, overlay, caption)

@@ -13,8 +13,8 @@ imports is printed too) and the largest error of the estimates against the true 
 
 Run::
 
-    python benchmarks/bench_dask.py                       # n = 2*10^7, d = 10
-    python benchmarks/bench_dask.py --rows 1000000 --chunk 250000
+    PYTHONPATH=. python benchmarks/bench_dask.py              # n = 2*10^7, d = 10
+    PYTHONPATH=. python benchmarks/bench_dask.py --rows 2000000 --compare   # and in memory
 """
 
 from __future__ import annotations
@@ -68,6 +68,11 @@ def main(argv=None) -> dict:
     ap.add_argument("--features", type=int, default=10)
     ap.add_argument("--chunk", type=int, default=250_000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--compare",
+        action="store_true",
+        help="also fit the computed data in memory (needs the memory!) and print both",
+    )
     args = ap.parse_args(argv)
 
     import dask  # noqa: F401  (imports counted in the baseline)
@@ -94,7 +99,7 @@ def main(argv=None) -> dict:
     )
     print(f"  peak memory (VmHWM): {peak:.0f} MB; after the imports: {base:.0f} MB")
     print(f"  max |w - w_true| = {err:.2e}; stderr(w[0]) = {r.stderr['w'][0]:.2e}")
-    return {
+    out = {
         "rows": args.rows,
         "features": args.features,
         "passes": passes,
@@ -104,6 +109,23 @@ def main(argv=None) -> dict:
         "success": bool(r.success),
         "max_error": err,
     }
+    if args.compare:
+        import symml as sm
+
+        Xm, ym = X.compute(), y.compute()
+        t0 = time.perf_counter()
+        with sm.limits(seconds=None):  # in memory the whole fit is under the budget
+            mem = sm.fit(MODEL, {"x": Xm, "y": ym})
+        t_mem = time.perf_counter() - t0
+        rel = float(np.max(np.abs(r.x - mem.x) / np.abs(mem.x)))
+        rel_se = float(np.max(np.abs(r.stderr_flat - mem.stderr_flat) / mem.stderr_flat))
+        print(
+            f"  in memory: {t_mem:.1f} s ({mem.nfev} evaluations); Dask / memory time "
+            f"{seconds / t_mem:.2f}; estimates agree to {rel:.1e}, standard errors to "
+            f"{rel_se:.1e} (relative)"
+        )
+        out.update(memory_seconds=t_mem, rel_diff=rel, rel_diff_se=rel_se)
+    return out
 
 
 if __name__ == "__main__":

@@ -382,7 +382,8 @@ def _compile(fs, args, grad, reduce, single, backend) -> CompiledFunction:
     emitter = load_backend(backend)
     if backend == "numba":
         runner = emitter.build(plan)
-        return CompiledFunction(runner, runner.source, plan, backend)
+        runner.cf = CompiledFunction(runner, runner.source, plan, backend)
+        return runner.cf
     source, namespace = emitter.emit(plan)
     filename = register_source(source, backend)
     # The source was printed by our own printer from SymPy objects (never user text), so

@@ -204,18 +204,17 @@ def _softplus_exact(x):
 
 
 def sigmoid_float(u: float) -> float:
-    """Stable sigmoid of one float (plain Python; the Numba backend compiles this)."""
-    if u >= 0.0:
-        return 1.0 / (1.0 + math.exp(-u))
-    e = math.exp(u)
-    return e / (1.0 + e)
+    """Stable sigmoid of one float (plain Python; the Numba backend compiles this).
+
+    Branch-free over one ``exp(-|u|)``, which a compiler shares with :func:`softplus_float`
+    of the same argument."""
+    e = math.exp(-abs(u))
+    return (1.0 if u >= 0.0 else e) / (1.0 + e)
 
 
 def softplus_float(u: float) -> float:
     """Stable softplus of one float (plain Python; the Numba backend compiles this)."""
-    if u > 0.0:
-        return u + math.log1p(math.exp(-u))
-    return math.log1p(math.exp(u))
+    return max(u, 0.0) + math.log1p(math.exp(-abs(u)))
 
 
 def sigmoid_mp(u):

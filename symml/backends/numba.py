@@ -200,7 +200,7 @@ def kernel_source(plan, rowed: tuple) -> str:
             (body if s in rowed_syms else pre).append(f"{nm} = {elem[s]}")
 
     def pr(e, lines) -> str:
-        for s in _fs(e):
+        for s in sorted(_fs(e), key=str):  # deterministic source: the disk cache hits
             name_of(s, lines)
         return print_or_raise(printer, e, "Numba")
 

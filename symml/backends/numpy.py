@@ -256,7 +256,8 @@ class Vectorized:
         return self.local[d]
 
     def pr(self, e) -> str:
-        for s in _fs(e):  # components are extracted lazily: only those that appear
+        # components are extracted lazily (only those that appear), in a fixed order
+        for s in sorted(_fs(e), key=str):
             if s in self.comp_of and s not in self.local:
                 nm, idx = self.comp_of[s]
                 lname = self.names.fresh(f"{nm}_{'_'.join(map(str, idx))}")

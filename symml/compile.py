@@ -49,7 +49,7 @@ import numpy
 import sympy
 
 from ._limits import budgeted
-from .backends import BACKENDS, load_backend
+from .backends import check_backend, current_backend, load_backend
 from .backends.args import Arg as _Arg
 from .backends.args import fresh_memo
 from .backends.plan import build_plan
@@ -282,7 +282,7 @@ def compile(  # noqa: A001 - the public name of the contract
     args,
     grad=None,
     reduce: str | None = None,
-    backend: str = "numpy",
+    backend: str | None = None,
 ) -> CompiledFunction:
     """Compile expressions to a vectorized NumPy function with ordered arguments.
 
@@ -305,8 +305,9 @@ def compile(  # noqa: A001 - the public name of the contract
         Reduce value and gradient over the leading (row) axes inside the call. Linear forms
         over data vectors are then computed as matrix products (``X @ w``, ``X.T @ r``,
         and ``X.T @ (s * X)`` for a Hessian block ``s * x[i] * x[j]``).
-    backend : {"numpy", "numba", "jax"}
-        Who runs the function (see the module docstring and docs/compile.md). ``numba`` and
+    backend : {"numpy", "numba", "jax"}, optional
+        Who runs the function (default ``"numpy"``, or the ``backend=`` of an enclosing
+        ``minimize``/``fit`` call) (see the module docstring and docs/compile.md). ``numba`` and
         ``jax`` are extras (``pip install "symml[numba]"``, ``"symml[jax]"``); all give the
         same results.
 
@@ -362,11 +363,7 @@ def compile(  # noqa: A001 - the public name of the contract
     fs = [f] if single else list(f)
     if not fs:
         raise ArgumentError("compile: no expression given")
-    if backend not in BACKENDS:
-        raise ArgumentError(
-            f"compile: unknown backend {backend!r}; the backends are "
-            f"{', '.join(repr(b) for b in BACKENDS)}"
-        )
+    backend = check_backend(current_backend() if backend is None else backend)
     old = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old, _RECURSION_LIMIT))
     try:

@@ -8,6 +8,7 @@ cached on disk (``cache=True``) and kept few and small so the file stays fast.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import linecache
 import traceback
@@ -24,9 +25,7 @@ from symml.backends import BACKENDS, require
 from symml.errors import ArgumentError, SymmlError
 from symml.functions import relu, sigmoid, softplus
 
-HAVE = {"numpy": True} | {
-    b: importlib.util.find_spec(b) is not None for b in ("numba", "jax")
-}
+HAVE = {"numpy": True} | {b: importlib.util.find_spec(b) is not None for b in ("numba", "jax")}
 
 
 def _backend(name):
@@ -69,8 +68,7 @@ _MODULES = [
 
 def _logistic(d):
     prog = sm.parse(
-        f"param w[{d}] = 0, b = 0\ndata x[{d}], y\nz = dot(w, x) + b\n"
-        "loss = softplus(z) - y*z\n"
+        f"param w[{d}] = 0, b = 0\ndata x[{d}], y\nz = dot(w, x) + b\nloss = softplus(z) - y*z\n"
     )
     return prog, prog["loss"]
 
@@ -113,8 +111,7 @@ def test_values_match_lambdify_on_every_backend(backend):
 def test_logistic_value_gradient_hessian_against_hand_numpy(backend, reduce):
     prog, loss = _logistic(4)
     H = sm.hessian(loss, prog.params)
-    f = sm.compile([loss, H], ["w", "b", "x", "y"], grad=["w", "b"], reduce=reduce,
-                   backend=backend)
+    f = sm.compile([loss, H], ["w", "b", "x", "y"], grad=["w", "b"], reduce=reduce, backend=backend)
     w, X, Y = _data(300, 4)
     (v, (gw, gb)), (h, _) = f(w, 0.3, X, Y)
     hv, hgw, hgb, hH = _hand(w, 0.3, X, Y)
@@ -283,8 +280,9 @@ def test_logistic_hessian_compiles_to_matrix_products():
     rows = g(w, 0.1, X[:5], Y[:5])
     s = scipy.special.expit(X[:5] @ w + 0.1)
     s = s * (1 - s)
-    np.testing.assert_allclose(rows[:, :6, :6], s[:, None, None] * X[:5, :, None] * X[:5, None, :],
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        rows[:, :6, :6], s[:, None, None] * X[:5, :, None] * X[:5, None, :], rtol=1e-12
+    )
 
 
 def test_jacobian_of_linear_in_features_model_is_x_itself():
@@ -294,3 +292,33 @@ def test_jacobian_of_linear_in_features_model_is_x_itself():
     _, X, _ = _data(30, 5)
     assert "_outer(-1, x, _L)" in f.source  # the block is -X as a whole, not 5 columns
     np.testing.assert_array_equal(f(X), -X[:, None, :])
+
+
+@pytest.mark.parametrize("backend", EXTRA)
+def test_minimize_and_fit_pass_the_backend_to_compile(backend, monkeypatch):
+
+    import symml.backends as backends
+
+    compile_module = importlib.import_module("symml.compile")
+    seen = []
+    real = backends.load_backend
+
+    def spy(name):
+        seen.append(name)
+        return real(name)
+
+    monkeypatch.setattr(compile_module, "load_backend", spy)
+    r = sm.minimize("(x - 1)^2 + 3*(y + 2)^4", {"x": 0, "y": 0}, method="bfgs", backend=backend)
+    r0 = sm.minimize("(x - 1)^2 + 3*(y + 2)^4", {"x": 0, "y": 0}, method="bfgs")
+    assert seen and set(seen[: seen.index("numpy")]) == {backend}  # then r0's numpy
+    np.testing.assert_allclose([r.x["x"], r.x["y"]], [r0.x["x"], r0.x["y"]], rtol=1e-10)
+    seen.clear()
+    t = np.linspace(0, 2, 40)
+    data = {"t": t, "y": 1.5 * np.exp(-0.7 * t) + 0.01 * np.sin(7 * t)}
+    f = sm.fit("y ~ a*exp(-k*t)", data, p0={"a": 1, "k": 1}, backend=backend)
+    f0 = sm.fit("y ~ a*exp(-k*t)", data, p0={"a": 1, "k": 1})
+    assert backend in seen
+    for k in ("a", "k"):
+        assert abs(f.params[k] - f0.params[k]) <= 1e-10 * abs(f0.params[k])
+    with pytest.raises(ArgumentError, match="unknown backend"):
+        sm.minimize("x^2", {"x": 1}, backend="cuda")

@@ -8,11 +8,13 @@
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import importlib
 
 from ..errors import ArgumentError
 
-__all__ = ["BACKENDS", "load_backend", "require"]
+__all__ = ["BACKENDS", "load_backend", "require", "current_backend", "with_backend"]
 
 #: backend name -> the extra that installs what it needs (None: core)
 BACKENDS = {"numpy": None, "numba": "numba", "jax": "jax"}
@@ -39,3 +41,35 @@ def load_backend(name: str):
     if extra is not None:
         require(extra, extra)
     return importlib.import_module(f"{__name__}.{name}")
+
+
+_CURRENT = contextvars.ContextVar("symml_compile_backend", default="numpy")
+
+
+def current_backend() -> str:
+    """The backend ``compile`` uses when none is given (``"numpy"`` unless inside a
+    ``minimize(..., backend=...)`` or ``fit(..., backend=...)`` call)."""
+    return _CURRENT.get()
+
+
+def check_backend(name) -> str:
+    if name not in BACKENDS:
+        raise ArgumentError(
+            f"compile: unknown backend {name!r}; the backends are "
+            f"{', '.join(repr(b) for b in BACKENDS)}"
+        )
+    return name
+
+
+def with_backend(fn):
+    """Give ``fn`` a ``backend=`` keyword that every ``compile`` inside it inherits."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, backend: str = "numpy", **kwargs):
+        token = _CURRENT.set(check_backend(backend))
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _CURRENT.reset(token)
+
+    return wrapper

@@ -43,8 +43,10 @@ def _rsum(e, L):
 
 
 def _dot(a, b):
-    return jnp.einsum("...i,...i->...", a, b) if (a.ndim > 1 and b.ndim > 1) else (
-        a @ b if b.ndim == 1 else b @ a
+    return (
+        jnp.einsum("...i,...i->...", a, b)
+        if (a.ndim > 1 and b.ndim > 1)
+        else (a @ b if b.ndim == 1 else b @ a)
     )
 
 
@@ -185,8 +187,9 @@ def emit(plan) -> tuple[str, dict]:
                 for idx, k in at.items():
                     names[idx] = f"{target}_{'_'.join(map(str, idx))}"
                     lines.append(f"    {names[idx]} = {value(k)}")
-                flat = [names[idx] if idx in names else names[idx[::-1]]
-                        for idx in numpy.ndindex(shape)]
+                flat = [
+                    names[idx] if idx in names else names[idx[::-1]] for idx in numpy.ndindex(shape)
+                ]
                 lead = "_L + " if reduce is None else ""
                 lines.append(
                     f"    {target} = jax.numpy.stack([{', '.join(flat)}], -1)"
@@ -257,4 +260,3 @@ def run(cf, values):
             raise ShapeError("reduce='mean' over zero rows is undefined")
         out = jax.tree_util.tree_map(lambda t: t / N, out)
     return out
-

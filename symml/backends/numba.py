@@ -237,9 +237,7 @@ def kernel_source(plan, rowed: tuple) -> str:
                     elif what[0] == "o":
                         _, kF, arg, a = what
                         x = arg.symbols[a]
-                        contrib[pos].append(
-                            f"({pr(plan.outputs[kF], body)})*{pr(x, body)}"
-                        )
+                        contrib[pos].append(f"({pr(plan.outputs[kF], body)})*{pr(x, body)}")
                     else:
                         _, kF, xa, a, xb, b = what
                         F = pr(plan.outputs[kF], body)

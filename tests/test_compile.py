@@ -680,3 +680,22 @@ def test_property_compiled_value_equals_reference(e, xv, yv):
     assert ok, (e, got, want, exact)
     if np.isfinite(dwant):
         assert math.isclose(gx, dwant, rel_tol=1e-8, abs_tol=1e-10), (e, gx, dwant)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "atan(factorial(-1)) + x",  # atan(zoo) is a range of values (AccumBounds)
+        "loggamma((log(sigmoid(123456789)))^((sinh(0.0)) - (loggamma(-1)))) + x",  # zoo after rewrite
+        "x + log(0)",
+    ],
+)
+def test_undefined_constants_are_argument_errors_not_raw_exceptions(text):
+    with pytest.raises(ArgumentError):
+        sm.compile(text, ["x", "y"])(np.array([1.0, 2.0]), 0.25)
+
+
+def test_heaviside_of_constants_and_integers_is_a_float_array():
+    f = sm.compile(sympy.Heaviside(x, 0) + sympy.Heaviside(2) + sympy.Heaviside(y), [x, y])
+    got = f(np.array([-1.0, 0.0, 2.0]), np.array([0.0, 0.0, 1.0]))
+    np.testing.assert_array_equal(got, [1.5, 1.5, 3.0])

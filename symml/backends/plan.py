@@ -266,7 +266,8 @@ def _cse(exprs):
     return tree_cse(exprs, symbols, opt_subs={}, order="none")
 
 
-_UNDEFINED = (sympy.zoo, sympy.nan)
+# undefined constants: complex infinity, nan, and a range of values (atan(zoo) = <-pi/2, pi/2>)
+_UNDEFINED = (sympy.zoo, sympy.nan, sympy.AccumBounds)
 
 
 def _constant_is_real(c) -> bool | None:

@@ -68,6 +68,17 @@ class PrinterMixin:
     _print_Dummy = _print_Symbol
     _print_ElementSymbol = _print_Symbol
 
+    def _undefined(self, expr):
+        # a constant rewrite (e.g. the safe forms) may leave an undefined value behind
+        raise ArgumentError(
+            f"compile: the expression contains the undefined value {expr} (complex infinity, "
+            "nan or a range of values), so it has no numerical value here; fix the formula"
+        )
+
+    _print_ComplexInfinity = _undefined
+    _print_NaN = _undefined
+    _print_AccumulationBounds = _undefined
+
     def _print_Integer(self, expr):
         if abs(expr.p) > 2**53:
             return float_literal(expr.p, 1, self._inf)

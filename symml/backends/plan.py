@@ -55,12 +55,25 @@ def _bottom_up(expr, fn, memo: dict):
         return hit
     if expr.args and not expr.is_Atom:
         new_args = tuple(_bottom_up(a, fn, memo) for a in expr.args)
-        node = expr.func(*new_args) if new_args != expr.args else expr
+        node = _rebuild(expr, new_args) if new_args != expr.args else expr
     else:
         node = expr
     out = fn(node)
     memo[expr] = out
     return out
+
+
+def _rebuild(expr, new_args):
+    """``expr.func(*new_args)``, without SymPy's flatten-and-sort for a product whose
+    changed factors are plain non-numeric functions (the common case: ``1 - sigmoid(z)``
+    became ``sigmoid(-z)`` inside each of 10^4 Hessian entries). The factors are kept in
+    their original order; numeric code and structural comparisons do not need more."""
+    if expr.is_Mul and all(
+        b is a or (b.is_Function and not b.is_number)
+        for a, b in zip(expr.args, new_args, strict=True)
+    ):
+        return sympy.Mul._from_args(new_args, expr.is_commutative)
+    return expr.func(*new_args)
 
 
 def _one_plus_exp(a):
@@ -306,17 +319,21 @@ def _too_big(c) -> bool:
     return bool(abs(v) > sympy.Float(1.7976931348623157e308))
 
 
-def _check_real_constants(expr) -> None:
+def _check_real_constants(expr, seen: set | None = None) -> None:
     """Compiled code is real arithmetic: a constant subexpression that is not real (``I``,
     ``log(-3) = log(3) + I*pi``, ``asin(2)``) or undefined (``log(0) = zoo``, ``0/0``) is
-    an error at compile time, never an imaginary part dropped at call time."""
-    stack, seen = [expr], set()
+    an error at compile time, never an imaginary part dropped at call time.
+
+    ``seen`` is shared by the entries of one compile call, so the walk is linear in the
+    expression DAG (a Hessian's 10^4 entries share their subexpressions)."""
+    stack = [expr]
+    seen = set() if seen is None else seen
     while stack:
         e = stack.pop()
         if e in seen or not isinstance(e, sympy.Basic):
             continue
         seen.add(e)
-        if not e.free_symbols:
+        if not _fs(e):
             if isinstance(e, sympy.Expr) and not _constant_is_real(e):
                 what = (
                     "undefined (complex infinity or nan)"
@@ -373,7 +390,7 @@ def _xfactors(e, comp: dict, allcomps: frozenset):
     F = rest[0] if len(rest) == 1 else sympy.Mul(*rest)
     if _fs(F) & allcomps:
         return None
-    return tuple(sorted(xs, key=lambda t: (t[0].name, t[1]))), F, R
+    return tuple(sorted(xs)), F, R
 
 
 def _labels(fac, n_lines: int, n_other: int, at) -> list:
@@ -396,15 +413,15 @@ def _labels(fac, n_lines: int, n_other: int, at) -> list:
     return out
 
 
-def _segments(labels: list) -> list:
+def _segments(labels: list, by_name: dict) -> list:
     """Runs ``(arg, start)`` of lines labelled x[0], x[1], ..., x[k-1]; singles as ``(None, i)``."""
     out, i = [], 0
     while i < len(labels):
         lab = labels[i]
         if lab is not None and lab[1] == 0:
-            arg = lab[0]
+            arg = by_name[lab[0]]
             k = arg.shape[0]
-            if all(labels[i + a] == (arg, a) for a in range(k) if i + a < len(labels)) and (
+            if all(labels[i + a] == (arg.name, a) for a in range(k) if i + a < len(labels)) and (
                 i + k <= len(labels)
             ):
                 out.append((arg, i))
@@ -426,7 +443,8 @@ def _tiles(entries, shape, data: list, symmetric: bool):
     data = [a for a in data if len(a.shape) == 1 and a.shape[0] >= 2]
     if not data:
         return None
-    comp = {s: (a, i) for a in data for i, s in enumerate(a.symbols)}
+    comp = {s: (a.name, i) for a in data for i, s in enumerate(a.symbols)}
+    by_name = {a.name: a for a in data}
     allcomps = frozenset(comp)
     m, p = shape
     fac = _Fac()
@@ -441,8 +459,8 @@ def _tiles(entries, shape, data: list, symmetric: bool):
             fac[idx] = r
     if not fac:
         return None
-    rows = _segments(_labels(fac, m, p, lambda i, j: (i, j)))
-    cols = _segments(_labels(fac, p, m, lambda j, i: (i, j)))
+    rows = _segments(_labels(fac, m, p, lambda i, j: (i, j)), by_name)
+    cols = _segments(_labels(fac, p, m, lambda j, i: (i, j)), by_name)
     if all(a is None for a, _ in rows) and all(a is None for a, _ in cols):
         return None
     parts = []
@@ -478,10 +496,10 @@ def _tile(entries, fac, rseg, cseg, rs, cs):
             f = fac.get((i, j))
             if f is None:
                 return None
-            want = [] if ra is None else [(ra, a)]
+            want = [] if ra is None else [(ra.name, a)]
             if ca is not None:
-                want.append((ca, b))
-            if f[0] != tuple(sorted(want, key=lambda t: (t[0].name, t[1]))):
+                want.append((ca.name, b))
+            if f[0] != tuple(sorted(want)):
                 return None
             if F is None:
                 F = f[1]
@@ -560,9 +578,10 @@ def build_plan(exprs: list, args, grad, reduce, single: bool) -> Plan:
                 f"compile: expected an expression, got {type(e).__name__} {e}; relations and "
                 "booleans cannot be compiled"
             )
+    seen: set = set()
     for e in exprs:
         for entry in e if isinstance(e, sympy.MatrixBase) else (e,):
-            _check_real_constants(entry)
+            _check_real_constants(entry, seen)
     specs = resolve_args(args, exprs)
     grad_specs = None if grad is None else resolve_grad(grad, exprs, specs)
 

@@ -69,14 +69,14 @@ class PrinterMixin:
     _print_ElementSymbol = _print_Symbol
 
     def _undefined(self, expr):
-        # a constant rewrite (e.g. the safe forms) may leave an undefined value behind
+        # a constant rewrite (e.g. the safe forms) may leave an undefined value behind (nan
+        # itself stays printable: Piecewise uses it as the value outside every condition)
         raise ArgumentError(
             f"compile: the expression contains the undefined value {expr} (complex infinity, "
             "nan or a range of values), so it has no numerical value here; fix the formula"
         )
 
     _print_ComplexInfinity = _undefined
-    _print_NaN = _undefined
     _print_AccumulationBounds = _undefined
 
     def _print_Integer(self, expr):

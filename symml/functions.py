@@ -23,10 +23,12 @@ Heaviside(x, 0)
 
 from __future__ import annotations
 
+import math
+
 import sympy
 from sympy import Function, Heaviside, S, exp, log
 
-__all__ = ["sigmoid", "softplus", "relu", "heaviside", "CUSTOM_FUNCTIONS"]
+__all__ = ["sigmoid", "softplus", "relu", "heaviside", "CUSTOM_FUNCTIONS", "NUMERICS"]
 
 
 class sigmoid(Function):  # noqa: N801 - named as written in formulas
@@ -47,19 +49,19 @@ class sigmoid(Function):  # noqa: N801 - named as written in formulas
         if x is S.NegativeInfinity:
             return S.Zero
         if x.is_Float:
-            return S.One / (1 + exp(-x))
+            return _sigmoid_exact(x)
 
     def fdiff(self, argindex=1):
         s = sigmoid(self.args[0])
         return s * (1 - s)
 
     def _eval_rewrite_as_exp(self, x, **kwargs):
-        return 1 / (1 + exp(-x))
+        return _sigmoid_exact(x)
 
     _eval_rewrite_as_tractable = _eval_rewrite_as_exp
 
     def _eval_evalf(self, prec):
-        return (1 / (1 + exp(-self.args[0])))._eval_evalf(prec)
+        return _sigmoid_exact(self.args[0])._eval_evalf(prec)
 
     def _eval_is_real(self):
         return self.args[0].is_real
@@ -95,19 +97,19 @@ class softplus(Function):  # noqa: N801
         if x is S.NegativeInfinity:
             return S.Zero
         if x.is_Float:
-            return log(1 + exp(x))
+            return _softplus_exact(x)
 
     def fdiff(self, argindex=1):
         return sigmoid(self.args[0])
 
     def _eval_rewrite_as_log(self, x, **kwargs):
-        return log(1 + exp(x))
+        return _softplus_exact(x)
 
     _eval_rewrite_as_exp = _eval_rewrite_as_log
     _eval_rewrite_as_tractable = _eval_rewrite_as_log
 
     def _eval_evalf(self, prec):
-        return log(1 + exp(self.args[0]))._eval_evalf(prec)
+        return _softplus_exact(self.args[0])._eval_evalf(prec)
 
     def _eval_is_real(self):
         return self.args[0].is_real
@@ -177,3 +179,82 @@ def heaviside(x):
 
 #: Name -> class of the functions symml adds to SymPy.
 CUSTOM_FUNCTIONS = {"sigmoid": sigmoid, "softplus": softplus, "relu": relu}
+
+
+# ------------------------------------------------------------------------------------------
+# numerics: how each function is evaluated in floating point, written once for every backend
+# ------------------------------------------------------------------------------------------
+#
+# The stable forms, whatever the number type:
+#   sigmoid(u)  = 1/(1 + exp(-u))          for u >= 0,   exp(u)/(1 + exp(u))   for u < 0
+#   softplus(u) = u + log1p(exp(-u))       for u > 0,    log1p(exp(u))         for u <= 0
+# so exp only ever sees a non-positive argument (no overflow, no 0*inf, no cancellation in
+# 1 - sigmoid: compiled code rewrites that to sigmoid(-u)). Each backend below is the same
+# formula in its own vocabulary; compiled code, fitting's extended-precision polish and
+# SymPy's own evaluation all take theirs from here.
+
+
+def _sigmoid_exact(x):
+    """SymPy form (evaluation of Floats and ``rewrite(exp)``)."""
+    return S.One / (1 + exp(-x))
+
+
+def _softplus_exact(x):
+    return log(1 + exp(x))
+
+
+def sigmoid_float(u: float) -> float:
+    """Stable sigmoid of one float (plain Python; the Numba backend compiles this).
+
+    Branch-free over one ``exp(-|u|)``, which a compiler shares with :func:`softplus_float`
+    of the same argument."""
+    e = math.exp(-abs(u))
+    return (1.0 if u >= 0.0 else e) / (1.0 + e)
+
+
+def softplus_float(u: float) -> float:
+    """Stable softplus of one float (plain Python; the Numba backend compiles this)."""
+    return max(u, 0.0) + math.log1p(math.exp(-abs(u)))
+
+
+def sigmoid_mp(u):
+    """Stable sigmoid of one mpmath number (at the working precision)."""
+    import mpmath
+
+    if u >= 0:
+        return 1 / (1 + mpmath.exp(-u))
+    e = mpmath.exp(u)
+    return e / (1 + e)
+
+
+def softplus_mp(u):
+    """Stable softplus of one mpmath number (at the working precision)."""
+    import mpmath
+
+    if u > 0:
+        return u + mpmath.log1p(mpmath.exp(-u))
+    return mpmath.log1p(mpmath.exp(u))
+
+
+def sigmoid_array(u, xp):
+    """Stable sigmoid of an array in the array namespace ``xp`` (``jax.numpy``, ...).
+
+    Branch-free (``where`` over one ``exp(-|u|)``), so it traces and differentiates."""
+    e = xp.exp(-xp.abs(u))
+    return xp.where(u >= 0, 1.0, e) / (1.0 + e)
+
+
+def softplus_array(u, xp):
+    """Stable softplus of an array in the array namespace ``xp``."""
+    return xp.maximum(u, 0.0) + xp.log1p(xp.exp(-xp.abs(u)))
+
+
+#: backend -> function name -> how compiled code evaluates it. ``numpy`` names library
+#: ufuncs with the same stable formulas in C (``expit``, ``logaddexp``); the others are the
+#: functions above.
+NUMERICS = {
+    "numpy": {"sigmoid": "scipy.special.expit({})", "softplus": "numpy.logaddexp(0.0, {})"},
+    "numba": {"sigmoid": sigmoid_float, "softplus": softplus_float},
+    "jax": {"sigmoid": sigmoid_array, "softplus": softplus_array},
+    "mpmath": {"sigmoid": sigmoid_mp, "softplus": softplus_mp},
+}

@@ -138,13 +138,6 @@ def test_formulas_through_steps_and_verify():
     _report(raw, "steps.diff / verify / render on formulas")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known raw exceptions in symml/compile.py (owned by the compile helper, issue 7): "
-    "KeyError 'ComplexInfinity' from the printer on zoo constants, TypeError on complex "
-    "values, ValueError from SymPy's cse rebuilding AccumulationBounds (atan(factorial(-1))), "
-    "TypeError from numpy.heaviside on object arrays; remove this mark when they are fixed",
-)
 def test_formulas_through_compile_and_call():
     rng = random.Random(SEED + 3)
     raw: list[str] = []

@@ -40,6 +40,7 @@ import sympy
 
 from .._convert import as_expr
 from .._limits import budgeted
+from ..backends import with_backend as _with_backend
 from ..errors import ArgumentError, DataError, FitError, SymmlError
 from ..optimize._shapes import group_vector_columns, parse_with_shapes, used_names
 from ..optimize._shapes import row_shape as _row_shape
@@ -641,6 +642,7 @@ class _MleProblem(_Problem):
 
 
 @budgeted("fit")
+@_with_backend
 def fit(
     model,
     data,
@@ -651,6 +653,7 @@ def fit(
     weights=None,
     missing: str = "raise",
     options: Mapping | None = None,
+    backend: str = "numpy",
 ) -> FitResult:
     """Fit a model written as ``lhs ~ rhs`` to data.
 
@@ -684,6 +687,8 @@ def fit(
         Per-row weights (or the name of a data column holding them). Least squares minimizes
         ``sum(w * residual^2)`` (use ``1/sigma^2``); likelihood sums ``w * loglik`` (frequency
         weights).
+    backend : {"numpy", "numba", "jax"}
+        The :func:`symml.compile` backend for the objective and its derivatives.
     missing : {"raise", "drop"}
         Rows with NaN or infinite values in a used column raise a DataError (saying how many
         and where), or are dropped explicitly with ``"drop"`` (counted in ``result.dropped``).

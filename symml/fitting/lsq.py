@@ -99,6 +99,7 @@ from scipy.optimize import least_squares
 from .._diff import diff as _diff
 from ..compile import compile as _compile
 from ..errors import DataError, FitError, SymmlError
+from ..functions import NUMERICS
 
 __all__ = ["LsqSolution", "solve_least_squares"]
 
@@ -193,13 +194,9 @@ def _mp_namespace() -> dict[str, Any]:
             ns[name] = np.frompyfunc(fn, 1, 1)
     ns["atan2"] = np.frompyfunc(mpmath.atan2, 2, 1)
     ns["abs"] = np.frompyfunc(abs, 1, 1)
-    # symml's own functions (symml.functions), evaluated stably
-    ns["sigmoid"] = np.frompyfunc(
-        lambda v: 1 / (1 + mpmath.exp(-v)) if v >= 0 else mpmath.exp(v) / (1 + mpmath.exp(v)), 1, 1
-    )
-    ns["softplus"] = np.frompyfunc(
-        lambda v: v + mpmath.log1p(mpmath.exp(-v)) if v > 0 else mpmath.log1p(mpmath.exp(v)), 1, 1
-    )
+    # symml's own functions, evaluated stably (the formulas live in symml.functions.NUMERICS)
+    for name, fn in NUMERICS["mpmath"].items():
+        ns[name] = np.frompyfunc(fn, 1, 1)
     ns["relu"] = np.frompyfunc(lambda v: v if v > 0 else 0 * v, 1, 1)
     ns["DiracDelta"] = np.frompyfunc(lambda v: 0 * v, 1, 1)
     return ns

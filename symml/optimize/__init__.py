@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .._limits import budgeted
+from ..backends import with_backend as _with_backend
 from ..errors import ArgumentError
 from ._problem import build_problem
 from .first_order import run_first_order
@@ -60,6 +61,7 @@ def _check_positive(name: str, value, allow_zero: bool = False) -> float | None:
 
 
 @budgeted("minimize")
+@_with_backend
 def minimize(
     f,
     x0: Mapping[str, Any] | Sequence[float] | np.ndarray,
@@ -78,6 +80,7 @@ def minimize(
     seed: int | None = None,
     progress: bool = False,
     options: Mapping[str, Any] | None = None,
+    backend: str = "numpy",
 ) -> OptimizeResult:
     """Minimize an objective written in the symml language (or SymPy) with exact derivatives.
 
@@ -127,6 +130,8 @@ def minimize(
         Seed of the row shuffling of ``sgd`` and ``minibatch`` (same seed, same run).
     progress : bool
         Draw a progress bar on stderr.
+    backend : {"numpy", "numba", "jax"}
+        The :func:`symml.compile` backend for the objective and its derivatives.
     options : mapping, optional
         Method hyperparameters: ``momentum`` (momentum, nesterov; 0.9), ``rho``, ``eps``
         (rmsprop), ``beta1``, ``beta2``, ``eps`` (adam), ``lr_decay`` (every first-order

@@ -153,8 +153,6 @@ class CompiledFunction:
                 a = v
             elif tv is float:
                 a = numpy.float64(v)
-            elif _is_dask(v):  # Dask arrays: per-block partial sums (symml/_dask.py)
-                return _dask_call(self, values)
             else:
                 a = _as_float_array(v, spec)
             shape = a.shape
@@ -223,6 +221,9 @@ def _dispatch(f: CompiledFunction, values) -> Any:
     Returns ``NotImplemented`` to run ``f`` on its backend as usual. This is the hook for
     inputs that are not in-memory arrays (the Dask reductions of issue 13 plug in here:
     a ``reduce="sum"`` function called on Dask arrays sums per-block results)."""
+    for v in values:
+        if type(v) is not numpy.ndarray and type(v) is not float and _is_dask(v):
+            return _dask_call(f, values)  # per-block partial sums (symml/_dask.py)
     return NotImplemented
 
 

@@ -24,17 +24,11 @@ from .. import _taylor
 from .._convert import to_sympy as _to_sympy
 from .._limits import budgeted
 from ..errors import ArgumentError, DerivationError, ShapeError
-from .diff import (
-    _abbreviate,
-    _abbreviations,
-    _as_expr,
-    _as_symbols,
-    _Differ,
-    _reserved,
-    simplify_step,
-)
+from .diff import _as_expr, _as_symbols, _reserved
+from .diff_rules import _Differ
 from .model import Derivation, Step
 from .render import text as _t
+from .rewrite import _abbreviate, _abbreviations, simplify_step
 
 __all__ = ["taylor"]
 

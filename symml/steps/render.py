@@ -32,6 +32,9 @@ from ..lang.printer import SymmlPrinter
 __all__ = ["text", "latex", "render_explanation"]
 
 
+_sort_key = sympy.default_sort_key
+
+
 # -- printers -------------------------------------------------------------------------------------
 def _positive_first(terms: list) -> list:
     """``[-y, s]`` -> ``[s, -y]``: a two-term sum reads ``s - y`` rather than ``-y + s``."""
@@ -159,6 +162,31 @@ class StepLatexPrinter(_AsWritten, LatexPrinter):
     _print_ImmutableMatrix = _print_Matrix = _print_MatrixBase
     _print_ImmutableDenseMatrix = _print_MutableDenseMatrix = _print_MatrixBase
 
+    # sequences separated by ",\;" instead of SymPy's ",\ ": MathJax 2 expands the control
+    # space as a macro, which fails ("buffer size exceeded") with 5 KB of the display after it
+    def _print_tuple(self, expr):
+        items = [self._print(i) for i in expr]
+        return self._add_parens_lspace(items[0] + "," if len(items) == 1 else r",\;".join(items))
+
+    def _print_Tuple(self, expr):
+        return self._print_tuple(expr)
+
+    def _print_list(self, expr):
+        return r"\left[ " + r",\;".join(self._print(i) for i in expr) + r"\right]"
+
+    def _print_dict(self, d):
+        items = [f"{self._print(k)} : {self._print(d[k])}" for k in sorted(d, key=_sort_key)]
+        return r"\left\{ " + r",\;".join(items) + r"\right\}"
+
+    def _print_Subs(self, expr):
+        r"""``f|_{x=0,\;y=0}`` on one line: SymPy's ``\substack`` is a macro that MathJax 2 and 3
+        expand into their 5 KB parse buffer, so a long display containing one fails there."""
+        where = r",\;".join(
+            f"{self._print(v)}={self._print(p)}"
+            for v, p in zip(expr.variables, expr.point, strict=True)
+        )
+        return rf"\left. {self._print(expr.expr)} \right|_{{{where}}}"
+
     def _print_Derivative(self, expr):
         n = sum(int(c) for _, c in expr.variable_count)
         d = r"\partial" if self._settings["partial"] else "d"
@@ -253,7 +281,9 @@ def latex(obj: Any, partial: bool = False) -> str:
     if isinstance(obj, str):
         return r"\text{" + _escape_mathjax_text(obj) + "}"
     if isinstance(obj, Mapping):
-        return ",\\ ".join(f"{latex(k, partial)} = {latex(v, partial)}" for k, v in obj.items())
+        # ",\;" rather than ",\ ": MathJax 2 expands the control space as a macro, which fails
+        # with "buffer size exceeded" when more than 5 KB of the display follow it
+        return ",\\;".join(f"{latex(k, partial)} = {latex(v, partial)}" for k, v in obj.items())
     if isinstance(obj, (list, tuple)):
         items = [
             r"\left(" + latex(e, partial) + r"\right)"
@@ -261,7 +291,7 @@ def latex(obj: Any, partial: bool = False) -> str:
             else latex(e, partial)
             for e in obj
         ]
-        return r"\left[" + ",\\ ".join(items) + r"\right]"
+        return r"\left[" + ",\\;".join(items) + r"\right]"
     return StepLatexPrinter({"partial": partial}).doprint(sympy.sympify(obj))
 
 

@@ -205,11 +205,17 @@ def _mathjax_text(e, partial: bool) -> str:
 
 
 def _notebook_latex(d, detail: str = "textbook") -> str:
-    """Math-mode-only LaTeX for Jupyter's ``_repr_latex_``: one ``aligned``-free array of rows,
-    each row either a line of prose (with typeset math) or one equation."""
+    """Math-mode-only LaTeX for Jupyter's ``_repr_latex_``: ``aligned``-free arrays of rows,
+    each row either a line of prose (with typeset math) or one equation.
+
+    The title, each top-level step and the result are displays of their own: MathJax 2 and 3
+    stop with "internal buffer size exceeded" when a macro is expanded with more than 5 KB
+    of the display still to parse (it shows the raw TeX instead), so no display is long."""
     partial = _is_partial(d)
-    rows = [r"\textbf{" + _escape_mathjax_text(render_explanation(d.title, "text")) + "}"
-            if isinstance(d.title, str) else _mathjax_text(d.title, partial)]  # fmt: skip
+    title = (r"\textbf{" + _escape_mathjax_text(render_explanation(d.title, "text")) + "}"
+             if isinstance(d.title, str) else _mathjax_text(d.title, partial))  # fmt: skip
+    blocks: list[list[str]] = [[title]]
+    rows: list[str] = []
 
     def equation(sides, depth):
         parts = [latex(s, partial) for s in sides if s is not None]
@@ -236,10 +242,14 @@ def _notebook_latex(d, detail: str = "textbook") -> str:
             equation([step.before, step.form, step.after], depth)
 
     for i, step in enumerate(top_steps(d, detail), 1):
+        rows = []
         add(step, str(i), 0)
+        blocks.append(rows)
     sides = [d.problem, d.result] if _resultable(d) else [d.result]
-    rows.append(r"\text{Result: }" + " = ".join(latex(s, partial) for s in sides))
-    return "$$\\begin{array}{l}" + " \\\\\n".join(rows) + "\\end{array}$$"
+    blocks.append([r"\text{Result: }" + " = ".join(latex(s, partial) for s in sides)])
+    return "\n".join(
+        "$$\\begin{array}{l}" + " \\\\\n".join(b) + "\\end{array}$$" for b in blocks
+    )
 
 
 def to_latex(d, standalone: bool = False, notebook: bool = False, detail: str = "textbook") -> str:

@@ -226,31 +226,12 @@ def _pdflatex(tex: str, where: Path) -> tuple[int, list[float], str]:
     return pages, overfull, log
 
 
-#: Page budgets not reached yet (measured pages today): the logistic gradient takes 2 pages.
-_OVER_BUDGET = {"grad_logistic": 2}
-
-
 @needs_pdflatex
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="2 pages; the issue asks 1"))
-        if n in _OVER_BUDGET else n
-        for n in sorted(KINDS)
-    ],
-)  # fmt: skip
+@pytest.mark.parametrize("name", sorted(KINDS))
 def test_standalone_latex_fits_the_page(name, tmp_path):
     pages, overfull, _log = _pdflatex(kind(name).to_latex(standalone=True), tmp_path)
     assert max(overfull, default=0.0) <= 5.0, f"overfull boxes (pt): {overfull}"
     assert pages <= PAGE_LIMITS.get(name, 3), f"{pages} pages"
-
-
-@needs_pdflatex
-@pytest.mark.parametrize("name", sorted(_OVER_BUDGET))
-def test_over_budget_kinds_still_fit_the_width(name, tmp_path):
-    pages, overfull, _log = _pdflatex(kind(name).to_latex(standalone=True), tmp_path)
-    assert max(overfull, default=0.0) <= 5.0, f"overfull boxes (pt): {overfull}"
-    assert pages <= _OVER_BUDGET[name]
 
 
 @needs_pdflatex

@@ -84,6 +84,12 @@ class _Differ:
         self.definitions = dict(definitions or {})
         self.reserved = set(reserved or ()) | {str(s) for s in self.definitions}
         self.memo: dict[tuple, Step] = {}
+        #: abbreviations of function values of an abbreviation (s = sigma(z)): derivatives
+        #: are written with them
+        self.functions = {
+            s: b for s, b in self.definitions.items()
+            if isinstance(b, sympy.Function) and len(b.args) == 1 and b.args[0] in self.definitions
+        }  # fmt: skip
         self.labels = 0
         self.depth = 0
 
@@ -127,9 +133,18 @@ class _Differ:
                         d=_d(f, x), value=first.after),
             )  # fmt: skip
         step = self.rule(f, x)
+        if self.functions:  # values written with the named functions: s*(1 - s), not sigma(z)
+            step.after = self.abbreviate(step.after)
+            if isinstance(step.form, sympy.Basic):
+                step.form = self.abbreviate(step.form)
         if step.substeps:
             self.memo[key] = step
         return step
+
+    def abbreviate(self, e):
+        """``e`` with the named function values (``s`` for ``sigma(z)``) written by name."""
+        inverse = {body: sym for sym, body in self.functions.items()}
+        return e.xreplace(inverse) if isinstance(e, sympy.Basic) else e
 
     def rule(self, f: sympy.Expr, x: sympy.Symbol) -> Step:
         """Dispatch on the expression: special cases first, then the type table ``_DISPATCH``."""
@@ -378,11 +393,17 @@ class _Differ:
         finally:
             self.depth -= 1
         g1 = out.after.xreplace({u: inner})
-        why = explain(
-            "Chain rule with outer function {outer} and inner function {inner}, "
-            "where {douter}.",
-            outer=g, inner=_eq(u, inner, evaluate=False), douter=_eq(_d(g, u), out.after),
-        )  # fmt: skip
+        if inner in self.definitions:  # an abbreviation is already a name for the inner function
+            why = explain(
+                "Chain rule through {inner}, where {douter}.", inner=inner,
+                douter=_eq(_d(outer(inner), inner), self.abbreviate(g1)),
+            )  # fmt: skip
+        else:
+            why = explain(
+                "Chain rule with outer function {outer} and inner function {inner}, "
+                "where {douter}.",
+                outer=g, inner=_eq(u, inner, evaluate=False), douter=_eq(_d(g, u), out.after),
+            )  # fmt: skip
         return Step(
             "chain", _d(f, x), g1 * inn.after, why, [out, inn],
             form=sympy.Mul(g1, _d(inner, x), evaluate=False),

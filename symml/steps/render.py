@@ -35,6 +35,13 @@ __all__ = ["text", "latex", "render_explanation"]
 _sort_key = sympy.default_sort_key
 
 
+class WithDx(sympy.Expr):
+    """``g dx`` in an explanation ("du = 2 x dx"); only printed, never evaluated."""
+
+    def __new__(cls, coeff, var):
+        return sympy.Expr.__new__(cls, sympy.sympify(coeff), var)
+
+
 # -- printers -------------------------------------------------------------------------------------
 def _positive_first(terms: list) -> list:
     """``[-y, s]`` -> ``[s, -y]``: a two-term sum reads ``s - y`` rather than ``-y + s``."""
@@ -111,6 +118,13 @@ class _AsWritten:
 class StepTextPrinter(_AsWritten, SymmlPrinter):
     """symml language text, with derivatives as ``d/dx[...]`` and integrals as ``∫ ... dx``."""
 
+    def _print_WithDx(self, expr):
+        c, v = expr.args
+        if c == 1:
+            return f"d{self._print(v)}"
+        body = self._print(c)
+        return f"({body}) d{self._print(v)}" if c.is_Add else f"{body} d{self._print(v)}"
+
     def _print_Derivative(self, expr):
         n = sum(int(c) for _, c in expr.variable_count)
         body = self._print(expr.expr)
@@ -178,6 +192,13 @@ class StepLatexPrinter(_AsWritten, LatexPrinter):
         items = [f"{self._print(k)} : {self._print(d[k])}" for k in sorted(d, key=_sort_key)]
         return r"\left\{ " + r",\;".join(items) + r"\right\}"
 
+    def _print_WithDx(self, expr):
+        c, v = expr.args
+        if c == 1:
+            return rf"d{self._print(v)}"
+        body = self._print(c)
+        return (rf"\left({body}\right)" if c.is_Add else body) + rf" \, d{self._print(v)}"
+
     def _print_Subs(self, expr):
         r"""``f|_{x=0,\;y=0}`` on one line: SymPy's ``\substack`` is a macro that MathJax 2 and 3
         expand into their 5 KB parse buffer, so a long display containing one fails there."""
@@ -244,9 +265,11 @@ def _naming(d, partial: bool):
         name = next((n for n in ("f", "L", "F", "g", "\\ell") if n not in free), None)
         if name is not None:
             names[f] = name
-            inverse = {b: s for s, b in (getattr(d, "definitions", None) or {}).items()}
-            if inverse:
-                names[f.xreplace(inverse)] = name
+            short = f
+            for s, b in (getattr(d, "definitions", None) or {}).items():
+                short = short.xreplace({b: s})
+            if short != f:
+                names[short] = name
     token = _NAMES.set(names)
     try:
         yield (sympy.Symbol(names[f].strip("\\")), f) if f is not None and f in names else None

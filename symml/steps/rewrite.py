@@ -19,6 +19,7 @@ from sympy.functions.elementary.hyperbolic import HyperbolicFunction
 from sympy.functions.elementary.trigonometric import TrigonometricFunction
 
 from .diff_rules import _ABBREV, _NON_FINITE, _Differ, _eq
+from ..functions import sigmoid
 from .model import Step, explain
 
 __all__ = ["simplify_step"]
@@ -106,12 +107,38 @@ def _abbreviations(exprs: Sequence, variables: Sequence, reserved: set[str]) -> 
     for i, body in enumerate(repeated):
         name = names[i] if i < len(names) else f"z{i}"
         out[sympy.Symbol(name, real=True)] = body
+    return {**out, **_function_values(exprs, out, reserved | {str(s) for s in out})}
+
+
+def _function_values(exprs: Sequence, inner: dict, reserved: set[str]) -> dict:
+    """Name -> body for a function of an abbreviation occurring twice or more, as ``sigma(z)``
+    in the logistic loss: ``s = sigma(z)`` (the derivatives are then written with ``s``)."""
+    count: Counter = Counter()
+    for e in exprs:
+        for node in sympy.preorder_traversal(_abbreviate(e, inner)):
+            if isinstance(node, sympy.Function) and len(node.args) == 1 and node.args[0] in inner:
+                count[node] += 1
+    out = {}
+    free = [n for n in _FUNCTION_NAMES if n not in reserved]
+    for body in sorted((b for b, n in count.items() if n >= 2), key=sympy.default_sort_key):
+        prefer = "s" if body.func is sigmoid and "s" in free else None
+        name = prefer or (free[0] if free else None)
+        if name is None:
+            break
+        free.remove(name)
+        out[sympy.Symbol(name, real=True)] = body
     return out
 
 
+#: Names for function values of abbreviations (``s`` for a sigmoid).
+_FUNCTION_NAMES = ("s", "p", "q", "g", "r")
+
+
 def _abbreviate(e, definitions: dict):
-    inverse = {body: sym for sym, body in definitions.items()}
-    return e.xreplace(inverse) if inverse else e
+    """``e`` written with the abbreviations, in their order (``z`` first, then ``s = sigma(z)``)."""
+    for sym, body in definitions.items():
+        e = e.xreplace({body: sym})
+    return e
 
 
 def _definition_steps(definitions: dict) -> list[Step]:
@@ -120,7 +147,12 @@ def _definition_steps(definitions: dict) -> list[Step]:
             "definition",
             sym,
             body,
-            explain("Abbreviate the repeated inner expression: let {d}.", d=_eq(sym, body)),
+            explain(
+                "Abbreviate the repeated value: let {d}."
+                if body.is_Function and body.args[0] in definitions
+                else "Abbreviate the repeated inner expression: let {d}.",
+                d=_eq(sym, body),
+            ),
             check=False,
         )  # fmt: skip
         for sym, body in definitions.items()

@@ -247,9 +247,7 @@ def _notebook_latex(d, detail: str = "textbook") -> str:
         blocks.append(rows)
     sides = [d.problem, d.result] if _resultable(d) else [d.result]
     blocks.append([r"\text{Result: }" + " = ".join(latex(s, partial) for s in sides)])
-    return "\n".join(
-        "$$\\begin{array}{l}" + " \\\\\n".join(b) + "\\end{array}$$" for b in blocks
-    )
+    return "\n".join("$$\\begin{array}{l}" + " \\\\\n".join(b) + "\\end{array}$$" for b in blocks)
 
 
 def to_latex(d, standalone: bool = False, notebook: bool = False, detail: str = "textbook") -> str:

@@ -18,8 +18,8 @@ import sympy
 from sympy.functions.elementary.hyperbolic import HyperbolicFunction
 from sympy.functions.elementary.trigonometric import TrigonometricFunction
 
-from .diff_rules import _ABBREV, _NON_FINITE, _Differ, _eq
 from ..functions import sigmoid
+from .diff_rules import _ABBREV, _NON_FINITE, _Differ, _eq
 from .model import Step, explain
 
 __all__ = ["simplify_step"]

@@ -39,7 +39,8 @@ class WithDx(sympy.Expr):
     """``g dx`` in an explanation ("du = 2 x dx"); only printed, never evaluated."""
 
     def __new__(cls, coeff, var):
-        return sympy.Expr.__new__(cls, sympy.sympify(coeff), var)
+        coeff = sympy.Integer(coeff) if isinstance(coeff, int) else coeff
+        return sympy.Expr.__new__(cls, coeff, var)
 
 
 # -- printers -------------------------------------------------------------------------------------

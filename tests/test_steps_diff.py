@@ -227,9 +227,9 @@ def test_logistic_gradient_arrives_at_the_familiar_form():
     assert d.steps[0].rule == "definition" and "z = b + w1*x1 + w2*x2" in d.steps[0].explanation
     assert "reuse" in d.rules()
     text = d.to_text(detail="full")
-    assert "Already derived in (A)" in text and "(A) Chain rule" in text
+    assert "Already derived in (A)" in text and "(A) s stands for" in text
     assert "holding b, w2, x1, x2, y constant" in text
-    assert "x1*(sigmoid(z) - y)" in text
+    assert "x1*(s - y)" in text and "let s = sigmoid(z)" in text
 
 
 @pytest.mark.parametrize(
@@ -259,8 +259,10 @@ def test_hessian_reuses_first_derivatives_and_symmetry():
     h = sm.steps.hessian(LOGISTIC, "w1 b")
     assert h.verify()
     kinds = [s.rule for s in h.steps]
-    # abbreviation, 2 gradient entries, 3 second derivatives (upper triangle), assemble, substitute
+    # 2 abbreviations (z and s = sigma(z)), 2 gradient entries, 3 second derivatives (upper
+    # triangle), assemble, substitute
     assert kinds == [
+        "definition",
         "definition",
         "partial",
         "partial",

@@ -56,17 +56,21 @@ from sympy.integrals import manualintegrate as mi
 
 from .. import _integrate as route
 from .._convert import as_expr, as_symbol
-from .._limits import budgeted, time_limit
 from .._diff import diff as _diff
+from .._limits import budgeted, time_limit
 from ..errors import ArgumentError, DerivationError, LimitError
 from ..functions import relu, sigmoid, softplus
-from .model import Derivation, Step, values_agree
+from .integrate_rules import _prefixed, _SympyRule, _Translator
+from .model import Derivation, Explanation, Step, explain, values_agree
 
 __all__ = ["integrate"]
 
 #: Seconds for SymPy's rule search (integral_steps) and for each fallback integrate.
 RULE_SECONDS = 20
 FALLBACK_SECONDS = 20
+
+
+_f, _F = sympy.Function("f"), sympy.Function("F")
 
 
 # -- text helpers ---------------------------------------------------------------------------------
@@ -125,19 +129,6 @@ class _Namer:
         return e
 
 
-# -- the fallback rule for DontKnowRule -------------------------------------------------------
-@dataclasses.dataclass
-class _SympyRule(mi.AtomicRule):
-    """No rule applies: SymPy's integrate gives ``result`` (an extension of manualintegrate)."""
-
-    result: sympy.Expr
-    closed: bool = True  # False when SymPy's answer still contains an unevaluated Integral
-    reason: str = ""  # why SymPy's rules were not used (their answer failed its check)
-
-    def eval(self) -> sympy.Expr:
-        return self.result
-
-
 class _Stuck(Exception):
     """A DontKnowRule inside a route that SymPy cannot finish either."""
 
@@ -167,9 +158,7 @@ def _retarget(rule: Any, old: sympy.Symbol, new: sympy.Symbol) -> Any:
         elif isinstance(val, list) and val and isinstance(val[0], mi.Rule):
             changes[fld.name] = [_retarget(v, old, new) for v in val]
         elif isinstance(val, (list, tuple)) and val and isinstance(val[0], tuple):
-            changes[fld.name] = [
-                (_retarget(a, old, new), *rest) for a, *rest in val
-            ]
+            changes[fld.name] = [(_retarget(a, old, new), *rest) for a, *rest in val]
     return dataclasses.replace(rule, **changes) if changes else rule
 
 
@@ -318,327 +307,6 @@ def _integrand_check(f: sympy.Expr, g: sympy.Expr) -> Callable:
     return check
 
 
-# -- rule tree -> steps ---------------------------------------------------------------------------
-_TRIG = {
-    mi.SinRule: "integral of sin(x) dx = -cos(x)",
-    mi.CosRule: "integral of cos(x) dx = sin(x)",
-    mi.Sec2Rule: "integral of sec(x)^2 dx = tan(x)",
-    mi.Csc2Rule: "integral of csc(x)^2 dx = -cot(x)",
-    mi.SecTanRule: "integral of sec(x)*tan(x) dx = sec(x)",
-    mi.CscCotRule: "integral of csc(x)*cot(x) dx = -csc(x)",
-    mi.SinhRule: "integral of sinh(x) dx = cosh(x)",
-    mi.CoshRule: "integral of cosh(x) dx = sinh(x)",
-}
-
-
-def _special_name(rule: Any) -> str:
-    name = type(rule).__name__.removesuffix("Rule")
-    return {
-        "Erf": "erf",
-        "Ei": "Ei",
-        "Si": "Si",
-        "Ci": "Ci",
-        "Li": "li",
-        "Polylog": "polylog",
-        "UpperGamma": "the upper incomplete gamma function",
-    }.get(name, name)
-
-
-class _Translator:
-    def __init__(self, namer: _Namer):
-        self.namer = namer
-
-    def step(self, rule: Any, integrand: sympy.Expr | None = None) -> Step:
-        """One rule (and its sub-rules) as a Step; ``integrand`` overrides rule.integrand."""
-        show = self.namer.show
-        var = show(rule.variable)
-        f = show(integrand if integrand is not None else rule.integrand)
-        before = sympy.Integral(f, var)
-        after = show(rule.eval())
-        rule_name, text, subs, form, note = self._describe(rule, f, var)
-        return Step(
-            rule_name,
-            before,
-            after,
-            text,
-            substeps=subs,
-            form=form,
-            note=note,
-            check=_antiderivative_check(f, var, self.namer),
-        )
-
-    def _describe(self, rule, f, var):  # noqa: C901 - one branch per rule, on purpose
-        show = self.namer.show
-        x = _t(var)
-        if isinstance(rule, mi.ConstantRule):
-            return (
-                "constant",
-                f"{_t(f)} does not depend on {x}, so its integral is {_t(f)}*{x}.",
-                [],
-                None,
-                None,
-            )
-        if isinstance(rule, mi.ConstantTimesRule):
-            c, other = show(rule.constant), show(rule.other)
-            sub = self.step(rule.substep, other)
-            text = f"Pull the constant factor {_t(c)} out of the integral."
-            return "constant_multiple", text, [sub], c * sympy.Integral(other, var), None
-        if isinstance(rule, mi.PowerRule):
-            n = show(rule.exp)
-            text = f"Power rule: integral of {x}^n d{x} = {x}^(n + 1)/(n + 1), here n = {_t(n)}."
-            if n.free_symbols:
-                text = (
-                    f"Power rule: integral of {x}^n d{x} = {x}^(n + 1)/(n + 1) for n != -1 "
-                    f"(and log({x}) for n = -1), here n = {_t(n)}."
-                )
-            return "power", text, [], None, None
-        if isinstance(rule, mi.NestedPowRule):
-            text = (
-                f"Power rule for a power of a power: integral of ({x}^a)^b d{x} "
-                f"= {x}*({x}^a)^b/(a*b + 1)."
-            )
-            return "power", text, [], None, None
-        if isinstance(rule, mi.ReciprocalRule):
-            b = show(rule.base)
-            text = (
-                f"integral of 1/{x} d{x} = log({x}), applied to 1/{_t(b)}."
-                if b != var
-                else f"integral of 1/{x} d{x} = log({x})."
-            )
-            note = (
-                "SymPy writes log(x) for log|x|; for negative arguments the two differ by "
-                "a constant."
-            )
-            return "log", text, [], None, note
-        if isinstance(rule, mi.ExpRule):
-            base = show(rule.base)
-            if base == sympy.E:
-                return (
-                    "exp",
-                    "The exponential is its own antiderivative: "
-                    f"integral of exp({x}) d{x} = exp({x}).",
-                    [],
-                    None,
-                    None,
-                )
-            return (
-                "exp",
-                f"integral of a^{x} d{x} = a^{x}/log(a), here a = {_t(base)}.",
-                [],
-                None,
-                None,
-            )
-        if type(rule) in _TRIG:
-            kind = "hyperbolic" if isinstance(rule, mi.HyperbolicRule) else "trig"
-            return kind, f"Standard integral: {_TRIG[type(rule)].replace('x', x)}.", [], None, None
-        if isinstance(rule, mi.ArctanRule):
-            a, b, c = (show(v) for v in (rule.a, rule.b, rule.c))
-            text = (
-                f"Arctangent rule: integral of a/(b*{x}^2 + c) d{x} "
-                f"= a/(b*sqrt(c/b))*atan({x}/sqrt(c/b)), "
-                f"here a = {_t(a)}, b = {_t(b)}, c = {_t(c)}."
-            )
-            return "inverse_trig", text, [], None, None
-        if isinstance(rule, mi.ArcsinRule):
-            return (
-                "inverse_trig",
-                f"Standard integral: integral of 1/sqrt(1 - {x}^2) d{x} = asin({x}).",
-                [],
-                None,
-                None,
-            )
-        if isinstance(rule, mi.ArcsinhRule):
-            return (
-                "inverse_trig",
-                f"Standard integral: integral of 1/sqrt(1 + {x}^2) d{x} = asinh({x}).",
-                [],
-                None,
-                None,
-            )
-        if isinstance(
-            rule, (mi.ReciprocalSqrtQuadraticRule, mi.SqrtQuadraticDenomRule, mi.SqrtQuadraticRule)
-        ):
-            a, b, c = (show(v) for v in (rule.a, rule.b, rule.c))
-            text = (
-                f"Standard integral with the square root of the quadratic a + b*{x} + c*{x}^2, "
-                f"here a = {_t(a)}, b = {_t(b)}, c = {_t(c)}."
-            )
-            return "inverse_trig", text, [], None, None
-        if isinstance(rule, mi.AddRule):
-            subs = [self.step(s) for s in rule.substeps]
-            form = sympy.Add(
-                *(sympy.Integral(s.before.function, var) for s in subs), evaluate=False
-            )
-            return (
-                "sum",
-                "Integrate term by term: the integral of a sum is the sum of the integrals.",
-                subs,
-                form,
-                None,
-            )
-        if isinstance(rule, mi.URule):
-            u = self.namer.name(rule.u_var)
-            g = show(rule.u_func)
-            du = _diff(g, var)
-            inner_integrand = show(rule.substep.integrand)
-            sub = self.step(rule.substep)
-            text = (
-                f"Substitute {_t(u)} = {_t(g)}, so d{_t(u)} = {_t(du)} d{x}: "
-                "the integral becomes the "
-                f"{_integral_text(inner_integrand, u)}; integrate, then put {_t(u)} = {_t(g)} back."
-            )
-            return "substitution", text, [sub], None, None
-        if isinstance(rule, mi.PartsRule):
-            u, dv = show(rule.u), show(rule.dv)
-            v_step = self.step(rule.v_step, dv)
-            v_step.explanation = f"First v, the integral of dv: {v_step.explanation}"
-            v = v_step.after
-            du = _diff(u, var)
-            second = self.step(rule.second_step, show(rule.second_step.integrand))
-            second.explanation = f"Then the integral of v du: {second.explanation}"
-            text = (
-                f"Integrate by parts with u = {_t(u)} and dv = {_t(dv)} d{x}: "
-                f"then du = {_t(du)} d{x} "
-                f"and v = {_t(v)}, and integral of u dv = u*v - integral of v du."
-            )
-            form = sympy.Add(u * v, -sympy.Integral(second.before.function, var), evaluate=False)
-            return "parts", text, [v_step, second], form, None
-        if isinstance(rule, mi.CyclicPartsRule):
-            subs, pieces, terms, sign = [], [], [], 1
-            for p in rule.parts_rules:
-                vs = self.step(p.v_step, show(p.dv))
-                subs.append(vs)
-                pieces.append(f"u = {_t(show(p.u))}, dv = {_t(show(p.dv))} d{x}")
-                terms.append(sign * show(p.u) * vs.after)
-                sign = -sign
-            c = show(rule.coefficient)
-            big_i = sympy.Symbol("I_0", real=True)  # printed as the name of the integral below
-            lhs = _t(sympy.Add(*terms) + c * big_i).replace("I_0", "I")
-            text = (
-                f"Integrate by parts {len(rule.parts_rules)} times ({'; then '.join(pieces)}): the "
-                f"original integral I comes back, I = {lhs}; solving for I gives "
-                f"I = ({_t(sympy.Add(*terms))})/{_t(1 - c)}."
-            )
-            return "parts", text, subs, None, None
-        if isinstance(rule, mi.TrigSubstitutionRule):
-            theta, func = self.namer.name(rule.theta), show(rule.func)
-            sub = self.step(rule.substep, show(rule.rewritten))
-            text = (
-                f"Trigonometric substitution {x} = {_t(func)}: the integral becomes the "
-                f"{_integral_text(show(rule.rewritten), theta)}; integrate, then return to {x}."
-            )
-            return "trig_substitution", text, [sub], None, None
-        if isinstance(rule, mi.RewriteRule):
-            new = show(rule.rewritten)
-            sub = self.step(rule.substep, new)
-            form = sympy.Integral(new, var)
-            if isinstance(rule, mi.CompleteSquareRule):
-                return "rewrite", f"Complete the square: {_t(f)} = {_t(new)}.", [sub], form, None
-            is_apart = _is_partial_fractions(f, new, var)
-            if is_apart:
-                return (
-                    "partial_fractions",
-                    f"Split into partial fractions: {_t(f)} = {_t(new)}.",
-                    [sub],
-                    form,
-                    None,
-                )
-            how = "Expand" if new == sympy.expand(f) else "Rewrite"
-            return "rewrite", f"{how} the integrand: {_t(f)} = {_t(new)}.", [sub], form, None
-        if isinstance(rule, mi.PiecewiseRule):
-            subs = []
-            for sub, cond in rule.subfunctions:
-                st = self.step(sub)
-                st.explanation = (
-                    f"Case {_t(cond) if cond is not sympy.true else 'otherwise'}: {st.explanation}"
-                )
-                subs.append(st)
-            conds = "; ".join(
-                _t(c) if c is not sympy.true else "otherwise" for _, c in rule.subfunctions
-            )
-            return (
-                "piecewise",
-                f"The answer depends on a parameter; the cases are {conds}.",
-                subs,
-                None,
-                None,
-            )
-        if isinstance(rule, mi.HeavisideRule):
-            sub = self.step(rule.substep)
-            text = (
-                f"For H({_t(show(rule.harg))})*g({x}) integrate g and subtract its value "
-                "at the step "
-                f"{x} = {_t(show(rule.ibnd))}, so that the antiderivative is continuous there."
-            )
-            return "heaviside", text, [sub], None, None
-        if isinstance(rule, mi.DerivativeRule):
-            return "derivative", "Integrating a derivative undoes it.", [], None, None
-        if isinstance(rule, _SympyRule):
-            if rule.reason:
-                text = (
-                    f"SymPy's integration rules give a wrong answer for the "
-                    f"{_integral_text(f, var)} ({rule.reason}); symml's checked integration "
-                    "(SymPy's integrators, each answer checked by differentiation) gives "
-                    "the antiderivative instead."
-                )
-                return "no_rule", text, [], None, None
-            if rule.closed:
-                text = (
-                    f"No integration rule applies to the {_integral_text(f, var)}; "
-                    "SymPy's integrate "
-                    "(Risch and Meijer G algorithms) gives the antiderivative instead."
-                )
-                return "no_rule", text, [], None, None
-            text = (
-                f"No integration rule finishes the {_integral_text(f, var)}, and SymPy's integrate "
-                "finds no closed form either: its answer keeps an unevaluated integral."
-            )
-            note = (
-                "The remaining integral has no antiderivative in elementary functions "
-                "that SymPy can find."
-            )
-            return "no_rule", text, [], None, note
-        if isinstance(
-            rule,
-            (
-                mi.IRule,
-                mi.ErfRule,
-                mi.FresnelCRule,
-                mi.FresnelSRule,
-                mi.PolylogRule,
-                mi.UpperGammaRule,
-                mi.EllipticFRule,
-                mi.EllipticERule,
-                mi.DiracDeltaRule,
-                mi.OrthogonalPolyRule,
-            ),
-        ):
-            text = (
-                f"This is a standard special-function integral ({_special_name(rule)}), "
-                "with no elementary antiderivative."
-            )
-            return "special", text, [], None, None
-        # Any rule added to SymPy later: named after its class, said plainly, still checked.
-        name = type(rule).__name__.removesuffix("Rule")
-        doc = (type(rule).__doc__ or "").strip().splitlines()
-        return name.lower(), f"{name} rule{': ' + doc[0] if doc else ''}.", [], None, None
-
-
-def _is_partial_fractions(f: sympy.Expr, new: sympy.Expr, var: sympy.Symbol) -> bool:
-    """Is the rewriting f -> new the partial-fraction split of a rational function of var?"""
-    if not f.is_rational_function(var):
-        return False  # apart needs a rational function (else SymPy's PolynomialError)
-    if not (new.is_Add or (new.is_Mul and any(t.is_Add for t in new.args))):
-        return False
-    try:
-        with time_limit(FALLBACK_SECONDS, "the partial fractions"):
-            split = sympy.apart(f, var)
-    except (sympy.PolynomialError, NotImplementedError, LimitError):
-        return False
-    return sympy.expand(new) == sympy.expand(split) and sympy.expand(new) != sympy.expand(f)
-
-
-# -- limits ---------------------------------------------------------------------------------------
 def _parse_limits(f: sympy.Expr, limits: tuple) -> list[tuple]:
     if not limits:
         raise ArgumentError(
@@ -689,7 +357,9 @@ def _continuity_problem(F: sympy.Expr, h: sympy.Expr, var, a, b) -> tuple[str, l
                 gap = interval - continuous_domain(expr, var, interval) - sympy.FiniteSet(lo, hi)
                 if gap.is_empty is False:
                     pts = sorted(p for p in gap if lo < p < hi) if gap.is_FiniteSet else []
-                    return f"{what} is not continuous at {_t(gap)} in [{_t(lo)}, {_t(hi)}]", pts
+                    why = explain(what + " is not continuous at {gap} in {interval}",
+                                  gap=gap, interval=interval)  # fmt: skip
+                    return why, pts
     except (LimitError, NotImplementedError, TypeError, ValueError):
         return None
     return None
@@ -703,10 +373,15 @@ def _definite_steps(h, F, var, a, b) -> tuple[list[Step], sympy.Expr]:
     if problem:
         why, breaks = problem
         value = _sympy_integrate(h, (var, a, b))
-        text = (
-            f"F(b) - F(a) does not apply because {why}; symml's definite integration "
-            "(improper where needed, piece by piece between breakpoints, checked against "
-            "numerical quadrature) gives the value."
+        text = _prefixed(
+            "{ftc} does not apply because ",
+            why,
+            ftc=_F(b) - _F(a),
+        )
+        text = Explanation(
+            text.template + "; symml's definite integration (improper where needed, piece by "
+            "piece between breakpoints, checked against numerical quadrature) gives the value.",
+            text.params,
         )
         steps.append(
             Step("no_rule", before, value, text, check=_definite_check(h, var, a, b, breaks))
@@ -714,7 +389,6 @@ def _definite_steps(h, F, var, a, b) -> tuple[list[Step], sympy.Expr]:
         return steps, value
     Fb, lim_b = _end_value(F, var, b, "-")
     Fa, lim_a = _end_value(F, var, a, "+")
-    x = _t(var)
     form = sympy.Add(
         sympy.Subs(F, var, b) if not lim_b else sympy.Limit(F, var, b),
         -(sympy.Subs(F, var, a) if not lim_a else sympy.Limit(F, var, a)),
@@ -722,10 +396,10 @@ def _definite_steps(h, F, var, a, b) -> tuple[list[Step], sympy.Expr]:
     )
     raw = Fb - Fa
     how = "limits" if (lim_a or lim_b) else "values"
-    text = (
-        f"Fundamental theorem of calculus: the integral from {_t(a)} to {_t(b)} "
-        f"is F({_t(b)}) - F({_t(a)}) "
-        f"with F({x}) = {_t(F)} (taking {how} at the ends)."
+    text = explain(
+        "Fundamental theorem of calculus: {ftc} with {F} (taking " + how + " at the ends).",
+        ftc=sympy.Eq(sympy.Integral(_f(var), (var, a, b)), _F(b) - _F(a), evaluate=False),
+        F=sympy.Eq(_F(var), F, evaluate=False),
     )
     steps.append(Step("limits", before, raw, text, form=form, check=_definite_check(h, var, a, b)))
     with time_limit(FALLBACK_SECONDS, "the simplification of F(b) - F(a)"):
@@ -737,9 +411,11 @@ def _definite_steps(h, F, var, a, b) -> tuple[list[Step], sympy.Expr]:
         # F(b) - F(a) is contradicted by quadrature (a jump of F that the continuity test
         # missed): the checked route's value instead, said so
         value = _sympy_integrate(h, (var, a, b))
-        text = (
-            f"F(b) - F(a) = {_t(raw)} is contradicted by numerical quadrature ({wrong}); "
-            "symml's definite integration (checked against quadrature) gives the value."
+        text = explain(
+            "{ftc} is contradicted by numerical quadrature ({wrong}); symml's definite "
+            "integration (checked against quadrature) gives the value.",
+            ftc=sympy.Eq(_F(b) - _F(a), raw, evaluate=False),
+            wrong=str(wrong),
         )
         return [Step("no_rule", before, value, text, check=_definite_check(h, var, a, b))], value
     return steps, value
@@ -760,13 +436,13 @@ def _antiderivative(
     h: sympy.Expr, var: sympy.Symbol, namer: _Namer
 ) -> tuple[list[Step], sympy.Expr]:
     tree = _rule_tree(h, var)
-    root = _Translator(namer).step(tree, h)
+    root = _Translator(_antiderivative_check, namer).step(tree, h)
     failure = _first_failure(root)
     if failure:
         # SymPy's rules gave something that is not an antiderivative (e.g. a Piecewise that
         # is nan where the integrand is real): symml's checked route instead, said so
         rule = _SympyRule(h, var, _sympy_integrate(h, var), reason=failure)
-        root = _Translator(namer).step(rule, h)
+        root = _Translator(_antiderivative_check, namer).step(rule, h)
     F = root.after
     if isinstance(F, sympy.Piecewise) and len(F.args) == 2:
         # manualintegrate puts the generic case of a parameter first (as it does itself)
@@ -829,9 +505,8 @@ def integrate(f: Any, *limits: Any) -> Derivation:
     sin(x**2)
     >>> d.rules()
     ['constant_multiple', 'substitution', 'constant_multiple', 'trig']
-    >>> print(d.steps[0].substeps[0].explanation)
-    Substitute u = x^2, so du = 2*x dx: the integral becomes the integral of cos(u)/2 du;
-    integrate, then put u = x^2 back.
+    >>> print(str(d.steps[0].substeps[0].explanation).split(":")[0])
+    Substitute u = x^2, so du = 2*x dx
     >>> integrate("x^2", ("x", 0, 3)).result
     9
     """
@@ -852,13 +527,13 @@ def integrate(f: Any, *limits: Any) -> Derivation:
     h = f
     if reps:
         h = f.xreplace(reps)
-        names = ", ".join(f"{_t(k)} = {_t(v)}" for k, v in reps.items())
+        forms = sympy.Tuple(*(sympy.Eq(k, v, evaluate=False) for k, v in reps.items()))
         steps.append(
             Step(
                 "rewrite",
                 problem,
                 sympy.Integral(h, *lims),
-                f"Write symml's functions in elementary form: {names}.",
+                explain("Write symml's functions in elementary form: {forms}.", forms=forms),
                 check=_integrand_check(f, h),
             )
         )
@@ -873,11 +548,11 @@ def integrate(f: Any, *limits: Any) -> Derivation:
         if len(lim) == 3 and F is None:
             # no antiderivative in closed form (floor(3*x)): the definite value piece by piece
             value = _sympy_integrate(h, (var, lim[1], lim[2]))
-            text = (
-                f"No antiderivative of {_t(h)} is found in closed form; symml's definite "
+            text = explain(
+                "No antiderivative of {h} is found in closed form; symml's definite "
                 "integration (piece by piece between the jumps, checked against numerical "
-                "quadrature) gives the value."
-            )
+                "quadrature) gives the value.", h=h,
+            )  # fmt: skip
             wrap_check = _definite_check(h, var, lim[1], lim[2])
             sub = [Step("no_rule", sympy.Integral(h, lim), value, text, check=wrap_check)]
         elif len(lim) == 3:
@@ -890,12 +565,15 @@ def integrate(f: Any, *limits: Any) -> Derivation:
         if len(lims) == 1:
             steps += sub
         else:
-            others = sorted(s.name for s in h.free_symbols - {var})
-            held = f", holding {', '.join(others)} constant" if others else ""
+            others = sorted(h.free_symbols - {var}, key=sympy.default_sort_key)
+            names = {f"h{k}": o for k, o in enumerate(others)}
+            held = (", holding " + ", ".join("{" + k + "}" for k in names) + " constant"
+                    if names else "")  # fmt: skip
             if i == 0:
-                text = f"Integrate over {_t(var)} first (the innermost integral){held}."
+                text = explain("Integrate over {x} first (the innermost integral)" + held + ".",
+                               x=var, **names)  # fmt: skip
             else:
-                text = f"Then integrate the result over {_t(var)}{held}."
+                text = explain("Then integrate the result over {x}" + held + ".", x=var, **names)
             steps.append(
                 Step(
                     "iterated", sympy.Integral(h, lim), value, text, substeps=sub, check=wrap_check
@@ -904,10 +582,21 @@ def integrate(f: Any, *limits: Any) -> Derivation:
         h = value
     result = h
     kind = "definite" if all(len(lim) == 3 for lim in lims) else "indefinite"
-    title = f"{'Integral' if kind == 'definite' else 'Antiderivative'} of {_t(f)}"
-    title += (" over " if kind == "definite" else " with respect to ") + ", ".join(
-        _t(lim[0]) if len(lim) == 1 else f"{_t(lim[0])} from {_t(lim[1])} to {_t(lim[2])}"
-        for lim in lims
+    params: dict = {"f": f}
+    pieces = []
+    for k, lim in enumerate(lims):
+        params[f"v{k}"] = lim[0]
+        if len(lim) == 1:
+            pieces.append(f"{{v{k}}}")
+        else:
+            params[f"a{k}"], params[f"b{k}"] = lim[1], lim[2]
+            pieces.append(f"{{v{k}}} from {{a{k}}} to {{b{k}}}")
+    title = explain(
+        ("Integral" if kind == "definite" else "Antiderivative")
+        + " of {f}"
+        + (" over " if kind == "definite" else " with respect to ")
+        + ", ".join(pieces),
+        **params,
     )
     d = Derivation(
         title,

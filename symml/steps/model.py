@@ -1,9 +1,9 @@
 """The data model of step-by-step derivations: a :class:`Derivation` is a tree of :class:`Step` s.
 
 Every rule set (differentiation, Taylor series, integrals, Lagrange multipliers, ...) builds
-the same two classes; the renderers in :mod:`symml.steps.render` walk the tree generically
-and never recompute any mathematics, and :meth:`Derivation.verify` re-checks every step
-numerically against SymPy.
+the same two classes; the renderers (:mod:`symml.steps.render` and its per-target modules)
+walk the tree generically and never recompute any mathematics, and
+:meth:`Derivation.verify` re-checks every step numerically against SymPy.
 
 A step says that ``before`` equals ``after`` by one rule::
 
@@ -299,19 +299,19 @@ class Derivation:
 
         ``detail`` is one of :data:`DETAIL_LEVELS` (default: the derivation's ``detail``).
         """
-        from .render import to_text
+        from .render_text import to_text
 
         return to_text(self, width=width, detail=detail or self.detail)
 
     def to_markdown(self, detail: str | None = None) -> str:
         """Markdown with LaTeX math in ``$...$`` and ``$$...$$``, at ``detail``."""
-        from .render import to_markdown
+        from .render_md import to_markdown
 
         return to_markdown(self, detail=detail or self.detail)
 
     def to_latex(self, standalone: bool = False, detail: str | None = None) -> str:
         """A LaTeX fragment (amsmath only); ``standalone=True`` gives a whole document."""
-        from .render import to_latex
+        from .render_latex import to_latex
 
         return to_latex(self, standalone=standalone, detail=detail or self.detail)
 
@@ -329,7 +329,7 @@ class Derivation:
         >>> d.at("brief").detail, d.at("brief").result == d.result
         ('brief', True)
         """
-        from .render import _rank
+        from .render_detail import _rank
 
         _rank(detail)
         return dataclasses.replace(self, detail=detail)
@@ -341,7 +341,7 @@ class Derivation:
         return self.to_html()
 
     def _repr_latex_(self) -> str:
-        from .render import to_latex
+        from .render_latex import to_latex
 
         return to_latex(self, standalone=False, notebook=True, detail=self.detail)
 

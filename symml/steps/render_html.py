@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import html as _html
 
-from .render import (
-    _chain_latex,
-    _is_partial,
+from .render import _is_partial, render_explanation
+from .render_detail import (
     _problem_label,
     _repeats,
     _resultable,
     collapse,
-    render_explanation,
     said,
     top_steps,
     visible_substeps,
 )
+from .render_latex import _chain_latex
 
 __all__ = ["to_html"]
 

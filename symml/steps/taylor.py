@@ -24,17 +24,11 @@ from .. import _taylor
 from .._convert import to_sympy as _to_sympy
 from .._limits import budgeted
 from ..errors import ArgumentError, DerivationError, ShapeError
-from .diff import (
-    _abbreviate,
-    _abbreviations,
-    _as_expr,
-    _as_symbols,
-    _Differ,
-    _reserved,
-    simplify_step,
-)
-from .model import Derivation, Step
+from .diff import _as_expr, _as_symbols, _reserved
+from .diff_rules import _Differ
+from .model import Derivation, Step, explain
 from .render import text as _t
+from .rewrite import _abbreviate, _abbreviations, simplify_step
 
 __all__ = ["taylor"]
 
@@ -71,6 +65,15 @@ def _spec(vs: list, alpha: tuple) -> list:
     for v, k in zip(vs, alpha, strict=True):
         out.extend([v] * k)
     return out
+
+
+_f = sympy.Function("f^{(k)}")
+_K = sympy.Symbol("k", integer=True, nonnegative=True)
+
+
+def _sym(label: str) -> sympy.Symbol:
+    """A derivative's label (f_xy, f'') as a symbol, so that it is typeset."""
+    return sympy.Symbol(label, real=True)
 
 
 def _label(vs: list, alpha: tuple) -> str:
@@ -134,6 +137,7 @@ def taylor(f: Any, at: Any, order: int) -> Derivation:
     vs = list(point)
     multi = len(vs) > 1
     where = ", ".join(f"{v} = {_t(a)}" for v, a in point.items())
+    at = sympy.Tuple(*(sympy.Eq(v, a, evaluate=False) for v, a in point.items()))
     kink = _taylor.kink(f, point)
     if kink:
         raise DerivationError(f"{_t(f)} is not analytic at {where}: {kink}; choose another point")
@@ -150,12 +154,21 @@ def taylor(f: Any, at: Any, order: int) -> Derivation:
             "expansion_point",
             None,
             dict(point),
-            f"Expand about {where}, keeping terms of total degree up to {order}: the Taylor "
-            f"polynomial is the sum of D^a f(p)/a! * (x - p)^a over the multi-indices a with "
-            f"|a| <= {order}, where a! = a1!*a2!*..."
+            explain(
+                "Expand about {at}, keeping terms of total degree up to {n}: the Taylor "
+                "polynomial is the sum of D^a f(p)/a! * (x - p)^a over the multi-indices a "
+                "with |a| <= {n}, where a! = a1!*a2!*...",
+                at=at,
+                n=sympy.Integer(order),
+            )
             if multi
-            else f"Expand about {where} up to degree {order}: the Taylor polynomial is the sum of "
-            f"f^(k)({_t(point[vs[0]])})/k! * ({_t(vs[0] - point[vs[0]])})^k for k = 0..{order}.",
+            else explain(
+                "Expand about {at} up to degree {n}: the Taylor polynomial is the sum of "
+                "{term} for k = 0, ..., {n}.",
+                at=at,
+                n=sympy.Integer(order),
+                term=_f(point[vs[0]]) * (vs[0] - point[vs[0]]) ** _K / sympy.factorial(_K),
+            ),
             check=False,
         )  # fmt: skip
     ]
@@ -165,7 +178,10 @@ def taylor(f: Any, at: Any, order: int) -> Derivation:
                 "definition",
                 s,
                 b,
-                f"Abbreviate the repeated inner expression: let {s} = {_t(b)}.",
+                explain(
+                    "Abbreviate the repeated inner expression: let {d}.",
+                    d=sympy.Eq(s, b, evaluate=False),
+                ),
                 check=False,
             )
             for s, b in definitions.items()
@@ -193,17 +209,27 @@ def taylor(f: Any, at: Any, order: int) -> Derivation:
                 pname = _label(vs, parent)
                 ref = f" (step {where_step[parent]})" if parent in where_step else ""
                 others = [
-                    str(v)
-                    for v in sorted(differ.expand(derivs[parent]).free_symbols, key=str)
-                    if v != x
+                    v for v in sorted(differ.expand(derivs[parent]).free_symbols, key=str) if v != x
                 ]
-                held = f", holding {', '.join(others)} constant" if multi and others else ""
+                names = {f"h{k}": v for k, v in enumerate(others)} if multi else {}
+                held = (", holding " + ", ".join("{" + k + "}" for k in names) + " constant"
+                        if names else "")  # fmt: skip
                 steps.append(
                     Step(
                         "derivative",
                         Derivative(fa, *_spec(vs, alpha)),
                         value,
-                        f"{name}: differentiate {pname}{ref} with respect to {x}{held}.",
+                        explain(
+                            "{name}: differentiate {parent}"
+                            + ref
+                            + " with respect to {x}"
+                            + held
+                            + ".",
+                            name=_sym(name),
+                            parent=_sym(pname),
+                            x=x,
+                            **names,
+                        ),
                         subs,
                     )  # fmt: skip
                 )
@@ -228,8 +254,13 @@ def taylor(f: Any, at: Any, order: int) -> Derivation:
                         "limit",
                         Subs(at_point, vs, vals),
                         val,
-                        f"{name} cannot be evaluated at {where} by substitution (0/0), but it has "
-                        f"a limit there: {_t(val)} (from the series of f about the point).",
+                        explain(
+                            "{name} cannot be evaluated at {at} by substitution (0/0), but it "
+                            "has a limit there: {val} (from the series of f about the point).",
+                            name=_sym(name),
+                            at=at,
+                            val=val,
+                        ),
                         check=lambda step, e=full, v=val: _taylor.limit_check(e, point, v),
                     )  # fmt: skip
                 )
@@ -239,7 +270,7 @@ def taylor(f: Any, at: Any, order: int) -> Derivation:
                         "evaluate",
                         Subs(at_point, vs, vals),
                         val,
-                        f"Evaluate {name} at {where}.",
+                        explain("Evaluate {name} at {at}.", name=_sym(name), at=at),
                         form=Subs(expr_here, vs, vals) if total else None,
                     )  # fmt: skip
                 )
@@ -263,7 +294,8 @@ def taylor(f: Any, at: Any, order: int) -> Derivation:
         if full != poly:
             steps.append(Step("substitution", poly, full, "Substitute back the abbreviations."))
             poly = full
-    title = f"Taylor polynomial of {_t(f)} about {where}, degree {order}"
+    title = explain("Taylor polynomial of {f} about {at}, degree {n}", f=f, at=at,
+                    n=sympy.Integer(order))  # fmt: skip
     return Derivation(
         title, "taylor", f, steps, poly, reference=lambda: _reference(f, point, order),
         definitions=definitions,

@@ -40,6 +40,7 @@ from sympy import (
 )
 from sympy.matrices.expressions.matexpr import MatrixElement
 
+from ._convert import to_sympy as _to_sympy
 from ._diff import d as _deriv
 from .errors import ArgumentError, DerivationError
 
@@ -184,7 +185,7 @@ def matrix_rule(M, G, X):
 def _matmul_parts(M, G, X):
     coeff, factors = M.as_coeff_matrices()
     parts = []
-    if X in sympy.sympify(coeff).free_symbols:
+    if X in _to_sympy(coeff).free_symbols:
         rest = MatMul(*factors)
         parts.append(("s", Trace(MatMul(Transpose(G), rest)), sympy.Integer(1)))
     for i, F in enumerate(factors):
@@ -310,7 +311,7 @@ def _random_values(mats, sizes, rng) -> dict:
     """Random explicit values of the matrix symbols (square ones diagonally dominant)."""
     values = {}
     for s in mats:
-        r, c = (int(sympy.sympify(d).subs(sizes)) for d in s.shape)
+        r, c = (int(_to_sympy(d).subs(sizes)) for d in s.shape)
         dominant = r + 1 if r == c else 0
         values[s] = sympy.Matrix(
             [[sympy.Rational(rng.randint(-9, 9), 10) + (dominant if i == j else 0)
@@ -331,7 +332,7 @@ def matrices_agree(
     >>> matrices_agree((A*B).T, B.T*A.T), matrices_agree(A*B, B*A)
     (True, False)
     """
-    A, B = sympy.sympify(A), sympy.sympify(B)
+    A, B = _to_sympy(A), _to_sympy(B)
     rng = random.Random(seed)
     mats = sorted(A.atoms(MatrixSymbol) | B.atoms(MatrixSymbol), key=lambda s: s.name)
     shapes = [s.shape for s in mats] + [e.shape for e in (A, B) if isinstance(e, MatrixExpr)]
@@ -345,8 +346,8 @@ def matrices_agree(
         if a.shape != b.shape:
             return False
         for p, q in zip(a, b, strict=True):
-            diff = complex(sympy.sympify(p - q).evalf(30))
-            if abs(diff) > 1e-15 * max(1.0, abs(complex(sympy.sympify(p).evalf(30)))):
+            diff = complex(_to_sympy(p - q).evalf(30))
+            if abs(diff) > 1e-15 * max(1.0, abs(complex(_to_sympy(p).evalf(30)))):
                 return False
     return True
 

@@ -31,9 +31,6 @@ ALLOWED = {
         "renders a Step's parameters, which the derivation builders create as SymPy objects "
         "(Derivation data, not caller text); str parameters are prose and never reach it"
     ),
-    ("matrixcalc.py", "_push_matmul", "sympify"): (
-        "the scalar coefficient returned by SymPy's MatMul.as_coeff_matrices"
-    ),
     ("matrixcalc.py", "_one_trial", "sympify"): (
         "dimensions of MatrixSymbol shapes and entries of a SymPy Matrix (numeric check)"
     ),

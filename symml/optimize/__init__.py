@@ -157,11 +157,11 @@ def minimize(
         method that cannot take the given bounds/constraints/L1 penalty...
     DataError
         Data columns of different lengths or wrong shapes, NaN or infinite values.
-    OptimizeError
-        The objective or its gradient is not finite at the start.
 
     Notes
     -----
+    A start where the objective or its gradient is not finite returns the start with
+    ``success=False``, ``status=5`` and a message saying so (no iteration is made).
     A run that meets NaN or infinity stops and returns the best point so far with
     ``success=False``, ``status=2`` and the iteration in the message. Ctrl-C
     (KeyboardInterrupt) during a run returns the best point so far with ``status=3``.

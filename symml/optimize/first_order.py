@@ -353,7 +353,9 @@ def run_first_order(
     except Diverged as d:
         if not history:  # the very first evaluation, at x0
             what = "objective" if d.what.startswith("the objective") else "gradient"
-            raise not_finite_start(problem, d.what.split("became ")[-1], what) from None
+            bar.close(0, float("nan"))
+            value = d.value if d.value is not None else d.what.split("became ")[-1]
+            return not_finite_start(problem, method, value, what)
         status = 2
         message = (
             f"diverged at iteration {k}: {d.what}; returning the best point so far "

@@ -3,8 +3,10 @@
 The objective is derived and compiled once (value and exact gradient from one call; the
 exact Hessian and constraint Jacobians when a method needs them), then handed either to a
 first-order method implemented here (``gd``, ``sgd``, ``minibatch``, ``momentum``,
-``nesterov``, ``rmsprop``, ``adam``) or to a SciPy solver (``bfgs``, ``lbfgs``, ``newton``,
-``slsqp``, ``trust-constr``). See ``docs/optimization.md``.
+``nesterov``, ``rmsprop``, ``adam``) or to a SciPy solver (``bfgs``, ``l-bfgs-b``, ``cg``,
+``tnc``, ``nelder-mead``, ``powell``, ``newton-cg``, ``newton``, ``trust-*``, ``slsqp``,
+``trust-constr``), all listed in one method table (:mod:`symml.optimize.methods`). See
+``docs/optimization.md``.
 
 >>> import symml as sm
 >>> r = sm.minimize("(1 - x)^2 + 100*(y - x^2)^2", {"x": -1.2, "y": 1})
@@ -89,14 +91,20 @@ def minimize(
     f : str or sympy.Expr
         The objective: language text (``"(1 - x)^2 + 100*(y - x^2)^2"``), a SymPy expression,
         or a Program binding (``prog["loss"]``). With ``data``, ``f`` is written for one row.
-    x0 : mapping
+    x0 : mapping, or array / list
         Parameter name -> start value. The optimized parameters are exactly these names; a
         vector name (``"w"`` for ``w[0]``, ``w[1]``...) takes an array of its length, or one
-        number for all components.
+        number for all components. As in SciPy, a flat array or list in variable order works
+        too: the objective's non-data names in the order of first appearance in its text
+        (sorted by name for SymPy input), a vector taking one value per component
+        (``r.names`` gives the order, ``r.x_flat`` the solution in it).
     method : str
-        One of ``gd``, ``sgd``, ``minibatch``, ``momentum``, ``nesterov``, ``rmsprop``, ``adam``
-        (first-order, implemented in symml) or ``bfgs``, ``lbfgs``, ``newton``, ``slsqp``,
-        ``trust-constr`` (SciPy with exact derivatives). Exact names only.
+        A name of the method table (:mod:`symml.optimize.methods`): first-order ``gd``,
+        ``sgd``, ``minibatch``, ``momentum``, ``nesterov``, ``rmsprop``, ``adam``
+        (implemented in symml), or SciPy's ``bfgs``, ``l-bfgs-b`` (alias ``lbfgs``), ``cg``,
+        ``tnc``, ``nelder-mead``, ``powell`` (derivative-free), ``newton-cg`` (exact
+        Hessian-vector products), ``newton``, ``trust-exact``, ``trust-ncg``,
+        ``trust-krylov``, ``slsqp``, ``trust-constr`` with exact derivatives. Exact names.
     data : mapping, optional
         Data name -> array: ``(n,)`` for a scalar name, ``(n, k)`` for a vector name of length
         k. The objective becomes the mean of ``f`` over the n rows.
@@ -111,8 +119,10 @@ def minimize(
         every component of every optimized parameter; a strength may be a mapping of
         parameter names to strengths to restrict it. Keys may be combined.
     lr : float, optional
-        Learning rate of the first-order methods (defaults: 0.01; rmsprop and adam 0.001).
-    max_iter : int, optional
+        Learning rate of the first-order methods. Default for gd, momentum and nesterov:
+        ``1/L`` with L the largest |eigenvalue| of the exact Hessian at the start (gd also
+        backtracks); sgd and minibatch 0.01; rmsprop and adam 0.001.
+    max_iter, maxiter : int, optional
         Maximum number of parameter updates (``sgd``: one row each; ``minibatch``: one batch).
         Defaults: 1000 for full-batch first-order methods, 10 epochs for ``sgd``/``minibatch``,
         SciPy's own limits otherwise.
@@ -122,8 +132,7 @@ def minimize(
     tol : float, optional
         Stopping tolerance: for first-order methods, on the largest component of the
         (proximal, projected) gradient (default 1e-6); for SciPy methods, their gradient or
-        function tolerance (defaults tighter than SciPy's: bfgs 1e-8, lbfgs 1e-8, newton
-        1e-10, slsqp 1e-12, trust-constr 1e-10).
+        function tolerance (defaults tighter than SciPy's, per method in the method table).
     batch_size : int, optional
         Rows per update of ``minibatch`` (default 32).
     seed : int, optional
@@ -135,13 +144,15 @@ def minimize(
     options : mapping, optional
         Method hyperparameters: ``momentum`` (momentum, nesterov; 0.9), ``rho``, ``eps``
         (rmsprop), ``beta1``, ``beta2``, ``eps`` (adam), ``lr_decay`` (every first-order
-        method), ``maxcor`` (lbfgs), ``subproblem`` ("exact" or "ncg", newton), ``hessian``
-        ("exact" or "bfgs", trust-constr). Unknown names are an error.
+        method), ``subproblem`` ("exact" or "ncg", newton), ``hessian`` ("exact" or "bfgs",
+        trust-constr); for SciPy methods also SciPy's own options (``maxcor``, ``maxls``,
+        ``xatol`` ...), passed through. Unknown names are an error listing the valid ones.
 
     Returns
     -------
     OptimizeResult
-        ``x`` (dict), ``fun``, ``nit``, ``nfev``, ``success``, ``status``, ``message``,
+        ``x`` (dict), ``x_flat`` (flat array in variable order), ``fun``, ``nit``, ``nfev``,
+        ``success``, ``status``, ``message``,
         ``history``, ``jac``, ``path``; ``report()`` for a readable summary.
 
     Raises
@@ -154,6 +165,8 @@ def minimize(
 
     Notes
     -----
+    A start where the objective or its gradient is not finite returns the start with
+    ``success=False``, ``status=5`` and a message saying so (no iteration is made).
     A run that meets NaN or infinity stops and returns the best point so far with
     ``success=False``, ``status=2`` and the iteration in the message. Ctrl-C
     (KeyboardInterrupt) during a run returns the best point so far with ``status=3``.

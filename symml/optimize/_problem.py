@@ -23,7 +23,7 @@ import numpy as np
 import sympy
 
 from .._convert import as_expr, as_relation
-from ..errors import ArgumentError, DataError, OptimizeError
+from ..errors import ArgumentError, DataError
 from ..symbols import ElementSymbol
 from ._shapes import group_vector_columns, parse_with_shapes, row_shape, used_names
 
@@ -440,13 +440,26 @@ def _compile_hvp(expr, symbols, param_args, data_symbols, reduce):
     return _compile(h.product, args, reduce=reduce)
 
 
-def not_finite_start(problem: Problem, value: float, what: str = "objective") -> OptimizeError:
-    """The error for a start where the objective (or its gradient) is not finite."""
+def not_finite_start(problem: Problem, method: str, value, what: str = "objective"):
+    """The result for a start where the objective (or its gradient) is not finite: status 5,
+    the start returned, a message saying so (not a divergence: no iteration was made)."""
     point = ", ".join(f"{k} = {format_number(v)}" for k, v in problem.as_dict(problem.x0).items())
-    return OptimizeError(
+    message = (
         f"the {what} is not finite at the start ({point}): it is {value}; start inside the "
         f"domain of the objective (log and sqrt need positive arguments, a division a "
         f"nonzero divisor) — change x0"
+    )
+    fun = value if isinstance(value, float) else float("nan")
+    return problem.result(
+        method,
+        problem.x0.copy(),
+        fun,
+        nit=0,
+        status=5,
+        message=message,
+        history=[fun],
+        path=None,
+        jac=None,
     )
 
 
@@ -807,7 +820,7 @@ def check_finite(theta: np.ndarray, v: float, g: np.ndarray | None = None) -> No
     (A sum of finite gradient components overflows only when the run is diverging anyway.)
     """
     if not math.isfinite(v):
-        raise Diverged(f"the objective became {v}")
+        raise Diverged(f"the objective became {v}", v)
     if g is not None and not math.isfinite(g.sum()):
         raise Diverged("the gradient became NaN or infinite")
 

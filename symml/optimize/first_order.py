@@ -12,14 +12,20 @@ an L1 penalty on a sparse truth gives exact zeros.
 =============  ==============================================================  ===========
 method         update (g = gradient of the smooth part)                         default lr
 =============  ==============================================================  ===========
-``gd``         ``u = g`` on all rows                                            0.01
+``gd``         ``u = g`` on all rows                                            1/L, backtr.
 ``sgd``        ``u = g`` on one row, rows shuffled every epoch                  0.01
 ``minibatch``  ``u = g`` on ``batch_size`` rows (default 32), shuffled          0.01
-``momentum``   heavy ball ``b = mu*b + g; u = b`` (``momentum`` mu = 0.9)      0.01
-``nesterov``   ``b = mu*b + g; u = g + mu*b`` (PyTorch's form, mu = 0.9)        0.01
+``momentum``   heavy ball ``b = mu*b + g; u = b`` (``momentum`` mu = 0.9)      1/L
+``nesterov``   ``b = mu*b + g; u = g + mu*b`` (PyTorch's form, mu = 0.9)        1/L
 ``rmsprop``    ``v = rho*v + (1-rho)*g^2; s = lr/(sqrt(v) + eps)`` (rho 0.9)    0.001
 ``adam``       bias-corrected moments, ``beta1`` 0.9, ``beta2`` 0.999, eps 1e-8  0.001
 =============  ==============================================================  ===========
+
+``1/L``: L is the largest |eigenvalue| of the exact Hessian at the start, found by power
+iteration on exact Hessian-vector products; a gradient step of ``1/L`` decreases every
+function whose curvature stays below L. ``gd`` also backtracks (the step is halved until
+``f(x+) <= f(x) + g'(x+ - x) + |x+ - x|^2 / (2 lr)``), so its objective never rises. The
+result's ``extra["lr_rule"]`` says how the step was chosen.
 
 Every method also takes ``lr_decay`` (``lr_k = lr / (1 + lr_decay*k)``, default 0) through
 ``options=``. The stopping test is the largest component of the unit-step proximal gradient
@@ -347,7 +353,9 @@ def run_first_order(
     except Diverged as d:
         if not history:  # the very first evaluation, at x0
             what = "objective" if d.what.startswith("the objective") else "gradient"
-            raise not_finite_start(problem, d.what.split("became ")[-1], what) from None
+            bar.close(0, float("nan"))
+            value = d.value if d.value is not None else d.what.split("became ")[-1]
+            return not_finite_start(problem, method, value, what)
         status = 2
         message = (
             f"diverged at iteration {k}: {d.what}; returning the best point so far "

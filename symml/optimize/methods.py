@@ -391,9 +391,9 @@ def split_options(spec: MethodSpec, method: str, options: Mapping[str, Any] | No
         else:
             valid = ", ".join(sorted(spec.option_names)) or "none"
             close = difflib.get_close_matches(str(k), list(spec.option_names), n=1)
-            hint = f" — did you mean '{close[0]}'?" if close else ""
+            hint = f" — did you mean '{close[0]}'?" if close else "."
             raise ArgumentError(
-                f"unknown option {k!r} for method {method!r}{hint}; valid options: {valid}"
+                f"unknown option {k!r} for method {method!r}{hint} Valid options: {valid}"
             )
     return own, passed
 

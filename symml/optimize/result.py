@@ -12,6 +12,7 @@ Status codes
 2     diverged: the objective or its gradient became NaN or infinite
 3     interrupted by the user (Ctrl-C); the best point so far is returned
 4     the SciPy solver stopped for another reason (see ``message``)
+5     the objective (or its gradient) is not finite at the start; no iteration
 ====  ========================================================================
 """
 
@@ -30,6 +31,7 @@ STATUS = {
     2: "diverged",
     3: "interrupted",
     4: "solver stopped",
+    5: "not finite at the start",
 }
 
 
@@ -68,7 +70,8 @@ class OptimizeResult:
     success : bool
         True when the method's convergence test was met.
     status : int
-        0 converged, 1 iteration limit, 2 diverged, 3 interrupted, 4 solver stopped.
+        0 converged, 1 iteration limit, 2 diverged, 3 interrupted, 4 solver stopped,
+        5 not finite at the start.
     message : str
         What happened, in words.
     history : numpy.ndarray

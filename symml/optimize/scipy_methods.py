@@ -359,7 +359,8 @@ def run_scipy(
     except Diverged as d:
         what = "objective" if d.value is not None else "gradient"
         value = d.value if d.value is not None else "NaN or infinite"
-        raise not_finite_start(problem, value, what) from None
+        bar.close(0, float("nan"))
+        return not_finite_start(problem, method, value, what)
     try:
         history.append(f0)
         if keep_path:

@@ -144,28 +144,37 @@ def _same_value(a: sympy.Expr, b: sympy.Expr, points: int = 4) -> bool:
     return True
 
 
-def _tidy_one(e, deadline: float):
+def _tidy_one(e, deadline: float, memo: dict):
     if not isinstance(e, sympy.Expr) or e.is_number and e.is_Atom:
         return e
+    if e in memo:
+        return memo[e]
     if e.has(sympy.Integral, sympy.Derivative) or sympy.count_ops(e) > MAX_OPS:
-        return e
-    left = deadline - time.monotonic()
-    if left <= 0.05:
-        return e
-    try:
-        with time_limit(left, "the default simplification"):
-            simp = sympy.simplify(e)
-            candidates = [simp, _sigmoid_forms(e)]
-            if simp != e:
-                candidates.append(_sigmoid_forms(simp))
-    except LimitError:
         return e
     n0, ops0 = _text_len(e), sympy.count_ops(e)
     best, n_best = e, n0
-    for c in candidates:
+
+    def consider(c):
+        nonlocal best, n_best
         n = _text_len(c)
         if n <= RATIO * n0 and n < n_best and sympy.count_ops(c) <= ops0 and _same_value(e, c):
             best, n_best = c, n
+
+    try:
+        left = deadline - time.monotonic()
+        if left <= 0.05:
+            return e
+        with time_limit(left, "the default simplification"):
+            consider(_sigmoid_forms(e))  # cheap, and often the form wanted
+            if best is e:
+                simp = sympy.simplify(e)
+                consider(simp)
+                if simp != e:
+                    consider(_sigmoid_forms(simp))
+    except LimitError:
+        pass
+    if best is not e or time.monotonic() < deadline:
+        memo[e] = best
     return best
 
 
@@ -187,10 +196,11 @@ def tidy(value: Any, enabled: bool | None = None) -> Any:
         deadline = min(time.monotonic() + SECONDS, _levels()[-1].deadline - 0.5)
     else:
         deadline = time.monotonic() + SECONDS
+    memo: dict = {}  # a symmetric Hessian's twin entries are tidied once
     if isinstance(value, sympy.MatrixBase):
-        out = value.applyfunc(lambda e: _tidy_one(e, deadline))
+        out = value.applyfunc(lambda e: _tidy_one(e, deadline, memo))
         return out.as_immutable() if isinstance(value, sympy.ImmutableMatrix) else out
-    return _tidy_one(value, deadline)
+    return _tidy_one(value, deadline, memo)
 
 
 def simplified_by_default(fn):

@@ -40,7 +40,8 @@ import functools
 import random
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import sympy
 
@@ -203,7 +204,10 @@ def tidy(value: Any, enabled: bool | None = None) -> Any:
     return _tidy_one(value, deadline, memo)
 
 
-def simplified_by_default(fn):
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def simplified_by_default(fn: F) -> F:
     """Decorator for public calculus functions: adds the ``simplify`` keyword (None: the
     setting). Only calls made from outside symml are tidied (not those inside a budget)."""
 
@@ -215,4 +219,4 @@ def simplified_by_default(fn):
             return result
         return tidy(result, simplify)
 
-    return wrapper
+    return wrapper  # type: ignore[return-value]

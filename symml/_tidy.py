@@ -1,4 +1,5 @@
-"""``sm.simplification``, ``sm.set_simplification``: the default simplification of results: a bounded, value-preserving tidy-up.
+"""The default simplification of results (``sm.simplification``, ``sm.set_simplification``):
+a bounded, value-preserving tidy-up.
 
 ``diff``, ``grad``, ``jacobian``, ``hessian`` and ``integrate`` (called directly, and every
 ``symml`` command) return a simplified form of their result **when a clearly shorter one
@@ -29,15 +30,18 @@ Switch it off for one call with ``simplify=False``, globally with
     >>> sm.hessian("log(1 + exp(z))", "z")[0]
     (1 - sigmoid(z))*sigmoid(z)
 
-Calls made *inside* symml (``fit`` differentiating its model, a language statement) are not
-tidied: the default applies to results handed to the user.
+Calls made *inside* symml (``fit`` differentiating its model, ``is_convex`` compiling a
+Hessian, a language statement) are not tidied: the default applies to results handed to the
+user.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -206,14 +210,20 @@ def tidy(value: Any, enabled: bool | None = None) -> Any:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Calls from symml's own modules (convex, ml, fitting ...) get the result as derived: they
+#: compile it or compare it, and never show it.
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
 
 def simplified_by_default(fn: F) -> F:
     """Decorator for public calculus functions: adds the ``simplify`` keyword (None: the
-    setting). Only calls made from outside symml are tidied (not those inside a budget)."""
+    setting). Only calls made from outside symml are tidied: not those inside a running
+    budget, nor those made by symml's own modules."""
 
     @functools.wraps(fn)
     def wrapper(*args, simplify: bool | None = None, **kwargs):
-        outermost = not _levels()
+        caller = sys._getframe(1).f_code.co_filename
+        outermost = not _levels() and not caller.startswith(_PACKAGE_DIR)
         result = fn(*args, **kwargs)
         if simplify is False or (simplify is None and not outermost):
             return result

@@ -26,14 +26,21 @@ def test_minus_inf_and_negative_numbers_are_values(capsys):
     code, out, err = run(capsys, "integrate", "exp(-x^2)", "x", "--from", "-inf", "--to", "inf")
     assert code == 0, err
     assert sm.expr(out) == sympy.sqrt(sympy.pi)
-    assert abs(float(sm.expr(out)) - float(mpmath.quad(lambda t: mpmath.exp(-t * t),
-                                                       [-mpmath.inf, mpmath.inf]))) < 1e-12
+    assert (
+        abs(
+            float(sm.expr(out))
+            - float(mpmath.quad(lambda t: mpmath.exp(-t * t), [-mpmath.inf, mpmath.inf]))
+        )
+        < 1e-12
+    )
     code, out, _ = run(capsys, "integrate", "x", "x", "--from", "-2", "--to", "-1/2")
     assert code == 0 and sm.expr(out) == sympy.Rational(1, 8) - 2
     code, out, _ = run(capsys, "limit", "exp(x)", "x", "-inf")
     assert code == 0 and out == "0"
     code, out, _ = run(capsys, "limit", "x/(x + 2)", "x", "-2*pi")
-    assert code == 0 and sm.expr(out) == sympy.limit(sm.expr("x/(x+2)"), sm.expr("x"), -2 * sympy.pi)
+    assert code == 0 and sm.expr(out) == sympy.limit(
+        sm.expr("x/(x+2)"), sm.expr("x"), -2 * sympy.pi
+    )
 
 
 def test_negative_start_values_and_expressions(capsys):
@@ -93,7 +100,7 @@ def test_sml_file_objective_still_read(capsys, tmp_path, monkeypatch):
 def _write_decay(tmp_path):
     t = np.linspace(0, 5, 12)
     y = 2.0 * np.exp(-0.6 * t) + 0.9 + 0.01 * np.sin(7 * t)
-    lines = ["t,y"] + [f"{float(a)!r},{float(b)!r}" for a, b in zip(t, y)]
+    lines = ["t,y"] + [f"{float(a)!r},{float(b)!r}" for a, b in zip(t, y, strict=True)]
     (tmp_path / "f.csv").write_text("\n".join(lines) + "\n")
     return t, y
 
@@ -109,7 +116,7 @@ def test_fit_with_an_inline_model(capsys, tmp_path, monkeypatch):
     ref, _ = curve_fit(lambda t, A, k, c: A * np.exp(-k * t) + c, t, y, p0=[1, 1, 0])
     got = {m.group(1): float(m.group(2)) for m in re.finditer(r"^\s+(A|k|c)\s+(\S+)", out, re.M)}
     assert got.keys() == {"A", "k", "c"}
-    for name, r in zip("Akc", ref):
+    for name, r in zip("Akc", ref, strict=True):
         assert math.isclose(got[name], r, rel_tol=1e-5)
 
 
@@ -118,7 +125,9 @@ def test_minimize_with_data(capsys, tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
     x = rng.normal(size=30)
     y = 1.5 * x - 0.5 + 0.1 * rng.normal(size=30)
-    (tmp_path / "p.csv").write_text("x,y\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in zip(x, y)))
+    (tmp_path / "p.csv").write_text(
+        "x,y\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in zip(x, y, strict=True))
+    )
     code, out, err = run(capsys, "minimize", "(a*x + b - y)^2", "--data", "p.csv",
                          "--x0", "a=0", "b=0")  # fmt: skip
     assert code == 0, err

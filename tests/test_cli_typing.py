@@ -37,10 +37,7 @@ def test_mypy_sees_symml_after_the_readme_editable_install(tmp_path):
         pytest.skip("the build backend (setuptools>=77) cannot be downloaded here")
     assert install.returncode == 0, install.stderr[-2000:]
     probe = tmp_path / "probe.py"
-    probe.write_text(
-        "import symml\n"
-        "reveal_type(symml.Program)\n"
-    )
+    probe.write_text("import symml\nreveal_type(symml.Program)\n")
     out = subprocess.run(
         [str(py), "-m", "mypy", "--no-incremental", "--follow-imports=silent", str(probe)],
         capture_output=True, text=True, timeout=600, cwd=tmp_path,

@@ -64,13 +64,13 @@ def test_every_one_argument_function_gets_the_hint(name, arg):
 )  # fmt: skip
 def test_unicode_math_characters_say_what_to_write(text, hint):
     msg = str(_error(text))
-    assert f"write" in msg and hint in msg
+    assert "write" in msg and hint in msg
 
 
 def test_superscript_suggestion_parses_to_the_power():
     msg = str(_error("x²"))
     suggestion = msg.split("write ")[1].split()[0]
-    assert sm.expr(suggestion) == sm.expr("x")**2
+    assert sm.expr(suggestion) == sm.expr("x") ** 2
 
 
 @pytest.mark.parametrize("sep", ["\r", "\r\n", "\n"])
@@ -88,6 +88,12 @@ def test_lone_cr_errors_point_at_the_right_line():
 @given(st.lists(st.integers(-50, 50), min_size=1, max_size=6))
 @settings(max_examples=25, deadline=None)
 def test_cr_only_program_equals_newline_program(values):
-    lines = [f"v{i} = {v}" for i, v in enumerate(values)] + [" + ".join(f"v{i}" for i in range(len(values)))]
+    lines = [f"v{i} = {v}" for i, v in enumerate(values)] + [
+        " + ".join(f"v{i}" for i in range(len(values)))
+    ]
     cr, nl = sm.parse("\r".join(lines)), sm.parse("\n".join(lines))
-    assert [o.value for o in cr.outputs] == [o.value for o in nl.outputs] == [sympy.Integer(sum(values))]
+    assert (
+        [o.value for o in cr.outputs]
+        == [o.value for o in nl.outputs]
+        == [sympy.Integer(sum(values))]
+    )

@@ -26,7 +26,7 @@ def _same_value(a, b) -> bool:
     if isinstance(a, sympy.MatrixBase) or isinstance(b, sympy.MatrixBase):
         return (
             isinstance(a, sympy.MatrixBase) and isinstance(b, sympy.MatrixBase)
-            and a.shape == b.shape and all(_same_value(p, q) for p, q in zip(a, b))
+            and a.shape == b.shape and all(_same_value(p, q) for p, q in zip(a, b, strict=True))
         )  # fmt: skip
     syms = sorted(a.free_symbols | b.free_symbols, key=str)
     rng = random.Random(1)
@@ -34,7 +34,11 @@ def _same_value(a, b) -> bool:
     for _ in range(6):
         pt = {s: sympy.Rational(rng.randint(-29, 29), 10) or sympy.Rational(1, 7) for s in syms}
         va, vb = a.xreplace(pt).evalf(30), b.xreplace(pt).evalf(30)
-        if va.has(sympy.nan, sympy.zoo) or vb.has(sympy.nan, sympy.zoo) or not (va.is_number and vb.is_number):
+        if (
+            va.has(sympy.nan, sympy.zoo)
+            or vb.has(sympy.nan, sympy.zoo)
+            or not (va.is_number and vb.is_number)
+        ):
             if va == vb:
                 agree += 1
             continue
@@ -55,7 +59,8 @@ def roundtrip(value):
     "value, text",
     [
         (sympy.Piecewise((X, X > 0), (0, True)), "piecewise(x, x > 0, 0)"),
-        (sympy.Piecewise((X, sympy.And(X > 0, Y < 1)), (1, sympy.Or(X < -1, sympy.Ne(Y, 0))), (2, True)),
+        (sympy.Piecewise((X, sympy.And(X > 0, Y < 1)), (1, sympy.Or(X < -1, sympy.Ne(Y, 0))),
+                         (2, True)),
          "piecewise(x, and(x > 0, y < 1), 1, or(x < -1, y != 0), 2)"),
         (sympy.polygamma(1, X), "polygamma(1, x)"),
         (sympy.digamma(X), "polygamma(0, x)"),
@@ -90,11 +95,11 @@ def test_heaviside_value_at_zero_survives():
 
 def test_results_of_public_functions_with_special_forms():
     cases = [
-        sm.diff("relu(x)", "x"),                      # Heaviside(x, 0)
-        sm.diff("heaviside(x)*x^2", "x", 2),          # DiracDelta
-        sm.diff("loggamma(x)", "x", 2),               # polygamma
+        sm.diff("relu(x)", "x"),  # Heaviside(x, 0)
+        sm.diff("heaviside(x)*x^2", "x", 2),  # DiracDelta
+        sm.diff("loggamma(x)", "x", 2),  # polygamma
         sm.diff("gamma(x)", "x"),
-        sm.integrate("x^a", "x"),                     # Piecewise with a != -1
+        sm.integrate("x^a", "x"),  # Piecewise with a != -1
         sm.integrate("exp(a*x)", "x"),
         sm.limit("1/x", "x", 0, "+"),
         sm.limit("sin(x)/x", "x", "inf"),
@@ -106,7 +111,9 @@ def test_results_of_public_functions_with_special_forms():
     kinds = set()
     for r in cases:
         roundtrip(r)
-        kinds |= {type(a).__name__ for a in sympy.preorder_traversal(r) if isinstance(a, sympy.Basic)}
+        kinds |= {
+            type(a).__name__ for a in sympy.preorder_traversal(r) if isinstance(a, sympy.Basic)
+        }
     # the list exercises the forms this test is about
     assert {"Heaviside", "DiracDelta", "polygamma", "Piecewise", "ImaginaryUnit"} <= kinds
 

@@ -32,7 +32,7 @@ def test_hessian_of_logistic_loss_in_sigmoid_form():
     text = sm.to_text(H)
     assert "exp" not in text and text.count("sigmoid(w1*x1 + w2*x2)") == 8
     raw = sm.hessian("log(1 + exp(w1*x1 + w2*x2))", "w1 w2", simplify=False)
-    assert all(sympy.simplify(a.rewrite(sympy.exp) - b) == 0 for a, b in zip(H, raw))
+    assert all(sympy.simplify(a.rewrite(sympy.exp) - b) == 0 for a, b in zip(H, raw, strict=True))
 
 
 def test_nothing_clearly_shorter_keeps_the_result():
@@ -99,7 +99,7 @@ def test_simplified_equals_unsimplified(text, fname):
         return
     syms = sorted((sympy.Matrix([raw]).free_symbols if not isinstance(raw, sympy.MatrixBase)
                    else raw.free_symbols), key=str)  # fmt: skip
-    pairs = zip(raw, tidy) if isinstance(raw, sympy.MatrixBase) else [(raw, tidy)]
+    pairs = zip(raw, tidy, strict=True) if isinstance(raw, sympy.MatrixBase) else [(raw, tidy)]
     for a, b in pairs:
         assert _values_agree(a, b, syms), (text, fname, a, b)
         assert len(sm.to_text(b)) <= len(sm.to_text(a))  # never longer

@@ -104,7 +104,6 @@ def _p0(items):
 
 def _cmd_fit(args) -> int:
     from ..fitting import fit
-
     from ._args import read_source
 
     model, _ = read_source(args.model, "model")

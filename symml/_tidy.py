@@ -140,7 +140,7 @@ def _same_value(a: sympy.Expr, b: sympy.Expr, points: int = 4) -> bool:
                                                        else -1), 30) for s in syms}  # fmt: skip
         try:
             va, vb = complex(a.evalf(30, subs=sub)), complex(b.evalf(30, subs=sub))
-        except (TypeError, ValueError, ZeroDivisionError):
+        except (TypeError, ValueError, ZeroDivisionError, ArithmeticError):
             continue
         if not all(map(lambda z: abs(z) < 1e300, (va, vb))):
             continue
@@ -150,6 +150,17 @@ def _same_value(a: sympy.Expr, b: sympy.Expr, points: int = 4) -> bool:
 
 
 def _tidy_one(e, deadline: float, memo: dict):
+    """``e`` or a clearly shorter equal form; never fails (a tidy-up that cannot finish, or
+    that SymPy cannot do, leaves ``e`` as derived)."""
+    try:
+        return _tidy_expr(e, deadline, memo)
+    except LimitError:
+        return e
+    except Exception:  # noqa: BLE001 - SymPy's simplify raises many kinds; keep the result
+        return e
+
+
+def _tidy_expr(e, deadline: float, memo: dict):
     if not isinstance(e, sympy.Expr) or e.is_number and e.is_Atom:
         return e
     if e in memo:

@@ -27,7 +27,8 @@ def test_issue_examples():
     assert sympy.simplify(h.rewrite(sympy.exp) - sympy.diff(sympy.log(1 + sympy.exp(Z)), Z, 2)) == 0
 
 
-def test_hessian_of_logistic_loss_in_sigmoid_form():
+def test_hessian_of_logistic_loss_in_sigmoid_form(monkeypatch):
+    monkeypatch.setattr(_tidy, "SECONDS", 120.0)  # the form, not the speed: no clock here
     H = sm.hessian("log(1 + exp(w1*x1 + w2*x2))", "w1 w2")
     text = sm.to_text(H)
     assert "exp" not in text and text.count("sigmoid(w1*x1 + w2*x2)") == 8

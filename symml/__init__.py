@@ -67,6 +67,8 @@ _LAZY = {
     "get_limits": ("symml._limits", "get_limits"),
     "limits": ("symml._limits", "limits"),
     "Limits": ("symml._limits", "Limits"),
+    "simplification": ("symml._tidy", "simplification"),
+    "set_simplification": ("symml._tidy", "set_simplification"),
 }
 
 
@@ -161,4 +163,6 @@ __all__ = [
     "get_limits",
     "limits",
     "Limits",
+    "simplification",
+    "set_simplification",
 ]

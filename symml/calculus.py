@@ -23,6 +23,7 @@ from ._convert import as_expr, as_symbol, as_symbols
 from ._diff import DiffContext, deep
 from ._limits import budgeted, time_limit
 from .errors import ArgumentError, DerivationError, ShapeError
+from ._tidy import simplified_by_default
 from .symbols import vector
 
 __all__ = ["diff", "grad", "jacobian", "hessian", "hvp", "Hvp", "taylor", "integrate", "simplify"]
@@ -50,6 +51,7 @@ def _scalar(f, what):
     return f
 
 
+@simplified_by_default
 @budgeted("diff")
 @deep
 def diff(f, *vars):
@@ -60,6 +62,8 @@ def diff(f, *vars):
     >>> sm.diff("x^2*sin(x)", "x")
     x**2*cos(x) + 2*x*sin(x)
     >>> sm.diff("sigmoid(x)", "x", 2)
+    (sigmoid(x) - 1)*(2*sigmoid(x) - 1)*sigmoid(x)
+    >>> sm.diff("sigmoid(x)", "x", 2, simplify=False)  # as derived, see sm.simplification
     (1 - sigmoid(x))**2*sigmoid(x) - (1 - sigmoid(x))*sigmoid(x)**2
     """
     f = as_expr(f)
@@ -87,6 +91,7 @@ def diff(f, *vars):
     return out
 
 
+@simplified_by_default
 @budgeted("grad")
 @deep
 def grad(f, vars, mode: str = "auto") -> sympy.Matrix:
@@ -98,13 +103,14 @@ def grad(f, vars, mode: str = "auto") -> sympy.Matrix:
 
     >>> import symml as sm
     >>> sm.grad("log(1 + exp(w1*x1 + w2*x2))", "w1 w2").T
-    Matrix([[x1*exp(w1*x1 + w2*x2)/(exp(w1*x1 + w2*x2) + 1), x2*exp(w1*x1 + w2*x2)/(exp(w1*x1 + w2*x2) + 1)]])
+    Matrix([[x1*sigmoid(w1*x1 + w2*x2), x2*sigmoid(w1*x1 + w2*x2)]])
     """
     f = _scalar(as_expr(f), "grad")
     vs = as_symbols(vars, [f])
     return sympy.ImmutableMatrix(_context(mode).gradient(f, vs))
 
 
+@simplified_by_default
 @budgeted("jacobian")
 @deep
 def jacobian(F, vars, mode: str = "auto") -> sympy.Matrix:
@@ -126,6 +132,7 @@ def jacobian(F, vars, mode: str = "auto") -> sympy.Matrix:
     return sympy.ImmutableMatrix(_context(mode).jacobian(entries, vs))
 
 
+@simplified_by_default
 @budgeted("hessian")
 @deep
 def hessian(f, vars, mode: str = "auto") -> sympy.Matrix:
@@ -291,6 +298,7 @@ def _multi_indices(n, total):
         yield tuple(alpha)
 
 
+@simplified_by_default
 @budgeted("integrate")
 def integrate(f, *limits, seconds: float | None = None):
     """Integral of ``f``: ``integrate(f, "x")`` (indefinite, no constant) or

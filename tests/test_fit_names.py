@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 
 import symml as sm
 from symml.errors import ArgumentError, DataError, ParseError
-from symml.lang.transform import DISTRIBUTIONS, FUNCTION_NAMES
+from symml.lang.transform import _CONSTANTS, DISTRIBUTIONS, FUNCTION_NAMES
 
 #: names the language gives a meaning of its own: functions, distributions, constants
-RESERVED = set(FUNCTION_NAMES) | set(DISTRIBUTIONS) | {"pi", "e", "i", "inf"}
+RESERVED = set(FUNCTION_NAMES) | set(DISTRIBUTIONS) | set(_CONSTANTS) | {"e", "i"}
 
 X = np.linspace(0.0, 2.0, 9)
 Y = 2.0 * np.exp(-0.7 * X) + 0.01 * np.sin(5 * X)

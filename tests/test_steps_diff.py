@@ -366,7 +366,7 @@ def test_non_finite_constants_give_sympys_derivative(f):
     d = sm.steps.diff(f, "x")
     ref = sympy.diff(sm.expr(f), sm.symbol("x"))
     assert d.result == ref
-    assert d.result == sm.diff(f, "x") or (d.result is sympy.nan and sm.diff(f, "x") is sympy.nan)
+    assert d.result == sm.diff(f, "x", simplify=False) or (d.result is sympy.nan and sm.diff(f, "x", simplify=False) is sympy.nan)
     assert d.verify() is True  # the steps' own checks compare with SymPy exactly
     assert "non-finite" in d.to_text()
     d.result = sympy.Integer(1)  # the old wrong answer is caught

@@ -27,9 +27,13 @@ _COMMAND_MODULES = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from ._args import SymmlArgumentParser
+
+    parser = SymmlArgumentParser(
         prog="symml",
         description="Exact derivations for the mathematics of machine learning.",
+        epilog="Negative values are values: --from -inf, --x0 x=-1. A program argument "
+        "ending in .sml is a file, anything else is symml text.",
     )
     from .. import __version__
 

@@ -9,7 +9,8 @@ import numpy as np
 import sympy
 
 from .. import calculus
-from ..errors import ArgumentError
+from .._tidy import tidy
+from ..errors import ArgumentError, DerivationError
 from ..lang import EvaluationRequest, load, to_latex, to_text
 
 
@@ -41,19 +42,19 @@ def _point(items, what="--at"):
 
 
 def _cmd_diff(args):
-    print(show(calculus.diff(args.expr, *_vars(args.vars)), args.latex))
+    print(show(tidy(calculus.diff(args.expr, *_vars(args.vars)), args.simplify), args.latex))
 
 
 def _cmd_grad(args):
-    print(show(calculus.grad(args.expr, args.vars), args.latex))
+    print(show(tidy(calculus.grad(args.expr, args.vars), args.simplify), args.latex))
 
 
 def _cmd_jacobian(args):
-    print(show(calculus.jacobian(args.expr, args.vars), args.latex))
+    print(show(tidy(calculus.jacobian(args.expr, args.vars), args.simplify), args.latex))
 
 
 def _cmd_hessian(args):
-    print(show(calculus.hessian(args.expr, args.vars), args.latex))
+    print(show(tidy(calculus.hessian(args.expr, args.vars), args.simplify), args.latex))
 
 
 def _cmd_taylor(args):
@@ -66,8 +67,22 @@ def _cmd_integrate(args):
     if args.lower is None:
         result = calculus.integrate(args.expr, args.var)
     else:
-        result = calculus.integrate(args.expr, (args.var, args.lower, args.upper))
-    print(show(result, args.latex))
+        lim = (args.var, args.lower, args.upper)
+        try:
+            result = calculus.integrate(args.expr, lim)
+        except DerivationError as exc:
+            from ._diverge import divergence_message
+
+            why = divergence_message(args.expr, *lim)
+            if why is None:
+                raise
+            raise DerivationError(why) from exc
+        if isinstance(result, sympy.Expr) and result.has(sympy.nan, sympy.zoo):
+            raise DerivationError(
+                f"the integral of {args.expr} over {args.var} from {args.lower} to {args.upper} "
+                f"does not exist (its value is undefined: {to_text(result)})"
+            )
+    print(show(tidy(result, args.simplify), args.latex))
 
 
 def _cmd_simplify(args):
@@ -115,8 +130,18 @@ def _cmd_run(args):
         if isinstance(out.value, EvaluationRequest):
             print(_format_number(evaluate_request(out.value)))
         else:
-            print(show(out.value, args.latex))
+            print(show(tidy(out.value, args.simplify), args.latex))
         print()
+
+
+def no_simplify(p) -> None:
+    """The ``--no-simplify`` flag (sets ``args.simplify``)."""
+    p.add_argument(
+        "--no-simplify",
+        dest="simplify",
+        action="store_false",
+        help="print the result as derived, without the default simplification",
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -128,6 +153,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     def latex(p):
         p.add_argument("--latex", action="store_true", help="print LaTeX instead of symml text")
+        no_simplify(p)
 
     p = add("diff", _cmd_diff, "derivative: symml diff 'x^2*sin(x)' x  (x 2 for the second)")
     p.add_argument("vars", nargs="+", help="variables, with an optional order after each")

@@ -1,4 +1,6 @@
-"""``symml fit model.sml --data file.csv [--plot out.png]``: fit a model file to a CSV file.
+"""``symml fit MODEL --data file.csv [--plot out.png]``: fit a model to a CSV file.
+
+MODEL is the model text itself (``"y ~ A*exp(-k*t) + c"``) or a ``.sml`` file holding it.
 
 The CSV file has a header row of column names. Columns named ``x[0]``, ``x[1]``, ... form the
 data vector ``x`` (an ``(n, d)`` column). Lines starting with ``#`` are comments; empty
@@ -102,14 +104,9 @@ def _p0(items):
 
 def _cmd_fit(args) -> int:
     from ..fitting import fit
+    from ._args import read_source
 
-    path = Path(args.model)
-    try:
-        model = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SymmlError(f"no such model file: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SymmlError(f"cannot read {path}: {exc}") from None
+    model, _ = read_source(args.model, "model")
     data = read_csv(args.data)
     result = fit(model, data, _p0(args.p0) or None, method=args.method, missing=args.missing)
     print(result.report())
@@ -134,12 +131,14 @@ def _cmd_fit(args) -> int:
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "fit",
-        help="fit a model file (one '~' statement) to a CSV data file",
+        help="fit a model ('y ~ a*x + b', or a .sml file with one '~' statement) to a CSV file",
         description="Fit 'y ~ expr' (least squares) or 'y ~ Dist(...)' (maximum likelihood) "
         "to the columns of a CSV file and print a report. Exit status 2 if the "
         "optimizer did not converge.",
     )
-    p.add_argument("model", help="model file (.sml) with one '~' statement")
+    p.add_argument(
+        "model", help="the model text, e.g. 'y ~ A*exp(-k*t) + c', or a .sml file holding it"
+    )
     p.add_argument("--data", required=True, help="CSV file with a header row of column names")
     p.add_argument("--p0", nargs="+", metavar="NAME=VALUE", help="starting values")
     p.add_argument("--method", default=None, help="optimizer for likelihood models")

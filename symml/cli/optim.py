@@ -13,7 +13,6 @@ The objective may also be a ``.sml`` file: ``--objective NAME`` picks the bindin
 from __future__ import annotations
 
 import argparse
-import os
 
 import numpy as np
 
@@ -66,16 +65,19 @@ def _bounds(items) -> dict[str, tuple]:
 
 def _load_objective(args):
     """The objective and defaults from a .sml file, or the expression text itself."""
-    text = args.expr
-    if text.endswith(".sml") and os.path.exists(text):
-        from ..lang import load
+    from ._args import read_source
 
-        prog = load(text)
+    text, from_file = read_source(args.expr, "objective")
+    if from_file:
+        from ..lang import parse
+
+        prog = parse(text)
         try:
             objective = prog[args.objective]
         except (KeyError, Exception) as exc:  # noqa: BLE001 - reported as a SymmlError below
             raise ArgumentError(
-                f"{text} has no binding named {args.objective!r}; choose one with --objective"
+                f"{args.expr} has no binding named {args.objective!r}; choose one with "
+                "--objective"
             ) from exc
         x0 = {}
         bounds = {}
@@ -103,6 +105,11 @@ def _cmd_minimize(args) -> int:
     if not x0:
         raise ArgumentError("give start values with --x0 name=value ... (e.g. --x0 x=-1.2 y=1)")
     bounds.update(_bounds(args.bounds))
+    data = None
+    if args.data:
+        from .fitcmd import read_csv
+
+        data = read_csv(args.data)
     options = {
         k: (v if k in ("subproblem", "hessian") else _number(v, f"--option {k}"))
         for k, v in _pairs(args.option, "--option").items()
@@ -133,6 +140,7 @@ def _cmd_minimize(args) -> int:
             objective,
             x0,
             m,
+            data=data,
             constraints=args.constraint or (),
             bounds=bounds or None,
             regularization=reg or None,
@@ -183,6 +191,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("expr", help="objective in the symml language, or a .sml file")
+    p.add_argument(
+        "--data",
+        metavar="FILE.csv",
+        help="CSV data (header row of column names): the objective is written for one row "
+        "and its mean over the rows is minimized",
+    )
     p.add_argument("--x0", nargs="+", metavar="NAME=VALUE", help="start values (a vector: w=1,2,3)")
     p.add_argument(
         "--method",

@@ -182,6 +182,7 @@ def parse_tree(source: str) -> Tree:
                 f"{MAX_TOKENS:,}. Split it into smaller parts, or pass long lists of numbers "
                 "as data (NumPy arrays) rather than as text."
             )
+    source = _LONE_CR.sub("\n", source)  # old Mac line ends: same length, so spans still fit
     text = source + "\n"
     try:
         with _LOCK:  # the post-lexer's statement spans belong to one parse at a time
@@ -233,10 +234,13 @@ def _check_depth(tree: Tree, source: str) -> None:
                 stack.append((child, depth + 1))
 
 
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
 def _lines(source: str) -> list[str]:
-    """Lines as lark counts them: split at '\n' only (str.splitlines also splits at \v, \f,
-    \x1c... and would disagree with lark's line numbers)."""
-    return [t[:-1] if t.endswith("\r") else t for t in source.split("\n")]
+    """Lines as the parser counts them: split at '\n', '\r\n' and a lone '\r' (a lone '\r' is
+    read as a line end; str.splitlines would also split at \v, \f, \x1c... and disagree)."""
+    return re.split(r"\r\n|\n|\r", source)
 
 
 def caret_snippet(source: str, line: int, column: int) -> str:
@@ -285,7 +289,7 @@ def _translate(exc: UnexpectedInput, source: str) -> ParseError:
             "&": "use separate constraints instead of '&'",
             "|": "use abs(x) for absolute values",
             "{": "use [ ] for vectors and matrices",
-        }.get(ch, "")
+        }.get(ch, "") or _unicode_hint(text, column)
         msg = f"unexpected character {ch!r}"
         if hint:
             msg += f"; {hint}"
@@ -302,6 +306,18 @@ def _translate(exc: UnexpectedInput, source: str) -> ParseError:
                 column,
                 snippet,
             )
+        if tok.type in _CLOSE and _unmatched_close(source, line, column):
+            opener = "(" if tok.type == "RPAR" else "["
+            return ParseError(
+                f"unmatched '{tok.value}': there is no '{opener}' before it to close; "
+                f"delete it or add the missing '{opener}'",
+                line,
+                column,
+                snippet,
+            )
+        call = _call_without_parentheses(tok, prev)
+        if call:
+            return ParseError(call, line, column, snippet)
         if tok.type in ("NAME", "LPAR", "NUMBER") and prev is not None and prev[0] in "0123456789.)":
             return ParseError(
                 f"unexpected {_describe(tok)} right after '{prev}': implicit multiplication is "
@@ -334,6 +350,69 @@ def _translate(exc: UnexpectedInput, source: str) -> ParseError:
             msg += f"; expected {expected}"
         return ParseError(msg, line, column, snippet)
     return ParseError(str(exc).splitlines()[0], line, column, snippet)
+
+
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+"))
+_UNICODE_OPS = {
+    "×": ("*", "a product"), "·": ("*", "a product"), "⋅": ("*", "a product"),
+    "−": ("-", "a minus sign"), "÷": ("/", "a division"), "≤": ("<=", "a comparison"),
+    "≥": (">=", "a comparison"), "≠": ("!=", "a comparison"), "π": ("pi", "pi"),
+    "√": ("sqrt(...)", "a square root"), "∞": ("inf", "infinity"),
+}
+
+
+def _unicode_hint(text: str, column: int) -> str:
+    """What to write instead of a Unicode math character at ``column`` (1-based)."""
+    i = column - 1
+    if 0 <= i < len(text) and text[i] in _SUPERSCRIPTS:
+        j = i
+        while j < len(text) and text[j] in _SUPERSCRIPTS:
+            j += 1
+        power = "".join(_SUPERSCRIPTS[c] for c in text[i:j])
+        k = i
+        while k > 0 and (text[k - 1].isalnum() or text[k - 1] in "_"):
+            k -= 1
+        base = text[k:i] or "x"
+        power = power if power.lstrip("-+").isdigit() and not power.startswith("-") else f"({power})"
+        return f"superscripts are not read as powers; write {base}^{power}"
+    if 0 <= i < len(text) and text[i] in _UNICODE_OPS:
+        plain, what = _UNICODE_OPS[text[i]]
+        return f"write {what} as {plain}"
+    return ""
+
+
+def _unmatched_close(source: str, line: int, column: int) -> bool:
+    """True when the closing bracket at (line, column) closes nothing."""
+    lines = _lines(source)
+    if not 1 <= line <= len(lines):
+        return False
+    before = "\n".join(lines[: line - 1] + [lines[line - 1][: column - 1]])
+    depth = 0
+    for m in _SCAN.finditer(before):
+        t = m.group()
+        if t in ("(", "["):
+            depth += 1
+        elif t in (")", "]"):
+            depth -= 1
+        elif t in ("\n", ";") and depth <= 0:
+            depth = 0  # a new statement starts with no open bracket
+    return depth <= 0
+
+
+def _call_without_parentheses(tok: Token, prev: str | None) -> str | None:
+    """``exp x`` -> 'write exp(x)'; ``ln x`` -> 'write log(x)'."""
+    if prev is None or tok.type not in ("NAME", "NUMBER"):
+        return None
+    from .transform import ELEMENTWISE  # the function table (imported late: no cycle)
+
+    if prev not in ELEMENTWISE:
+        return None
+    name = "log" if prev == "ln" else prev
+    return (
+        f"unexpected {_describe(tok)} after the function name '{prev}': a function's argument "
+        f"is written in parentheses; write {name}({tok.value})"
+        + (" (ln(x) is also accepted)" if prev == "ln" else "")
+    )
 
 
 def _expects_int(source: str, line: int, column: int) -> bool:

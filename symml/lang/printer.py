@@ -95,14 +95,53 @@ class SymmlPrinter(_Guarded, StrPrinter):
     def _print_NegativeInfinity(self, expr):
         return "-inf"
 
-    def _print_ImaginaryUnit(self, expr):  # not part of the language; shown plainly
-        return "I"
+    def _print_ImaginaryUnit(self, expr):  # 'I' is an ordinary name in the language
+        return "sqrt(-1)"
+
+    def _print_ComplexInfinity(self, expr):
+        return "zoo"
+
+    def _print_NaN(self, expr):
+        return "nan"
+
+    def _print_BooleanTrue(self, expr):
+        return "0 == 0"
+
+    def _print_BooleanFalse(self, expr):
+        return "0 == 1"
+
+    def _print_DiracDelta(self, expr):
+        return f"dirac({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_Piecewise(self, expr):
+        parts = []
+        for value, cond in expr.args:
+            parts.append(self._print(value))
+            if cond is not sympy.true or (value, cond) != expr.args[-1]:
+                parts.append(self._condition(cond))
+        return f"piecewise({', '.join(parts)})"
+
+    def _condition(self, cond):
+        """A condition as the language reads it: and(...), or(...), not(...)."""
+        if isinstance(cond, (sympy.And, sympy.Or, sympy.Not)):
+            name = type(cond).__name__.lower()
+            return f"{name}({', '.join(self._condition(c) for c in cond.args)})"
+        return self._print(cond)
+
+    def _print_Subs(self, expr):
+        pairs = ", ".join(
+            f"{self._print(v)} = {self._print(p)}" for v, p in zip(expr.variables, expr.point)
+        )
+        return f"subs({self._print(expr.expr)}, {pairs})"
 
     def _print_Abs(self, expr):
         return f"abs({self._print(expr.args[0])})"
 
     def _print_Heaviside(self, expr):
-        return f"heaviside({self._print(expr.args[0])})"
+        x, h0 = expr.args[0], expr.pargs[1] if len(expr.pargs) > 1 else expr.args[-1]
+        if h0 == 0:
+            return f"heaviside({self._print(x)})"
+        return f"heaviside({self._print(x)}, {self._print(h0)})"
 
     def _print_Max(self, expr):
         return f"max({', '.join(self._print(a) for a in expr.args)})"

@@ -111,6 +111,28 @@ def _gamma(x):
     return sympy.gamma(_guard_int_arg("gamma")(x))
 
 
+def _heaviside(x, h0=0):
+    return sympy.Heaviside(x, h0)
+
+
+def _condition(c, where):
+    if isinstance(c, (bool, sympy.logic.boolalg.Boolean)):
+        return c
+    raise ArgumentError(f"{where}: a condition is a comparison such as x > 0, got {c}")
+
+
+def _piecewise(*args):
+    """piecewise(v1, c1, v2, c2, ..., otherwise): the first vi whose ci holds."""
+    pairs = [(args[i], _condition(args[i + 1], "piecewise")) for i in range(0, len(args) - 1, 2)]
+    if len(args) % 2:
+        pairs.append((args[-1], True))
+    return sympy.Piecewise(*pairs)
+
+
+def _logic(op):
+    return lambda *cs: op(*[_condition(c, op.__name__.lower()) for c in cs])
+
+
 def _binomial(n, k):
     _guard_int_arg("binomial")(n)
     _guard_int_arg("binomial")(k)
@@ -125,7 +147,7 @@ ELEMENTWISE = {
     "sqrt": (sympy.sqrt, 1, 1),
     "abs": (sympy.Abs, 1, 1),
     "sign": (sympy.sign, 1, 1),
-    "heaviside": (F.heaviside, 1, 1),
+    "heaviside": (_heaviside, 1, 2),  # heaviside(x) = heaviside(x, 0); the 2nd: value at 0
     "sin": (sympy.sin, 1, 1),
     "cos": (sympy.cos, 1, 1),
     "tan": (sympy.tan, 1, 1),
@@ -151,6 +173,15 @@ ELEMENTWISE = {
     "binomial": (_binomial, 2, 2),
     "floor": (sympy.floor, 1, 1),
     "ceil": (sympy.ceiling, 1, 1),
+    # so that printed results read back (symml.lang.printer): special functions, conditions
+    "polygamma": (sympy.polygamma, 2, 2),
+    "digamma": (sympy.digamma, 1, 1),
+    "erfi": (sympy.erfi, 1, 1),
+    "dirac": (sympy.DiracDelta, 1, 2),
+    "piecewise": (_piecewise, 1, 200),
+    "and": (_logic(sympy.And), 2, 200),
+    "or": (_logic(sympy.Or), 2, 200),
+    "not": (_logic(sympy.Not), 1, 1),
 }
 
 _CALCULUS = {"diff", "grad", "jacobian", "hessian", "taylor", "integrate", "limit"}
@@ -163,7 +194,7 @@ FUNCTION_NAMES = sorted(
     set(ELEMENTWISE) | _CALCULUS | _ALGEBRA | _VECTOR | _LINALG | set(LIB.LIBRARY)
 )
 
-_CONSTANTS = {"pi": sympy.pi, "inf": sympy.oo}
+_CONSTANTS = {"pi": sympy.pi, "inf": sympy.oo, "nan": sympy.nan, "zoo": sympy.zoo}
 
 
 def _apply(fn, *args):
@@ -965,13 +996,23 @@ def _calculus_call(name, args, scope: _Scope):
         if rest:
             raise ArgumentError(f"{name}(f, x = value, ...) takes values as 'name = value'")
         if name == "subs":
-            return _apply(lambda e: _guarded_rebuild(e, mapping), f)
+            return _apply(lambda e: _subs(e, mapping), f)
         return EvaluationRequest(f, {str(k): v for k, v in mapping.items()})
     raise UndefinedNameError(f"unknown function '{name}'")  # pragma: no cover
 
 
 # ---------------------------------------------------------------------------------------
 # statements
+
+
+def _subs(e, mapping):
+    """Substitute; a derivative's own variable stays as an unevaluated Subs (d/dy f(y) at
+    y = exp(x) is not a derivative with respect to exp(x))."""
+    if isinstance(e, sympy.Basic) and any(
+        k in d.variables for d in e.atoms(sympy.Derivative) for k in mapping
+    ):
+        return sympy.Subs(e, tuple(mapping), tuple(mapping.values()))
+    return _guarded_rebuild(e, mapping)
 
 
 def _tok(t) -> str:

@@ -739,6 +739,29 @@ def _nodes(g, x, a, b, point: dict):
         return fn, [lo, *breakpoints(g, x, lo, hi), hi], sign
 
 
+def _graded(u, v, u2, v2) -> list:
+    """Quadrature nodes over the cut interval [u2, v2] of the piece (u, v), graded
+    geometrically toward each end: one tanh-sinh rule over [-1e12, 1e12] misses a peak of
+    width 1 (and over [0, 1 - 1e-12] the growth at the end), and reads a convergent
+    integral as a divergent one."""
+    pts = {u2, v2}
+    if mpmath.isinf(u) or mpmath.isinf(v):
+        c = v if mpmath.isinf(u) and not mpmath.isinf(v) else (u if not mpmath.isinf(u) else 0)
+        for k in range(13):
+            for q in (c - mpmath.mpf(10) ** k, c + mpmath.mpf(10) ** k):
+                if u2 < q < v2:
+                    pts.add(q)
+        if u2 < c < v2:
+            pts.add(c)
+    else:
+        width = v - u
+        for k in range(1, 13):
+            for q in (u + width * mpmath.mpf(10) ** -k, v - width * mpmath.mpf(10) ** -k):
+                if u2 < q < v2:
+                    pts.add(q)
+    return sorted(pts)
+
+
 def _divergence(f, x, a, b, point: dict):
     """How much the integral grows when the cuts around the ends and breakpoints shrink from
     1e-6 to 1e-12 (infinite ends: from 1e6 to 1e12): a number of size > 0.5 (with its sign)
@@ -754,7 +777,8 @@ def _divergence(f, x, a, b, point: dict):
                     u2 = -1 / eps if mpmath.isinf(u) else u + eps * max(1, abs(u))
                     v2 = 1 / eps if mpmath.isinf(v) else v - eps * max(1, abs(v))
                     if u2 < v2:
-                        total += mpmath.re(mpmath.quad(fn, [u2, v2], maxdegree=8))
+                        nodes = _graded(u, v, u2, v2)
+                        total += mpmath.re(mpmath.quad(fn, nodes, maxdegree=6))
                 return total
 
             growth = sign * (cut_integral(mpmath.mpf("1e-12")) - cut_integral(mpmath.mpf("1e-6")))

@@ -36,6 +36,7 @@ import signal
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
@@ -197,6 +198,9 @@ def _signals_usable() -> bool:
 _foreign: list = []  # (handler, absolute deadline) of an ITIMER_REAL running before ours
 
 
+_WEAKREF_FILE = weakref.__file__
+
+
 def _unraisable_here(frame) -> bool:
     """Whether an exception raised in ``frame`` would be lost as "unraisable".
 
@@ -210,6 +214,8 @@ def _unraisable_here(frame) -> bool:
         code = frame.f_code
         if code in codes or code.co_name in ("__del__", "_remove_dead_weakref"):
             return True
+        if code.co_name == "__call__" and code.co_filename == _WEAKREF_FILE:
+            return True  # a weakref.finalize callback, run by the garbage collector
         frame, depth = frame.f_back, depth + 1
     return False
 
@@ -222,6 +228,9 @@ def _handler(signum, frame):
             signal.setitimer(signal.ITIMER_REAL, 0.005)
             return
         _local.where = stack[-1].what
+        # a safety net: should the raise land somewhere Python swallows it after all, the
+        # timer fires again (the level that catches the timeout stops its own deadline)
+        signal.setitimer(signal.ITIMER_REAL, 0.25)
         raise _Timeout()
     if _foreign and now >= _foreign[-1][1] - 1e-3:
         handler = _foreign[-1][0]
@@ -301,6 +310,7 @@ def _budget(seconds: float | None, what: str, entry: bool):
         t = time.monotonic()
         if t < level.deadline - 2e-3 or any(lv.deadline <= t for lv in stack[:-1]):
             raise  # an enclosing budget ran out: it reports
+        level.deadline = float("inf")  # reported here: the safety-net signal must not re-raise
         raise LimitError(_limit_message(level)) from None
     except RecursionError:
         if not first:

@@ -154,7 +154,11 @@ def ttest_1samp(x, mu0: float = 0.0, alternative: str = "two-sided") -> StatResu
     alternative = _alternative(alternative)
     s = a.std(ddof=1)
     if s == 0 or np.ptp(a) == 0:
-        raise DataError("ttest_1samp: the sample has no spread (all values equal)")
+        raise DataError(
+            "ttest_1samp: the sample has no spread (its standard deviation is 0 in floating "
+            "point: all values equal, or their differences too small to square); the t "
+            "statistic is undefined"
+        )
     f = (_S["xbar"] - _S["mu0"]) / (_S["s"] / sympy.sqrt(_n))
     t = float(f.subs({_S["xbar"]: a.mean(), _S["mu0"]: mu0, _S["s"]: s, _n: a.size}))
     p = _pvalue(stats.t(a.size - 1), t, alternative)

@@ -52,3 +52,17 @@ def test_a_deadline_inside_del_is_deferred_not_lost():
             obj = Slow()
             del obj
             _spin(5.0)
+
+
+def test_a_deadline_inside_a_weakref_finalizer_is_deferred_not_lost():
+    import weakref
+
+    class Thing:
+        pass
+
+    with pytest.raises(LimitError):
+        with time_limit(0.05, what="the spin"):
+            obj = Thing()
+            weakref.finalize(obj, _spin, 0.15)
+            del obj  # the finalizer runs here, past the deadline
+            _spin(5.0)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import warnings
 from pathlib import Path
 
 from ..errors import SymmlError
@@ -53,7 +54,11 @@ def _run_isolated(request, seconds: float, what: str = "derive") -> dict:
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(child, request, what), daemon=True)
-    proc.start()
+    with warnings.catch_warnings():
+        # JAX (imported by a compile backend elsewhere in this process) warns on every fork.
+        # The worker never calls JAX, and a worker that hangs is killed at the time limit.
+        warnings.filterwarnings("ignore", r"os\.fork\(\) was called", RuntimeWarning)
+        proc.start()
     child.close()
     try:
         if parent.poll(seconds):

@@ -37,6 +37,7 @@ import sys
 import threading
 import time
 import weakref
+import _weakrefset
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
@@ -198,7 +199,7 @@ def _signals_usable() -> bool:
 _foreign: list = []  # (handler, absolute deadline) of an ITIMER_REAL running before ours
 
 
-_WEAKREF_FILE = weakref.__file__
+_WEAKREF_FILES = {weakref.__file__, _weakrefset.__file__}
 
 
 def _unraisable_here(frame) -> bool:
@@ -214,8 +215,10 @@ def _unraisable_here(frame) -> bool:
         code = frame.f_code
         if code in codes or code.co_name in ("__del__", "_remove_dead_weakref"):
             return True
-        if code.co_name == "__call__" and code.co_filename == _WEAKREF_FILE:
-            return True  # a weakref.finalize callback, run by the garbage collector
+        if code.co_filename in _WEAKREF_FILES:
+            # weakref.finalize and WeakSet/WeakValueDictionary removal callbacks, run by the
+            # garbage collector (deferring 5 ms in other weakref code is harmless)
+            return True
         frame, depth = frame.f_back, depth + 1
     return False
 

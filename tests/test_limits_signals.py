@@ -66,3 +66,4 @@ def test_a_deadline_inside_a_weakref_finalizer_is_deferred_not_lost():
             weakref.finalize(obj, _spin, 0.15)
             del obj  # the finalizer runs here, past the deadline
             _spin(5.0)
+

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import numpy as np
 import sympy
 
 from .. import calculus
@@ -93,6 +92,8 @@ def evaluate_request(req: EvaluationRequest):
     """Compute ``evaluate(f, x = ...)`` numerically with a compiled function."""
     from ..compile import compile as _compile
 
+    import numpy as np
+
     names = list(req.values)
     values = []
     for name, v in req.values.items():
@@ -115,6 +116,8 @@ def evaluate_request(req: EvaluationRequest):
 
 
 def _format_number(x) -> str:
+    import numpy as np
+
     arr = np.asarray(x)
     if arr.ndim == 0:
         return f"{float(arr):.15g}"

@@ -2,7 +2,8 @@
 
 Wall time of fresh interpreters (best and median of N runs), next to a bare ``python -c
 pass`` for scale, and the CPU seconds (user + system) each run used: on a shared machine
-the wall time grows with the load average, the CPU time much less. Target (issue 12): ``symml diff "x^2" x`` in at most 0.8 s wall.
+the wall time grows with the load average, the CPU time much less. Target (issue 12):
+``symml diff "x^2" x`` in at most 0.8 s wall.
 
     python benchmarks/bench_startup.py [--runs 7]
 """

@@ -90,9 +90,9 @@ def _cmd_simplify(args):
 
 def evaluate_request(req: EvaluationRequest):
     """Compute ``evaluate(f, x = ...)`` numerically with a compiled function."""
-    from ..compile import compile as _compile
-
     import numpy as np
+
+    from ..compile import compile as _compile
 
     names = list(req.values)
     values = []

@@ -4,8 +4,8 @@ The grammar lives in ``grammar/symml.lark`` (shipped in the wheel as ``symml/gra
 LALR parser is built once per process and kept; lark's own cache of the built parser is kept
 in the user's cache directory (``$XDG_CACHE_HOME/symml`` or ``~/.cache/symml``, private to
 the user; ``SYMML_NO_CACHE=1`` turns it off), so a new process loads it in about 5 ms
-instead of building it in about 65 ms (every ``symml`` command pays this). Newlines inside brackets are dropped by a small
-post-lexer, so matrices and long calls may span lines.
+instead of building it in about 65 ms (every ``symml`` command pays this). Newlines inside
+brackets are dropped by a small post-lexer, so matrices and long calls may span lines.
 """
 
 from __future__ import annotations

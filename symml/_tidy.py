@@ -7,8 +7,8 @@ exists**; otherwise the result comes back exactly as the engine built it. The ru
 
 * candidates: SymPy's ``simplify`` of the result (for a rational function, its ``cancel``,
   ``factor`` and ``expand``; a result of one operation is kept as it is), and its *sigmoid
-  forms* (``exp(a)/(1 + exp(a))`` is ``sigmoid(a)``: every ``exp(k*a)`` is written in ``s = sigmoid(a)`` and the
-  rational function of ``s`` is cancelled);
+  forms* (``exp(a)/(1 + exp(a))`` is ``sigmoid(a)``: every ``exp(k*a)`` is written in
+  ``s = sigmoid(a)`` and the rational function of ``s`` is cancelled);
 * a candidate is taken only when its text is at most :data:`RATIO` of the original's length
   and it has no more operations;
 * bounded: results of more than :data:`MAX_OPS` operations are left alone, and the whole

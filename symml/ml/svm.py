@@ -1,6 +1,8 @@
 """Support vector machines: the dual derived from the primal, solved by SMO.
 
-The derivation (:func:`svm_derivation`): the soft-margin primal
+The derivation (:func:`svm_derivation`): the hard-margin primal
+``min 1/2 ||w||^2`` subject to ``y_i (w' x_i + b) >= 1`` (maximising the margin ``1/||w||``),
+then the soft-margin primal
 ``min 1/2 ||w||^2 + C sum xi_i`` subject to ``y_i (w' x_i + b) >= 1 - xi_i``, ``xi_i >= 0``;
 its Lagrangian; stationarity ``w = sum alpha_i y_i x_i``, ``sum alpha_i y_i = 0`` and
 ``alpha_i + mu_i = C``; substituting back gives the dual
@@ -249,11 +251,60 @@ def svm_derivation():
         return bool(abs(model.duality_gap_) < 1e-6 and best.fun >= model.dual_objective_ - 1e-6
                     and abs(best.fun - model.primal_objective_) < 1e-4)
 
+    def check_hard_margin(step) -> bool:
+        # on a hand-made separable set the distances |w'x + b| / ||w|| of the closest points
+        # are 1/||w|| once they are scaled to |w'x + b| = 1, and maximising that margin
+        # gives the analytic answer: half the distance between (0.5, 0.5) and (1.5, 1.5)
+        Xh = np.array([[0.5, 0.5], [0.0, 1.0], [-1.0, 0.0], [1.5, 1.5], [3.0, 1.0], [2.0, 3.0]])
+        yh = np.array([-1, -1, -1, 1, 1, 1])
+        m = SVM(C=np.inf).fit(Xh, yh)
+        dist = np.abs(Xh @ m.coef_ + m.intercept_) / np.linalg.norm(m.coef_)
+        return bool(np.all(yh * (Xh @ m.coef_ + m.intercept_) >= 1 - 1e-9)
+                    and np.isclose(dist.min(), m.margin_, rtol=1e-9)
+                    and np.isclose(m.margin_, np.sqrt(2) / 2, rtol=1e-9))
+
+    def check_kkt(step) -> bool:
+        # every KKT condition at the solver's optimum of a soft-margin problem
+        rng = np.random.default_rng(5)
+        Xn = np.r_[rng.normal(-1, 1, (25, 2)), rng.normal(1, 1, (25, 2))]
+        yn = np.r_[-np.ones(25), np.ones(25)]
+        Cn = 0.7
+        m = SVM(C=Cn).fit(Xn, yn)
+        al = m.alpha_
+        f = Xn @ m.coef_ + m.intercept_
+        slack = np.maximum(0.0, 1 - yn * f)
+        mu_ = Cn - al
+        tol = 1e-6
+        return bool(
+            np.allclose(m.coef_, (al * yn) @ Xn) and abs(al @ yn) < 1e-10  # stationarity
+            and np.all(yn * f >= 1 - slack - tol) and np.all(slack >= 0)  # primal feasibility
+            and np.all(al >= -1e-12) and np.all(mu_ >= -1e-12)  # dual feasibility
+            and np.all(np.abs(al * (yn * f - 1 + slack)) < tol)  # complementary slackness
+            and np.all(np.abs(mu_ * slack) < tol)
+        )
+
     x1s, x2s = sympy.symbols("x1 x2", real=True)
+    z1s, z2s = sympy.symbols("z1 z2", real=True)
+    _poly2 = (x1s * z1s + x2s * z2s + 1) ** 2
+    _phi_x = [1, sympy.sqrt(2) * x1s, sympy.sqrt(2) * x2s, x1s**2, sympy.sqrt(2) * x1s * x2s, x2s**2]
+    _phi_z = [1, sympy.sqrt(2) * z1s, sympy.sqrt(2) * z2s, z1s**2, sympy.sqrt(2) * z1s * z2s, z2s**2]
+    _phi_dot = sympy.Add(*[p * q for p, q in zip(_phi_x, _phi_z, strict=True)])
+    wnorm = sympy.Symbol("||w||", positive=True)
     steps = [
+        Step("hard_margin", None, None,
+             explain("Hard margin (separable data). The distance of a point to the hyperplane "
+                     "{h} is {dist}; scaling {w} and {b} so that the closest points have {one}, "
+                     "the margin is {m}, and maximising it is the primal problem: minimise "
+                     "{f} subject to {c} for every point i.",
+                     h=sympy.Eq(sympy.Symbol("w'x") + b, 0),
+                     dist=sympy.Abs(sympy.Symbol("w'x_i") + b) / wnorm, w=w, b=b,
+                     one=sympy.Eq(sympy.Abs(sympy.Symbol("w'x_i") + b), 1), m=1 / wnorm,
+                     f=wnorm**2 / 2, c=sympy.Ge(y[i] * (sympy.Symbol("w'x_i") + b), 1)),
+             check=check_hard_margin, detail="brief"),
         Step("primal", None, None,
-             explain("Soft-margin primal: minimise {f} over {w}, {b} and the slacks {xi}, "
-                     "subject to {c1} and {c2} for every point i.",
+             explain("Soft-margin primal: when the classes overlap, allow each point a slack "
+                     "{xi} and pay {C} per unit of violation: minimise {f} over {w}, {b} and "
+                     "the slacks, subject to {c1} and {c2} for every point i.", C=C,
                      f=sympy.Symbol("||w||") ** 2 / 2 + C * sympy.Sum(xi[i], (i, 1, n)), w=w, b=b,
                      xi=xi[i], c1=sympy.Ge(y[i] * (sympy.Symbol("w'x_i") + b), 1 - xi[i]),
                      c2=sympy.Ge(xi[i], 0)),
@@ -279,16 +330,23 @@ def svm_derivation():
                      eq=sympy.Eq(sympy.Sum(a[i] * y[i], (i, 1, n)), 0), K=Kf(x[i], x[j])),
              check=check_dual, detail="brief"),
         Step("kkt", None, None,
-             explain("Complementary slackness: points with {a0} lie outside the margin, points "
+             explain("The KKT conditions at the optimum: stationarity (above), primal "
+                     "feasibility {pf}, dual feasibility {df}, and complementary slackness "
+                     "{cs1} and {cs2}. So points with {a0} lie outside the margin, points "
                      "with {amid} lie on it (they fix {b}), and {aC} marks margin violations; "
                      "the points with {apos} are the support vectors. A hard margin is the case "
-                     "{Cinf}.", a0=sympy.Eq(a[i], 0), amid=sympy.And(sympy.Lt(0, a[i]), sympy.Lt(a[i], C)),
+                     "{Cinf}.", pf=sympy.And(sympy.Ge(y[i] * (sympy.Symbol("w'x_i") + b), 1 - xi[i]), sympy.Ge(xi[i], 0)),
+                     df=sympy.And(sympy.Ge(a[i], 0), sympy.Ge(mu[i], 0)),
+                     cs1=sympy.Eq(a[i] * (y[i] * (sympy.Symbol("w'x_i") + b) - 1 + xi[i]), 0),
+                     cs2=sympy.Eq(mu[i] * xi[i], 0), a0=sympy.Eq(a[i], 0), amid=sympy.And(sympy.Lt(0, a[i]), sympy.Lt(a[i], C)),
                      b=b, aC=sympy.Eq(a[i], C), apos=sympy.Gt(a[i], 0), Cinf=sympy.Eq(C, sympy.oo, evaluate=False)),
-             check=False),
-        Step("kernel_trick", None, None,
+             check=check_kkt),
+        Step("kernel_trick", _poly2, _phi_dot,
              explain("The data enter only through {K}, so a kernel may replace the inner product. "
                      "For example {k2} is the inner product of the feature map phi(x) = {phi} "
-                     "in six dimensions, which is never computed explicitly.",
+                     "in six dimensions: expanding the square gives the sum of the products of "
+                     "matching features, phi(x)'phi(z), below. The kernel costs one inner "
+                     "product in two dimensions; phi is never computed.",
                      K=Kf(x[i], x[j]),
                      k2=sympy.Eq(Kf(sympy.Symbol("x"), sympy.Symbol("z")),
                                  (sympy.Symbol("x1") * sympy.Symbol("z1") + sympy.Symbol("x2") * sympy.Symbol("z2") + 1) ** 2),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import sympy
 
 import symml as sm
 from symml.errors import ArgumentError, DataError
@@ -80,3 +81,58 @@ def test_bad_input():
         MLP().fit(X, [0, 1, 2, 0])
     with pytest.raises(ArgumentError, match="not fitted"):
         MLP().predict(X)
+
+
+# -- the network written in the language (examples/mlp.sml) -------------------------------------
+SML = __import__("pathlib").Path(__file__).resolve().parent.parent / "examples" / "mlp.sml"
+
+
+def _flat(syms):
+    return list(syms) if hasattr(syms, "shape") else [syms]
+
+
+def _num(expr, point):
+    return float(expr.xreplace({k: sympy.Float(v, 30) for k, v in point.items()}).evalf(30))
+
+
+def test_language_mlp_backprop_deltas_match_central_differences_and_the_exact_gradient():
+    prog = sm.load(SML)
+    names = ("W1", "b1", "w2", "b2")
+    theta = [s for n in names for s in _flat(prog.params[n].symbols)]
+    deltas = sympy.Matrix([g for n in names for g in _flat(prog["g" + n])])
+    data = [*prog.data_decls["x"].symbols, prog.data_decls["y"].symbols]
+    args = [*theta, *data]
+    loss = sm.compile(prog["loss"], args)
+    by_hand = sm.compile(deltas, args)
+    exact = sm.compile(sm.grad(prog["loss"], theta), args)
+    rng = np.random.default_rng(3)
+    h = 1e-6
+    for _ in range(3):
+        v = np.r_[rng.normal(size=len(theta)), rng.normal(size=2), float(rng.integers(0, 2))]
+        bp = np.asarray(by_hand(*v), dtype=float).ravel()
+        assert np.allclose(bp, np.asarray(exact(*v), dtype=float).ravel(), rtol=1e-12, atol=1e-14)
+        for k in range(len(theta)):
+            up, dn = v.copy(), v.copy()
+            up[k] += h
+            dn[k] -= h
+            fd = (float(loss(*up)) - float(loss(*dn))) / (2 * h)
+            assert bp[k] == pytest.approx(fd, rel=1e-6, abs=1e-9), theta[k]
+
+
+def test_language_mlp_is_the_network_that_symml_ml_mlp_trains():
+    prog = sm.load(SML)
+    X, y = make_xor()
+    net = MLP(hidden=(4,), lr=0.1, epochs=400, seed=1).fit(X, y)
+    W = net.params_["W1"]  # W1[i*4 + j]: input i -> hidden unit j; the language's W1[j, i]
+    point = {}
+    W1 = prog.params["W1"].symbols
+    for j in range(4):
+        for i in range(2):
+            point[W1[j, i]] = W[i * 4 + j]
+    point.update(dict(zip(list(prog.params["b1"].symbols), net.params_["b1"], strict=True)))
+    point.update(dict(zip(list(prog.params["w2"].symbols), net.params_["wo"], strict=True)))
+    point[prog.params["b2"].symbols] = float(net.params_["bo"][0])
+    xs = list(prog.data_decls["x"].symbols)
+    probs = [_num(prog["p"], {**point, xs[0]: r[0], xs[1]: r[1]}) for r in X]
+    assert np.allclose(probs, net.predict_proba(X)[:, 1], rtol=1e-10)
+    assert np.array_equal((np.array(probs) > 0.5).astype(int), y)  # the language network solves XOR

@@ -10,7 +10,7 @@ import sympy
 import symml as sm
 from symml.errors import ArgumentError, DataError
 from symml.ml import MLP
-from symml.ml.datasets import make_moons, make_xor
+from symml.ml.datasets import make_moons, make_spirals, make_xor
 from symml.ml.mlp import backprop_derivation
 
 
@@ -21,6 +21,25 @@ def test_learns_xor():
     assert net.loss_curve_[-1] < 0.01 * net.loss_curve_[0]
     P = net.predict_proba(X)
     assert np.allclose(P.sum(axis=1), 1) and np.all((P[:, 1] > 0.5) == (y == 1))
+
+
+@pytest.mark.parametrize(
+    "optimizer, kw",
+    [("adam", {"lr": 0.1, "epochs": 400}), ("momentum", {"lr": 0.1, "epochs": 800}),
+     ("minibatch", {"lr": 0.5, "epochs": 800, "batch_size": 2})],  # fmt: skip
+)
+def test_every_optimizer_learns_xor(optimizer, kw):
+    X, y = make_xor()
+    net = MLP(hidden=(4,), optimizer=optimizer, seed=1, **kw).fit(X, y)
+    assert np.array_equal(net.predict(X), y), optimizer
+    assert net.loss_curve_[-1] < 0.01  # mean cross-entropy; log(2) = 0.69 at chance
+
+
+def test_learns_spirals_to_97_percent():
+    X, y = make_spirals(200, noise=0.02, seed=0)
+    Xt, yt = make_spirals(200, noise=0.02, seed=1)
+    net = MLP(hidden=(16,), lr=0.03, epochs=1500, seed=0).fit(X, y)
+    assert net.score(X, y) >= 0.97 and net.score(Xt, yt) >= 0.97
 
 
 def test_learns_two_moons_to_97_percent():

@@ -144,8 +144,26 @@ class MLP(Estimator):
         names = [str(p[0]).split("[")[0] if "[" in str(p[0]) else str(p[0]) for p in params]
         self._names = names
         self._forward = _compile(z, [*params, x])
+        self._symbolic = (z, params, x)
         self.n_features_in_ = A.shape[1]
         return self
+
+    def expression(self):
+        """The fitted network as a SymPy expression of its inputs ``x[0], x[1], ...``: the
+        probability of ``classes_[1]`` (cross-entropy) or the predicted value (squared loss),
+        with the trained weights as numbers. Its exact input gradient is the sensitivity
+        (:func:`symml.ml.interpret.sensitivity`).
+
+        Returns ``(expr, inputs)``.
+        """
+        check_fitted(self, "params_")
+        z, params, x = self._symbolic
+        values = {}
+        for name, p in zip(self._names, params, strict=True):
+            for s, v in zip(list(p), self.params_[name], strict=True):
+                values[s] = sympy.Float(float(v))
+        out = z.xreplace(values)
+        return (sigmoid(out) if self.loss == "cross_entropy" else out), list(x)
 
     def _z(self, X):
         check_fitted(self, "params_")

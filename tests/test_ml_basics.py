@@ -197,6 +197,7 @@ def test_pca_bad_input_and_derivation():
         ml.PCA().transform(_data())
     d = ml.PCA().derivation()
     assert d.verify() is True
-    assert d.rules() == ["problem", "definition", "gradient", "stationarity", "value", "components", "reconstruction"]
+    assert [s.rule for s in d.steps] == ["problem", "definition", "gradient", "stationarity", "value", "example", "components", "reconstruction"]
+    assert "standard_form" in d.rules() and "kkt_check" in d.rules()  # the library's Lagrange steps
     for render in (d.to_text, d.to_markdown, d.to_latex):
         assert "eigen" in render()

@@ -182,6 +182,27 @@ def pca_derivation():
         vals = np.sort(np.linalg.eigvalsh(np.cov(X, rowvar=False)))[::-1]
         return bool(np.isclose(p.reconstruction_error(X), vals[2:].sum(), rtol=1e-10))
 
+    from ..steps import lagrange as _lagrange
+
+    w1, w2 = sympy.symbols("w1 w2", real=True)
+    S_ex = sympy.Matrix([[2, 1], [1, 2]])
+    wv = sympy.Matrix([w1, w2])
+    example = _lagrange((wv.T * S_ex * wv)[0, 0], [sympy.Eq(w1**2 + w2**2, 1)], [w1, w2])
+
+    def check_example(step) -> bool:
+        # each candidate of the library's Lagrange derivation is an eigenvector of S with
+        # its multiplier the eigenvalue, the variance there equals the multiplier, and the
+        # largest is the top eigenvalue 3
+        eig = {int(k): v for k, v in S_ex.eigenvals().items()}
+        lam_ex = next(k for k in example.result[0] if str(k) == "lambda")
+        ok = len(example.result) == 4
+        for cand in example.result:
+            v = sympy.Matrix([cand[w1], cand[w2]])
+            ok &= (S_ex * v - cand[lam_ex] * v).expand() == sympy.zeros(2, 1)
+            ok &= sympy.simplify((v.T * S_ex * v)[0, 0] - cand[lam_ex]) == 0
+            ok &= int(cand[lam_ex]) in eig
+        return bool(ok and max(c[lam_ex] for c in example.result) == 3)
+
     lam_k = sympy.Symbol("lambda_k", real=True)
     lam_j = sympy.Symbol("lambda_j", real=True)
     j, k, d = sympy.symbols("j k d", integer=True, positive=True)
@@ -210,6 +231,13 @@ def pca_derivation():
                      "first principal component.",
                      v=sympy.Eq(quad, lam * w.T * w), c=sympy.Eq(w.T * w, one)),
              check=check_maximum, detail="brief"),
+        Step("example", None, None,
+             explain("For example, with {S} = {Sv} the Lagrange derivation of the mathematics "
+                     "library (symml.steps.lagrange) gives four stationary points: the unit "
+                     "eigenvectors, with multipliers the eigenvalues 3 and 1, and the "
+                     "variance 3 at the first principal direction {w}.", S=S, Sv=S_ex,
+                     w=sympy.Matrix([1, 1]) / sympy.sqrt(2)),
+             substeps=list(example.steps), check=check_example),
         Step("components", None, None,
              explain("Maximising again over unit vectors orthogonal to the components found so "
                      "far gives the next eigenvector: component {k} explains variance {lk} "

@@ -95,13 +95,21 @@ def test_derivation_verifies_and_renders_in_text_markdown_and_latex(cls):
     assert any(callable(s.check) for _, s in d.walk())
 
 
-def test_a_failing_check_is_reported_not_hidden():
+@pytest.mark.parametrize(
+    "make, rule",
+    [(lambda: ml.PCA().derivation(), "gradient"), (lambda: ml.SVM().derivation(), "kernel_trick"),
+     (lambda: ml.MLP(loss="squared").derivation(), "output_delta"),
+     (lambda: ml.GaussianMixture(2).derivation(), "mean_update"),
+     (lambda: ml.GaussianMixture(2).derivation(), "variance_update")],  # fmt: skip
+)
+def test_a_wrong_formula_shown_in_a_step_fails_verify(make, rule):
+    """The steps' own checks test the formula as shown, not a private copy of it."""
     from symml.errors import VerificationError
 
-    d = ml.PCA().derivation()
-    step = next(s for _, s in d.walk() if s.rule == "gradient")
-    step.check = lambda s: False
-    with pytest.raises(VerificationError):
+    d = make()
+    step = next(s for s in d.steps if s.rule == rule)
+    step.after = 2 * step.after
+    with pytest.raises(VerificationError, match=rule):
         d.verify()
 
 

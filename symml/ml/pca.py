@@ -143,7 +143,10 @@ def pca_derivation():
         lv = sympy.Symbol("lambda", real=True)
         L = (ws.T * Sn * ws)[0, 0] - lv * ((ws.T * ws)[0, 0] - 1)
         exact = _grad(L, list(ws))
-        claimed = 2 * Sn * ws - 2 * lv * ws
+        # the gradient as shown, with this S and w put in for the matrix symbols
+        sized = step.after.subs({n: k})
+        Sk, wk = sympy.MatrixSymbol("S", k, k), sympy.MatrixSymbol("w", k, 1)
+        claimed = sympy.Matrix(sized.subs({Sk: Sn, wk: ws, lam: lv}).doit())
         return (exact - claimed).expand() == sympy.zeros(k, 1)
 
     def check_stationary(step) -> bool:

@@ -228,6 +228,9 @@ def svm_derivation():
         return sympy.expand(Ls - D.subs(A_[2], a3)) == 0
 
     def check_kernel(step) -> bool:
+        # the step as shown (the square expanded into phi(x)'phi(z)), then rebuilt from phi
+        if sympy.expand(step.before - step.after) != 0:
+            return False
         x1, x2, z1, z2 = sympy.symbols("x1 x2 z1 z2", real=True)
         r2 = sympy.sqrt(2)
         phi = lambda u, v: [1, r2 * u, r2 * v, u**2, r2 * u * v, v**2]  # noqa: E731

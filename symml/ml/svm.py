@@ -175,6 +175,25 @@ def _smo(K, s, C, tol, max_iter):
     return alpha, G, it
 
 
+class _Between(sympy.Function):
+    """``lo <= x <= hi`` (``strict``: ``<``) as one chained relation, for display in derivations."""
+
+    nargs = 4
+
+    def _rel(self, printer, le, lt):
+        lo, x, hi, strict = self.args
+        op = lt if strict == sympy.true else le
+        return f"{printer._print(lo)} {op} {printer._print(x)} {op} {printer._print(hi)}"
+
+    def _latex(self, printer, exp=None):
+        return self._rel(printer, r"\leq", "<")
+
+    def _sympystr(self, printer):
+        return self._rel(printer, "<=", "<")
+
+    _symmltext = _sympystr  # symml's text printer
+
+
 def svm_derivation():
     """From the soft-margin primal to the dual, and the kernel trick (degree-2 polynomial).
 
@@ -324,24 +343,25 @@ def svm_derivation():
                      "{e1}, {e2} and {e3}; with {m} this bounds each multiplier, {box}.",
                      w=w, b=b, xi=xi[i], e1=sympy.Eq(w, sympy.Sum(a[i] * y[i] * x[i], (i, 1, n))),
                      e2=sympy.Eq(sympy.Sum(a[i] * y[i], (i, 1, n)), 0), e3=sympy.Eq(a[i] + mu[i], C),
-                     m=sympy.Ge(mu[i], 0), box=sympy.And(sympy.Le(0, a[i]), sympy.Le(a[i], C))),
+                     m=sympy.Ge(mu[i], 0), box=_Between(0, a[i], C, sympy.false)),
              check=check_stationarity, detail="brief"),
         Step("dual", None, dual,
              explain("Substituting back, {w} and the slacks drop out: maximise over {a}, with "
                      "{box} and {eq}, where {K} is the inner product of the points:",
-                     w=w, a=a[i], box=sympy.And(sympy.Le(0, a[i]), sympy.Le(a[i], C)),
+                     w=w, a=a[i], box=_Between(0, a[i], C, sympy.false),
                      eq=sympy.Eq(sympy.Sum(a[i] * y[i], (i, 1, n)), 0), K=Kf(x[i], x[j])),
              check=check_dual, detail="brief"),
         Step("kkt", None, None,
              explain("The KKT conditions at the optimum: stationarity (above), primal "
-                     "feasibility {pf}, dual feasibility {df}, and complementary slackness "
+                     "feasibility {pf1} and {pf2}, dual feasibility {df1} and {df2}, and "
+                     "complementary slackness "
                      "{cs1} and {cs2}. So points with {a0} lie outside the margin, points "
                      "with {amid} lie on it (they fix {b}), and {aC} marks margin violations; "
                      "the points with {apos} are the support vectors. A hard margin is the case "
-                     "{Cinf}.", pf=sympy.And(sympy.Ge(y[i] * (sympy.Symbol("w'x_i") + b), 1 - xi[i]), sympy.Ge(xi[i], 0)),
-                     df=sympy.And(sympy.Ge(a[i], 0), sympy.Ge(mu[i], 0)),
+                     "{Cinf}.", pf1=sympy.Ge(y[i] * (sympy.Symbol("w'x_i") + b), 1 - xi[i]), pf2=sympy.Ge(xi[i], 0),
+                     df1=sympy.Ge(a[i], 0), df2=sympy.Ge(mu[i], 0),
                      cs1=sympy.Eq(a[i] * (y[i] * (sympy.Symbol("w'x_i") + b) - 1 + xi[i]), 0),
-                     cs2=sympy.Eq(mu[i] * xi[i], 0), a0=sympy.Eq(a[i], 0), amid=sympy.And(sympy.Lt(0, a[i]), sympy.Lt(a[i], C)),
+                     cs2=sympy.Eq(mu[i] * xi[i], 0), a0=sympy.Eq(a[i], 0), amid=_Between(0, a[i], C, sympy.true),
                      b=b, aC=sympy.Eq(a[i], C), apos=sympy.Gt(a[i], 0), Cinf=sympy.Eq(C, sympy.oo, evaluate=False)),
              check=check_kkt),
         Step("kernel_trick", _poly2, _phi_dot,

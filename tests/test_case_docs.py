@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+if __name__ == "__main__":  # run as a script: import this checkout's symml
+    sys.path.insert(0, str(ROOT))
 DOC = ROOT / "docs" / "case-studies.md"
 BLOCK = re.compile(r"(<!-- derivation: (\w+) -->\n)(.*?)(<!-- end derivation -->)", re.S)
 
@@ -44,7 +46,7 @@ def test_every_case_study_has_its_rendered_derivation_and_figure():
         assert f"](img/{fig})" in text and (ROOT / "docs" / "img" / fig).exists()
 
 
-@pytest.mark.parametrize("name", sorted(_derivations()))
+@pytest.mark.parametrize("name", ["gaussian_nb", "gmm", "mlp", "pca", "svm"])
 def test_rendered_derivation_in_the_docs_is_current(name):
     text = DOC.read_text(encoding="utf-8")
     block = next(m.group(3) for m in BLOCK.finditer(text) if m.group(2) == name)
@@ -58,7 +60,6 @@ def _write() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--write"]:
-        sys.path.insert(0, str(ROOT))
         _write()
     else:
         print(__doc__)

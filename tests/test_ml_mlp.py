@@ -64,8 +64,10 @@ def test_regression_with_squared_loss():
     assert net.score(X, y) > 0.98
 
 
-def test_exact_gradient_matches_central_differences():
-    net = MLP(hidden=(3, 2), activation="tanh")
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])
+@pytest.mark.parametrize("loss", ["cross_entropy", "squared"])
+def test_exact_gradient_matches_central_differences(activation, loss):
+    net = MLP(hidden=(3, 2), activation=activation, loss=loss)
     z, row_loss, params, x, y = net._build(2)
     f = sm.compile(row_loss, [*params, x, y], grad=params, reduce="mean")
     rng = np.random.default_rng(0)
@@ -82,6 +84,29 @@ def test_exact_gradient_matches_central_differences():
             dn[k][c] -= h
             fd = (f(*up, X, t)[0] - f(*dn, X, t)[0]) / (2 * h)
             assert g[c] == pytest.approx(fd, rel=1e-6, abs=1e-8)
+
+
+def test_hessian_vector_product_of_the_network_loss_matches_differences_of_the_gradient():
+    net = MLP(hidden=(3,), activation="tanh")
+    z, row_loss, params, x, y = net._build(2)
+    theta = [s for p in params for s in p]
+    h = sm.hvp(row_loss, theta)
+    rng = np.random.default_rng(1)
+    xv, yv = rng.normal(size=2), 1.0
+    data = {**dict(zip(list(x), xv, strict=True)), y: yv}
+    grad = sm.compile(sm.grad(row_loss, theta).xreplace(data), theta)
+    hvp = sm.compile(h.product.xreplace(data), [*theta, *h.direction])
+    t0, v = rng.normal(size=len(theta)), rng.normal(size=len(theta))
+    eps = 1e-6
+    fd = (np.asarray(grad(*(t0 + eps * v)), float) - np.asarray(grad(*(t0 - eps * v)), float)).ravel() / (2 * eps)
+    assert np.allclose(np.asarray(hvp(*t0, *v), float).ravel(), fd, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
+def test_sigmoid_and_relu_networks_train_too(activation):
+    X, y = make_moons(200, noise=0.1, seed=3)
+    net = MLP(hidden=(8,), activation=activation, lr=0.05, epochs=600, seed=0).fit(X, y)
+    assert net.score(X, y) >= 0.95, activation
 
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])

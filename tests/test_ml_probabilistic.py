@@ -113,3 +113,21 @@ def test_em_derivation_verifies():
     d = em_derivation()
     assert d.verify() is True
     assert [s.rule for s in d.steps][:2] == ["model", "e_step"]
+
+
+def test_gmm_fit_checks_every_iteration_that_the_likelihood_did_not_decrease(monkeypatch):
+    """Sabotage the E-step at the third iteration: fit must notice the drop and raise."""
+    from symml.errors import DerivationError
+
+    X, *_ = _clusters(2)
+    real = ml.GaussianMixture._log_joint
+    calls = {"n": 0}
+
+    def worse(self, A, w, m, c):
+        calls["n"] += 1
+        out = real(self, A, w, m, c)
+        return out - 1.0 if calls["n"] == 3 else out
+
+    monkeypatch.setattr(ml.GaussianMixture, "_log_joint", worse)
+    with pytest.raises(DerivationError, match="iteration 3"):
+        ml.GaussianMixture(3, seed=0, tol=0).fit(X)

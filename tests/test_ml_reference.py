@@ -155,3 +155,23 @@ def test_preprocessing_matches_sklearn():
     enc, skenc = OneHotEncoder().fit(cats), skp.OneHotEncoder().fit(cats)
     assert np.array_equal(enc.transform(cats), skenc.transform(cats).toarray())
     assert enc.get_feature_names_out() == [n.replace("_", "=", 1) for n in skenc.get_feature_names_out()]
+
+
+def test_l1_logistic_selection_matches_sklearn():
+    from sklearn.linear_model import LogisticRegression
+
+    from symml.ml.interpret import l1_select
+
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(300, 5))
+    y = (rng.uniform(size=300) < 1 / (1 + np.exp(-(1.5 * X[:, 0] - X[:, 2])))).astype(int)
+    alpha = 0.05
+    names, coef = l1_select(X, y, alpha, loss="logistic")
+    Z = (X - X.mean(0)) / X.std(0)
+    # sklearn minimises ||w||_1 + C sum(logloss); ours mean(logloss) + alpha ||w||_1
+    major, minor = (int(v) for v in sklearn.__version__.split(".")[:2])
+    l1 = {"l1_ratio": 1.0} if (major, minor) >= (1, 8) else {"penalty": "l1"}  # 1.8 deprecates penalty
+    ref = LogisticRegression(C=1 / (alpha * len(Z)), solver="liblinear", tol=1e-10,
+                             intercept_scaling=100.0, max_iter=10000, **l1).fit(Z, y)  # fmt: skip
+    assert np.allclose(coef, ref.coef_[0], atol=2e-3)
+    assert names == [f"x{j}" for j in np.flatnonzero(np.abs(ref.coef_[0]) > 1e-8)]

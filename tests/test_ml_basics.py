@@ -11,8 +11,20 @@ from hypothesis import strategies as st
 import symml.ml as ml
 from symml.errors import ArgumentError, DataError, ShapeError
 from symml.ml import metrics
-from symml.ml.model_selection import KFold, cross_val_score, grid_search, random_search, train_test_split
-from symml.ml.preprocessing import MinMaxScaler, OneHotEncoder, PolynomialFeatures, StandardScaler, impute
+from symml.ml.model_selection import (
+    KFold,
+    cross_val_score,
+    grid_search,
+    random_search,
+    train_test_split,
+)
+from symml.ml.preprocessing import (
+    MinMaxScaler,
+    OneHotEncoder,
+    PolynomialFeatures,
+    StandardScaler,
+    impute,
+)
 
 
 # -- metrics: hand-computed cases --------------------------------------------------------------

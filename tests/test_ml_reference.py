@@ -142,7 +142,12 @@ def test_roc_curve_matches_sklearn():
 def test_preprocessing_matches_sklearn():
     from sklearn import preprocessing as skp
 
-    from symml.ml.preprocessing import MinMaxScaler, OneHotEncoder, PolynomialFeatures, StandardScaler
+    from symml.ml.preprocessing import (
+        MinMaxScaler,
+        OneHotEncoder,
+        PolynomialFeatures,
+        StandardScaler,
+    )
 
     X = _data(6, n=30, d=3)
     assert np.allclose(StandardScaler().fit_transform(X), skp.StandardScaler().fit_transform(X))

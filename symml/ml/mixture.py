@@ -217,9 +217,9 @@ def em_derivation(check_rows: int = 4):
         resp = [sympy.Rational(int(v), 10) for v in rng.integers(1, 10, 5)]
         m1, m2 = sympy.symbols("m1 m2", real=True)
         a_, b_, c_ = sympy.symbols("a b c", real=True)
-        M, Sg = sympy.Matrix([m1, m2]), sympy.Matrix([[a_, c_], [c_, b_]])
-        det = a_ * b_ - c_**2
-        adj = sympy.Matrix([[b_, -c_], [-c_, a_]])
+        M = sympy.Matrix([m1, m2])
+        det = a_ * b_ - c_**2  # of Sigma = [[a, c], [c, b]]
+        adj = sympy.Matrix([[b_, -c_], [-c_, a_]])  # det * inverse of Sigma
         Qd = sum(rr * (-sympy.log(det) / 2 - ((pp - M).T * adj * (pp - M))[0, 0] / (2 * det))
                  for rr, pp in zip(resp, pts, strict=True))  # fmt: skip
         Nk_ = sum(resp)

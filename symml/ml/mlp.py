@@ -234,7 +234,7 @@ def backprop_derivation(activation: str = "tanh", loss: str = "cross_entropy"):
         xs = sympy.symbols("x0:2", real=True)
         acts, Ws, bs, zs = list(xs), [], [], []
         for li, h in enumerate(layers):
-            Wl = sympy.Matrix(len(acts), h, lambda p, q: sympy.Symbol(f"W{li}_{p}{q}", real=True))
+            Wl = sympy.Matrix(len(acts), h, lambda p, q, li=li: sympy.Symbol(f"W{li}_{p}{q}", real=True))
             bl = [sympy.Symbol(f"b{li}_{q}", real=True) for q in range(h)]
             zl = [sum(Wl[p, q] * acts[p] for p in range(len(acts))) + bl[q] for q in range(h)]
             Ws.append(Wl), bs.append(bl), zs.append(zl)

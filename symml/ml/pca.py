@@ -152,9 +152,9 @@ def pca_derivation():
     def check_stationary(step) -> bool:
         Sn = _random_covariance(np.random.default_rng(2))
         vals, vecs = np.linalg.eigh(Sn)
-        ok = all(np.allclose(2 * Sn @ v - 2 * l * v, 0, atol=1e-12) for l, v in zip(vals, vecs.T, strict=True))
+        ok = all(np.allclose(2 * Sn @ v - 2 * lv_ * v, 0, atol=1e-12) for lv_, v in zip(vals, vecs.T, strict=True))
         u = np.ones(3) / np.sqrt(3)  # not an eigenvector: stationarity must fail for it
-        off = min(np.linalg.norm(2 * Sn @ u - 2 * l * u) for l in vals) > 1e-6
+        off = min(np.linalg.norm(2 * Sn @ u - 2 * lv_ * u) for lv_ in vals) > 1e-6
         return bool(ok and off)
 
     def check_maximum(step) -> bool:
@@ -176,7 +176,7 @@ def pca_derivation():
         X, p = fitted_pca(4)
         C = np.cov(X, rowvar=False)
         vals = np.sort(np.linalg.eigvalsh(C))[::-1]
-        eig_ok = all(np.allclose(C @ v, l * v, atol=1e-9) for l, v in zip(p.explained_variance_, p.components_, strict=True))
+        eig_ok = all(np.allclose(C @ v, lv_ * v, atol=1e-9) for lv_, v in zip(p.explained_variance_, p.components_, strict=True))
         return bool(eig_ok and np.allclose(p.explained_variance_, vals[:2])
                     and np.isclose(p.explained_variance_ratio_.sum(), vals[:2].sum() / vals.sum()))
 

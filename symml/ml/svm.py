@@ -210,7 +210,7 @@ def svm_derivation():
     from ..steps.model import Derivation, Step, explain
 
     i, j, n = sympy.symbols("i j n", integer=True, positive=True)
-    w, xi_ = sympy.Symbol("w"), sympy.IndexedBase("x")
+    w = sympy.Symbol("w")
     x, y, a, xi, mu = (sympy.IndexedBase(v) for v in ("x", "y", "alpha", "xi", "mu"))
     b, C = sympy.Symbol("b", real=True), sympy.Symbol("C", positive=True)
     Kf = sympy.Function("K")

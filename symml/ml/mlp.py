@@ -155,6 +155,15 @@ class MLP(Estimator):
         (:func:`symml.ml.interpret.sensitivity`).
 
         Returns ``(expr, inputs)``.
+
+        >>> import numpy as np
+        >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+        >>> net = MLP(hidden=(2,), epochs=5, seed=0).fit(X, [0, 1, 1, 0])
+        >>> expr, inputs = net.expression()
+        >>> inputs
+        [x[0], x[1]]
+        >>> bool(np.isclose(float(expr.subs({inputs[0]: 1.0, inputs[1]: 0.0})), net.predict_proba([[1.0, 0.0]])[0, 1]))
+        True
         """
         check_fitted(self, "params_")
         z, params, x = self._symbolic

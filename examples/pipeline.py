@@ -3,8 +3,9 @@
 Imputes missing values (with a report), adds polynomial features with their names, selects
 features by L1 regularization, scales, splits with a seed, tunes a classifier by grid search
 with 5-fold cross-validation, evaluates it (accuracy, precision, recall, F1, confusion matrix,
-ROC AUC), explains one prediction by exact sensitivities and a first-order Taylor
-attribution, writes the naive Bayes derivation to pipeline.md and draws the ROC curve.
+ROC AUC), fits a logistic regression on the same features (coefficients with standard
+errors and p-values) and explains one prediction by exact sensitivities and a first-order
+Taylor attribution of the fitted formula, writes the naive Bayes derivation to pipeline.md and draws the ROC curve.
 
     python examples/pipeline.py [--small] [--out DIR]
 """
@@ -14,8 +15,9 @@ from __future__ import annotations
 import numpy as np
 from _case_common import parse_args, pyplot
 
+import symml as sm
 from symml.ml import GaussianNB, metrics
-from symml.ml.interpret import l1_select, taylor_attribution
+from symml.ml.interpret import coefficients, l1_select, sensitivity, taylor_attribution
 from symml.ml.model_selection import grid_search, train_test_split
 from symml.ml.preprocessing import PolynomialFeatures, StandardScaler, impute
 
@@ -25,7 +27,8 @@ def main() -> None:
     rng = np.random.default_rng(0)
     n = 300 if args.small else 2000
     X = rng.normal(size=(n, 3))
-    y = (X[:, 0] - X[:, 1] ** 2 + 0.5 > 0).astype(int)
+    score = 2 * (X[:, 0] - X[:, 1] ** 2 + 0.5)
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-score))).astype(int)  # noisy labels
     X[rng.integers(0, n, n // 50), rng.integers(0, 3, n // 50)] = np.nan
     X, report = impute(X, "median")
     print(report)
@@ -43,9 +46,22 @@ def main() -> None:
           f"recall {metrics.recall(yte, pred):.3f}, F1 {metrics.f1(yte, pred):.3f}, "
           f"ROC AUC {metrics.roc_auc(yte, score):.3f}")
     print("confusion matrix:\n", metrics.confusion_matrix(yte, pred))
-    attr = taylor_attribution("sigmoid(2*x0 - x1^2 + 1/2)", ["x0", "x1"], {"x0": 1.0, "x1": 0.5},
-                              baseline={"x0": 0.0, "x1": 0.0})  # fmt: skip
-    print(attr)
+    # a likelihood model on the same features: coefficients with standard errors and
+    # p-values, and one prediction attributed to each feature from the fitted formula
+    cols = {f"f{k}": F[:, k] for k in range(F.shape[1])}
+    score_text = "b + " + " + ".join(f"w{k}*f{k}" for k in range(F.shape[1]))
+    fit = sm.fit(f"y ~ Bernoulli(sigmoid({score_text}))", {**cols, "y": y.astype(float)},
+                 p0={"b": 0, **{f"w{k}": 0 for k in range(F.shape[1])}})  # fmt: skip
+    print("logistic regression on", ", ".join(f"f{k} = {name}" for k, name in enumerate(keep)))
+    print(f"{'':>6} {'estimate':>10} {'stderr':>10} {'z':>8} {'p-value':>10}")
+    for name, est, se, z, p in coefficients(fit):
+        print(f"{name:>6} {est:10.4f} {se:10.4f} {z:8.2f} {p:10.3g}")
+    formula = sm.expr(f"sigmoid({score_text})")
+    formula = formula.xreplace({sm.symbol(k): float(np.asarray(v)) for k, v in fit.params.items()})
+    inputs = list(cols)
+    row = {k: float(cols[k][0]) for k in inputs}
+    print("exact sensitivities at row 0:", {k: round(v, 4) for k, v in sensitivity(formula, inputs, row).items()})
+    print(taylor_attribution(formula, inputs, row, baseline={k: 0.0 for k in inputs}))  # the mean row
     (out / "pipeline.md").write_text(model.derivation().to_markdown())
     plt = pyplot()
     if plt is not None:

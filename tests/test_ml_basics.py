@@ -11,8 +11,20 @@ from hypothesis import strategies as st
 import symml.ml as ml
 from symml.errors import ArgumentError, DataError, ShapeError
 from symml.ml import metrics
-from symml.ml.model_selection import KFold, cross_val_score, grid_search, random_search, train_test_split
-from symml.ml.preprocessing import MinMaxScaler, OneHotEncoder, PolynomialFeatures, StandardScaler, impute
+from symml.ml.model_selection import (
+    KFold,
+    cross_val_score,
+    grid_search,
+    random_search,
+    train_test_split,
+)
+from symml.ml.preprocessing import (
+    MinMaxScaler,
+    OneHotEncoder,
+    PolynomialFeatures,
+    StandardScaler,
+    impute,
+)
 
 
 # -- metrics: hand-computed cases --------------------------------------------------------------
@@ -197,6 +209,7 @@ def test_pca_bad_input_and_derivation():
         ml.PCA().transform(_data())
     d = ml.PCA().derivation()
     assert d.verify() is True
-    assert d.rules() == ["problem", "definition", "gradient", "stationarity", "value", "components", "reconstruction"]
+    assert [s.rule for s in d.steps] == ["problem", "definition", "gradient", "stationarity", "value", "example", "components", "reconstruction"]
+    assert "standard_form" in d.rules() and "kkt_check" in d.rules()  # the library's Lagrange steps
     for render in (d.to_text, d.to_markdown, d.to_latex):
         assert "eigen" in render()

@@ -124,3 +124,68 @@ def test_grid_search_tunes_learning_rate_batch_size_and_regularization():
     assert len(res.results_) == 8
     assert res.best_params_["lr"] == 0.3  # a learning rate 300x smaller cannot train in 60 epochs
     assert res.best_score_ > 0.8 and res.best_estimator_.score(X, y) > 0.8
+
+
+def test_sensitivity_and_taylor_attribution_of_a_fitted_network():
+    from symml.ml import MLP
+    from symml.ml.datasets import make_moons
+
+    X, y = make_moons(100, noise=0.1, seed=0)
+    net = MLP(hidden=(4,), epochs=80, lr=0.05, seed=0).fit(X, y)
+    expr, inputs = net.expression()
+    at = np.array([0.3, 0.2])
+    point = {str(s): v for s, v in zip(inputs, at, strict=True)}
+    s = sensitivity(expr, inputs, point)
+    h = 1e-6
+    for k, name in enumerate(point):
+        e = np.eye(2)[k] * h
+        fd = (net.predict_proba([at + e])[0, 1] - net.predict_proba([at - e])[0, 1]) / (2 * h)
+        assert s[name] == pytest.approx(fd, rel=1e-6, abs=1e-10)
+    base = np.array([-0.5, 0.4])
+    a = taylor_attribution(expr, inputs, point, baseline={str(q): v for q, v in zip(inputs, base, strict=True)})
+    p_at, p_base = net.predict_proba([at, base])[:, 1]
+    assert a.f_x == pytest.approx(p_at, rel=1e-10) and a.f_baseline == pytest.approx(p_base, rel=1e-10)
+    grad_base = sensitivity(expr, inputs, {str(q): v for q, v in zip(inputs, base, strict=True)})
+    for k, name in enumerate(point):
+        assert a.attributions[name] == pytest.approx(grad_base[name] * (at[k] - base[k]))
+    assert a.residual == pytest.approx(p_at - p_base - sum(a.attributions.values()), abs=1e-12)
+
+
+def test_random_search_tunes_learning_rate_batch_size_and_regularization():
+    from symml.ml import MLP
+    from symml.ml.datasets import make_moons
+    from symml.ml.model_selection import random_search
+
+    X, y = make_moons(120, noise=0.15, seed=0)
+    base = MLP(hidden=(6,), optimizer="minibatch", epochs=60, seed=0)
+    space = {"lr": lambda r: 10 ** r.uniform(-3.5, -0.5), "batch_size": [16, 40, 120],
+             "alpha": lambda r: 10 ** r.uniform(-5, -2)}  # fmt: skip
+    a = random_search(base, space, X, y, n_iter=5, cv=3, seed=4)
+    rng = np.random.default_rng(4)  # seeded: the draws are these, in this order
+    first = {"lr": 10 ** rng.uniform(-3.5, -0.5), "batch_size": [16, 40, 120][rng.integers(3)],
+             "alpha": 10 ** rng.uniform(-5, -2)}  # fmt: skip
+    assert a.results_[0][0] == first
+    assert len(a.results_) == 5 and all(set(r[0]) == {"lr", "batch_size", "alpha"} for r in a.results_)
+    assert all(10**-3.5 <= r[0]["lr"] <= 10**-0.5 and r[0]["batch_size"] in (16, 40, 120) for r in a.results_)
+    best = max(a.results_, key=lambda r: r[1])
+    assert a.best_params_ == best[0] and a.best_score_ == best[1]
+    assert a.best_estimator_.get_params()["lr"] == a.best_params_["lr"]
+    # a learning rate below 0.01 cannot train in 60 epochs; the search picks a larger one
+    assert a.best_params_["lr"] > 0.01 and a.best_score_ > 0.8
+
+
+def test_coefficient_table_matches_statsmodels():
+    sm_api = pytest.importorskip("statsmodels.api", reason='pip install "symml[reference]"')
+    rng = np.random.default_rng(7)
+    x1, x2 = rng.normal(size=400), rng.normal(size=400)
+    y = (rng.uniform(size=400) < 1 / (1 + np.exp(-(0.3 + 1.0 * x1 - 0.7 * x2)))).astype(float)
+    res = sm.fit("y ~ Bernoulli(sigmoid(a + b*x1 + c*x2))", {"x1": x1, "x2": x2, "y": y},
+                 p0={"a": 0, "b": 0, "c": 0})  # fmt: skip
+    ref = sm_api.Logit(y, np.c_[np.ones(400), x1, x2]).fit(disp=0)
+    rows = {r[0]: r for r in coefficients(res)}
+    for k, name in enumerate("abc"):
+        _, est, se, z, p = rows[name]
+        assert est == pytest.approx(ref.params[k], rel=1e-5)
+        assert se == pytest.approx(ref.bse[k], rel=1e-4)
+        assert z == pytest.approx(ref.tvalues[k], rel=1e-4)
+        assert p == pytest.approx(ref.pvalues[k], rel=1e-3, abs=1e-12)

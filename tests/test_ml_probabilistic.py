@@ -54,6 +54,32 @@ def test_naive_bayes_derivations_verify_and_render(kind):
     assert "independent" in d.to_text() and r"\mid" in d.to_latex()
 
 
+@pytest.mark.parametrize("kind, family", [("gaussian", "Normal"), ("bernoulli", "Bernoulli")])
+def test_naive_bayes_fits_by_the_library_mle_derivation(kind, family, monkeypatch):
+    from symml.errors import VerificationError
+    from symml.steps import mle
+
+    d = naive_bayes_derivation(kind)
+    step = next(s for s in d.steps if s.rule == "mle")
+    assert [s.rule for s in step.substeps] == mle(family).rules()
+    assert "second-order condition" in d.rules() and "6.1." in d.to_text()
+    # a wrong fitted parameter would fail the step: break the estimator the check compares
+    original = ml.GaussianNB.fit if kind == "gaussian" else ml.BernoulliNB.fit
+
+    def wrong(self, X, y):
+        original(self, X, y)
+        if kind == "gaussian":
+            self.var_ = self.var_ * len(X) / (len(X) - 1)  # the 1/(n-1) variance is not the MLE
+        else:
+            self.feature_prob_ = self.feature_prob_ * 0.999
+        return self
+
+    cls = ml.GaussianNB if kind == "gaussian" else ml.BernoulliNB
+    monkeypatch.setattr(cls, "fit", wrong)
+    with pytest.raises(VerificationError):
+        naive_bayes_derivation(kind).verify()
+
+
 def _clusters(seed=0):
     rng = np.random.default_rng(seed)
     means = np.array([[-4.0, 0.0], [3.0, 3.0], [3.0, -4.0]])
@@ -87,3 +113,21 @@ def test_em_derivation_verifies():
     d = em_derivation()
     assert d.verify() is True
     assert [s.rule for s in d.steps][:2] == ["model", "e_step"]
+
+
+def test_gmm_fit_checks_every_iteration_that_the_likelihood_did_not_decrease(monkeypatch):
+    """Sabotage the E-step at the third iteration: fit must notice the drop and raise."""
+    from symml.errors import DerivationError
+
+    X, *_ = _clusters(2)
+    real = ml.GaussianMixture._log_joint
+    calls = {"n": 0}
+
+    def worse(self, A, w, m, c):
+        calls["n"] += 1
+        out = real(self, A, w, m, c)
+        return out - 1.0 if calls["n"] == 3 else out
+
+    monkeypatch.setattr(ml.GaussianMixture, "_log_joint", worse)
+    with pytest.raises(DerivationError, match="iteration 3"):
+        ml.GaussianMixture(3, seed=0, tol=0).fit(X)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import sympy
 
 from symml.errors import ArgumentError, DataError
 from symml.ml import SVM
@@ -83,4 +84,10 @@ def test_bad_input():
 def test_svm_derivation_verifies():
     d = svm_derivation()
     assert d.verify() is True
-    assert [s.rule for s in d.steps] == ["primal", "lagrangian", "stationarity", "dual", "kkt", "kernel_trick"]
+    assert [s.rule for s in d.steps] == [
+        "hard_margin", "primal", "lagrangian", "stationarity", "dual", "kkt", "kernel_trick",
+    ]
+    text = d.to_text()
+    assert "KKT" in text and "complementary slackness" in text
+    kt = d.steps[-1]
+    assert sympy.expand(kt.before - kt.after) == 0 and "sqrt(2)" in str(kt.explanation.params["phi"])

@@ -21,6 +21,7 @@ array([[2, 0],
 from __future__ import annotations
 
 import numpy as np
+
 from ..errors import DataError, ShapeError
 from ._base import as_vector
 

@@ -154,6 +154,7 @@ def em_derivation(check_rows: int = 4):
     True
     """
     from ..calculus import diff as _diff
+    from ..calculus import grad as _grad
     from ..steps.model import Derivation, Step, explain
 
     i, k, j = sympy.symbols("i k j", integer=True, positive=True)
@@ -173,14 +174,19 @@ def em_derivation(check_rows: int = 4):
 
     def check_mu(step) -> bool:
         Qc = concrete(Q)
-        sol = sympy.solve(_diff(Qc, mu), mu)
-        return len(sol) == 1 and sympy.simplify(sol[0] - concrete(mu_hat)) == 0
+        dQ = _diff(Qc, mu)
+        after = getattr(step, "after", None)  # the step as shown (the result check has none)
+        shown = after is None or sympy.simplify(dQ - concrete(after)) == 0
+        sol = sympy.solve(dQ, mu)
+        return shown and len(sol) == 1 and sympy.simplify(sol[0] - concrete(mu_hat)) == 0
 
     def check_s2(step) -> bool:
         v = sympy.Symbol("v", positive=True)
         Qc = concrete(Q).subs(s2, v)
-        sol = sympy.solve(_diff(Qc, v), v)
-        return len(sol) == 1 and sympy.simplify(sol[0] - concrete(s2_hat)) == 0
+        dQ = _diff(Qc, v)
+        shown = sympy.simplify(dQ - concrete(step.after).subs(s2, v)) == 0
+        sol = sympy.solve(dQ, v)
+        return shown and len(sol) == 1 and sympy.simplify(sol[0] - concrete(s2_hat)) == 0
 
     def check_pi(step) -> bool:
         # maximise sum_k N_k log pi_k subject to sum pi_k = 1 for three components
@@ -202,6 +208,28 @@ def em_derivation(check_rows: int = 4):
         X = np.r_[rng.normal(0, 1, (60, 2)), rng.normal(4, 0.5, (60, 2))]
         curve = GaussianMixture(2, seed=3, tol=0).fit(X).log_likelihood_curve_
         return bool(np.all(np.diff(curve) >= -1e-9 * np.abs(curve[1:])))
+
+    def check_full(step) -> bool:
+        # in two dimensions with a full covariance [[a, c], [c, b]]: symml's exact gradient of
+        # Q in (mu1, mu2, a, b, c) vanishes exactly at the weighted mean and covariance
+        rng = np.random.default_rng(11)
+        pts = [sympy.Matrix([sympy.Rational(int(v), 4) for v in rng.integers(-12, 13, 2)]) for _ in range(5)]
+        resp = [sympy.Rational(int(v), 10) for v in rng.integers(1, 10, 5)]
+        m1, m2 = sympy.symbols("m1 m2", real=True)
+        a_, b_, c_ = sympy.symbols("a b c", real=True)
+        M = sympy.Matrix([m1, m2])
+        det = a_ * b_ - c_**2  # of Sigma = [[a, c], [c, b]]
+        adj = sympy.Matrix([[b_, -c_], [-c_, a_]])  # det * inverse of Sigma
+        Qd = sum(rr * (-sympy.log(det) / 2 - ((pp - M).T * adj * (pp - M))[0, 0] / (2 * det))
+                 for rr, pp in zip(resp, pts, strict=True))  # fmt: skip
+        Nk_ = sum(resp)
+        mean = sum((rr * pp for rr, pp in zip(resp, pts, strict=True)), sympy.zeros(2, 1)) / Nk_
+        cov = sum(((pp - mean) * (pp - mean).T * rr for rr, pp in zip(resp, pts, strict=True)), sympy.zeros(2, 2)) / Nk_
+        at = {m1: mean[0], m2: mean[1], a_: cov[0, 0], b_: cov[1, 1], c_: cov[0, 1]}
+        g = _grad(Qd, [m1, m2, a_, b_, c_])
+        zero = all(sympy.simplify(gk.subs(at)) == 0 for gk in g)
+        moved = {**at, m1: at[m1] + sympy.Rational(1, 3)}  # and not at a shifted mean
+        return bool(zero and sympy.simplify(g[0].subs(moved)) != 0)
 
     N_pdf = sympy.Function("N")
     steps = [
@@ -225,11 +253,23 @@ def em_derivation(check_rows: int = 4):
                      "update is {upd}.", mu=mu, Nk=sympy.Eq(Nk, sympy.Sum(r[i, k], (i, 1, n))),
                      upd=sympy.Eq(mu, mu_hat)),
              check=check_mu, detail="brief"),
-        Step("variance_update", None, None,
-             explain("Differentiate with respect to {s2} and set to zero: {upd} (in d "
-                     "dimensions the same steps give the responsibility-weighted covariance).",
+        Step("variance_update", sympy.Derivative(Q, s2),
+             sympy.Sum(r[i, k] * ((x[i] - mu) ** 2 / (2 * s2**2) - 1 / (2 * s2)), (i, 1, n)),
+             explain("Differentiate with respect to {s2} and set to zero: {upd}.",
                      s2=s2, upd=sympy.Eq(s2, s2_hat)),
              check=check_s2, detail="brief"),
+        Step("full_covariance", None, None,
+             explain("In d dimensions, {lN}; setting the gradients with respect to {m} and "
+                     "{S} to zero gives the responsibility-weighted mean {mu} and covariance "
+                     "{cov} (checked by symml's exact gradient in two dimensions).",
+                     lN=sympy.Eq(sympy.Symbol("log N(x_i | mu_k, Sigma_k)"),
+                                 -sympy.Symbol("d") * sympy.log(2 * sympy.pi) / 2
+                                 - sympy.log(sympy.Symbol("det(Sigma_k)")) / 2
+                                 - sympy.Symbol("(x_i - mu_k)' Sigma_k^-1 (x_i - mu_k)") / 2),
+                     m=sympy.Symbol("mu_k"), S=sympy.Symbol("Sigma_k"),
+                     mu=sympy.Eq(sympy.Symbol("mu_k"), sympy.Sum(r[i, k] * sympy.Symbol("x_i"), (i, 1, n)) / Nk),
+                     cov=sympy.Eq(sympy.Symbol("Sigma_k"), sympy.Sum(r[i, k] * sympy.Symbol("(x_i - mu_k)(x_i - mu_k)'"), (i, 1, n)) / Nk)),
+             check=check_full),
         Step("weight_update", None, None,
              explain("The weights maximise {q} subject to {c}; a Lagrange multiplier gives "
                      "{upd}.", q=sympy.Sum(sympy.Symbol("N_j") * sympy.log(sympy.Symbol("pi_j")), (j, 1, K)),

@@ -147,6 +147,14 @@ class BernoulliNB(_NaiveBayes):
         return np.log(self.class_prior_)[None, :] + A @ np.log(P).T + (1 - A) @ np.log(1 - P).T
 
 
+def _evaluate_estimator(expr, values) -> float:
+    """An estimator of :func:`symml.steps.mle` (sums over ``x[i]``, ``i = 1..n``) at data."""
+    n = next(v for v in expr.free_symbols if getattr(v, "name", "") == "n")
+    base = next(iter(expr.atoms(sympy.Indexed))).base
+    e = expr.xreplace({n: len(values)}).doit()
+    return float(e.xreplace({base[k]: sympy.Float(v, 30) for k, v in enumerate(values, 1)}))
+
+
 class _Conditional(sympy.Function):
     """``P(c | x)``: a probability or density of the first argument given the second, for
     display in derivations (the name is the function's ``name`` class attribute)."""
@@ -178,8 +186,9 @@ def naive_bayes_derivation(kind: str = "gaussian"):
     """Naive Bayes from Bayes' theorem: the log-posterior decision rule and the MLE fits.
 
     ``kind`` is ``"gaussian"`` or ``"bernoulli"``. The algebraic steps are checked
-    numerically; the parameter estimates are checked against a numeric maximisation of the
-    class-conditional log-likelihood on random data.
+    numerically; the parameter estimates are the mathematics library's maximum likelihood
+    derivation (:func:`symml.steps.mle`, shown as sub-steps and verified with them), whose
+    estimators evaluated on each class's rows must equal the fitted parameters.
 
     >>> d = naive_bayes_derivation("bernoulli")
     >>> d.verify()
@@ -209,25 +218,34 @@ def naive_bayes_derivation(kind: str = "gaussian"):
         post = J - _logsumexp(J)[:, None]
         return bool(np.array_equal(np.argmax(J, axis=1), np.argmax(post, axis=1)))
 
+    from ..steps import mle as _library_mle
+
+    family = "Normal" if kind == "gaussian" else "Bernoulli"
+    library = _library_mle(family, "x")
+
     def check_mle(step) -> bool:
-        from scipy.optimize import minimize
-
+        # the library's estimators, evaluated on the rows of each class, are the fitted
+        # parameters (no smoothing: var_smoothing = 0, alpha = 0), and the library's own
+        # derivation passes its result check (a numeric optimizer) too
         rng = np.random.default_rng(2)
+        y = np.repeat([0, 1], [7, 5])
         if kind == "gaussian":
-            v = rng.normal(1.5, 2.0, size=30)
-
-            def nll(t):
-                return 0.5 * np.sum(np.log(2 * np.pi * t[1]) + (v - t[0]) ** 2 / t[1])
-
-            res = minimize(nll, [0.0, 1.0], bounds=[(None, None), (1e-6, None)], method="L-BFGS-B", options={"ftol": 1e-15, "gtol": 1e-12})
-            return bool(np.allclose(res.x, [v.mean(), v.var()], rtol=1e-5))
-        v = rng.integers(0, 2, size=30)
-
-        def nll(t):
-            return -np.sum(v * np.log(t[0]) + (1 - v) * np.log(1 - t[0]))
-
-        res = minimize(nll, [0.5], bounds=[(1e-6, 1 - 1e-6)], method="L-BFGS-B", options={"ftol": 1e-15, "gtol": 1e-12})
-        return bool(np.isclose(res.x[0], v.mean(), rtol=1e-5))
+            X = rng.normal(1.5, 2.0, size=(12, 2))
+            est = GaussianNB(var_smoothing=0.0).fit(X, y)
+            want = [("mu", est.theta_), ("sigma2", est.var_)]
+        else:
+            X = (rng.uniform(size=(12, 3)) < 0.5).astype(float)
+            X[0], X[7] = 1.0, 1.0  # every class has a one and a zero in every column
+            X[1], X[8] = 0.0, 0.0
+            est = BernoulliNB(alpha=0.0).fit(X, y)
+            want = [("p", est.feature_prob_)]
+        for name, fitted in want:
+            for c in range(2):
+                for jj in range(X.shape[1]):
+                    value = _evaluate_estimator(library.result[name], X[y == c, jj])
+                    if not np.isclose(value, fitted[c, jj], rtol=1e-12, atol=0):
+                        return False
+        return bool(library.result_check(library))
 
     def check_prior(step) -> bool:
         y = np.array([0, 0, 1, 2, 2, 2])
@@ -241,14 +259,19 @@ def naive_bayes_derivation(kind: str = "gaussian"):
         model = sympy.exp(-(xi - mu) ** 2 / (2 * s2)) / sympy.sqrt(2 * sympy.pi * s2)
         fits = explain("Each feature is normal within a class, {p}. Its maximum likelihood "
                        "estimates over the rows of class {c} are the class mean {mu} and the "
-                       "1/n variance {s2} of feature {j}.", p=sympy.Eq(p_cond(xi, c), model),
+                       "1/n variance {s2} of feature {j}, derived below by the mathematics library's "
+                       "maximum likelihood derivation (symml.steps.mle), whose observations "
+                       "are the values of feature {j} in the rows of class {c}.",
+                       p=sympy.Eq(p_cond(xi, c), model),
                        c=c, mu=mu, s2=s2, j=j)
     else:
         model = theta**xi * (1 - theta) ** (1 - xi)
         fits = explain("Each binary feature is Bernoulli within a class, {p}. Its maximum "
                        "likelihood estimate is the fraction of ones among the rows of class {c}; "
-                       "Laplace smoothing adds {a} to each count: {est}.",
-                       p=sympy.Eq(p_cond(xi, c), model), c=c, a=sympy.Symbol("alpha"),
+                       "Laplace smoothing adds {a} to each count: {est}. The unsmoothed estimate "
+                       "({a} = 0) is derived below by symml.steps.mle, whose observations are "
+                       "the values of feature {j} in the rows of class {c} and whose p is {t}.",
+                       p=sympy.Eq(p_cond(xi, c), model), c=c, a=sympy.Symbol("alpha"), j=j, t=theta,
                        est=sympy.Eq(theta, (sympy.Symbol("n_cj") + sympy.Symbol("alpha"))
                                     / (sympy.Symbol("n_c") + 2 * sympy.Symbol("alpha"))))
     steps = [
@@ -275,7 +298,7 @@ def naive_bayes_derivation(kind: str = "gaussian"):
              explain("The maximum likelihood estimate of the prior is the class frequency, "
                      "{pr}.", pr=sympy.Eq(Pc, sympy.Symbol("n_c") / sympy.Symbol("n"))),
              check=check_prior),
-        Step("mle", None, None, fits, check=check_mle),
+        Step("mle", None, None, fits, substeps=list(library.steps), check=check_mle),
     ]
     title = f"{'Gaussian' if kind == 'gaussian' else 'Bernoulli'} naive Bayes from Bayes' theorem"
     return Derivation(title, "naive_bayes", None, steps, log_post, result_check=check_argmax)

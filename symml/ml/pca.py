@@ -143,15 +143,18 @@ def pca_derivation():
         lv = sympy.Symbol("lambda", real=True)
         L = (ws.T * Sn * ws)[0, 0] - lv * ((ws.T * ws)[0, 0] - 1)
         exact = _grad(L, list(ws))
-        claimed = 2 * Sn * ws - 2 * lv * ws
+        # the gradient as shown, with this S and w put in for the matrix symbols
+        sized = step.after.subs({n: k})
+        Sk, wk = sympy.MatrixSymbol("S", k, k), sympy.MatrixSymbol("w", k, 1)
+        claimed = sympy.Matrix(sized.subs({Sk: Sn, wk: ws, lam: lv}).doit())
         return (exact - claimed).expand() == sympy.zeros(k, 1)
 
     def check_stationary(step) -> bool:
         Sn = _random_covariance(np.random.default_rng(2))
         vals, vecs = np.linalg.eigh(Sn)
-        ok = all(np.allclose(2 * Sn @ v - 2 * l * v, 0, atol=1e-12) for l, v in zip(vals, vecs.T, strict=True))
+        ok = all(np.allclose(2 * Sn @ v - 2 * lv_ * v, 0, atol=1e-12) for lv_, v in zip(vals, vecs.T, strict=True))
         u = np.ones(3) / np.sqrt(3)  # not an eigenvector: stationarity must fail for it
-        off = min(np.linalg.norm(2 * Sn @ u - 2 * l * u) for l in vals) > 1e-6
+        off = min(np.linalg.norm(2 * Sn @ u - 2 * lv_ * u) for lv_ in vals) > 1e-6
         return bool(ok and off)
 
     def check_maximum(step) -> bool:
@@ -173,7 +176,7 @@ def pca_derivation():
         X, p = fitted_pca(4)
         C = np.cov(X, rowvar=False)
         vals = np.sort(np.linalg.eigvalsh(C))[::-1]
-        eig_ok = all(np.allclose(C @ v, l * v, atol=1e-9) for l, v in zip(p.explained_variance_, p.components_, strict=True))
+        eig_ok = all(np.allclose(C @ v, lv_ * v, atol=1e-9) for lv_, v in zip(p.explained_variance_, p.components_, strict=True))
         return bool(eig_ok and np.allclose(p.explained_variance_, vals[:2])
                     and np.isclose(p.explained_variance_ratio_.sum(), vals[:2].sum() / vals.sum()))
 
@@ -181,6 +184,27 @@ def pca_derivation():
         X, p = fitted_pca(5)
         vals = np.sort(np.linalg.eigvalsh(np.cov(X, rowvar=False)))[::-1]
         return bool(np.isclose(p.reconstruction_error(X), vals[2:].sum(), rtol=1e-10))
+
+    from ..steps import lagrange as _lagrange
+
+    w1, w2 = sympy.symbols("w1 w2", real=True)
+    S_ex = sympy.Matrix([[2, 1], [1, 2]])
+    wv = sympy.Matrix([w1, w2])
+    example = _lagrange((wv.T * S_ex * wv)[0, 0], [sympy.Eq(w1**2 + w2**2, 1)], [w1, w2])
+
+    def check_example(step) -> bool:
+        # each candidate of the library's Lagrange derivation is an eigenvector of S with
+        # its multiplier the eigenvalue, the variance there equals the multiplier, and the
+        # largest is the top eigenvalue 3
+        eig = {int(k): v for k, v in S_ex.eigenvals().items()}
+        lam_ex = next(k for k in example.result[0] if str(k) == "lambda")
+        ok = len(example.result) == 4
+        for cand in example.result:
+            v = sympy.Matrix([cand[w1], cand[w2]])
+            ok &= (S_ex * v - cand[lam_ex] * v).expand() == sympy.zeros(2, 1)
+            ok &= sympy.simplify((v.T * S_ex * v)[0, 0] - cand[lam_ex]) == 0
+            ok &= int(cand[lam_ex]) in eig
+        return bool(ok and max(c[lam_ex] for c in example.result) == 3)
 
     lam_k = sympy.Symbol("lambda_k", real=True)
     lam_j = sympy.Symbol("lambda_j", real=True)
@@ -210,6 +234,13 @@ def pca_derivation():
                      "first principal component.",
                      v=sympy.Eq(quad, lam * w.T * w), c=sympy.Eq(w.T * w, one)),
              check=check_maximum, detail="brief"),
+        Step("example", None, None,
+             explain("For example, with {S} = {Sv} the Lagrange derivation of the mathematics "
+                     "library (symml.steps.lagrange) gives four stationary points: the unit "
+                     "eigenvectors, with multipliers the eigenvalues 3 and 1, and the "
+                     "variance 3 at the first principal direction {w}.", S=S, Sv=S_ex,
+                     w=sympy.Matrix([1, 1]) / sympy.sqrt(2)),
+             substeps=list(example.steps), check=check_example),
         Step("components", None, None,
              explain("Maximising again over unit vectors orthogonal to the components found so "
                      "far gives the next eigenvector: component {k} explains variance {lk} "

@@ -1,6 +1,8 @@
 """Support vector machines: the dual derived from the primal, solved by SMO.
 
-The derivation (:func:`svm_derivation`): the soft-margin primal
+The derivation (:func:`svm_derivation`): the hard-margin primal
+``min 1/2 ||w||^2`` subject to ``y_i (w' x_i + b) >= 1`` (maximising the margin ``1/||w||``),
+then the soft-margin primal
 ``min 1/2 ||w||^2 + C sum xi_i`` subject to ``y_i (w' x_i + b) >= 1 - xi_i``, ``xi_i >= 0``;
 its Lagrangian; stationarity ``w = sum alpha_i y_i x_i``, ``sum alpha_i y_i = 0`` and
 ``alpha_i + mu_i = C``; substituting back gives the dual
@@ -173,6 +175,25 @@ def _smo(K, s, C, tol, max_iter):
     return alpha, G, it
 
 
+class _Between(sympy.Function):
+    """``lo <= x <= hi`` (``strict``: ``<``) as one chained relation, for display in derivations."""
+
+    nargs = 4
+
+    def _rel(self, printer, le, lt):
+        lo, x, hi, strict = self.args
+        op = lt if strict == sympy.true else le
+        return f"{printer._print(lo)} {op} {printer._print(x)} {op} {printer._print(hi)}"
+
+    def _latex(self, printer, exp=None):
+        return self._rel(printer, r"\leq", "<")
+
+    def _sympystr(self, printer):
+        return self._rel(printer, "<=", "<")
+
+    _symmltext = _sympystr  # symml's text printer
+
+
 def svm_derivation():
     """From the soft-margin primal to the dual, and the kernel trick (degree-2 polynomial).
 
@@ -189,7 +210,7 @@ def svm_derivation():
     from ..steps.model import Derivation, Step, explain
 
     i, j, n = sympy.symbols("i j n", integer=True, positive=True)
-    w, xi_ = sympy.Symbol("w"), sympy.IndexedBase("x")
+    w = sympy.Symbol("w")
     x, y, a, xi, mu = (sympy.IndexedBase(v) for v in ("x", "y", "alpha", "xi", "mu"))
     b, C = sympy.Symbol("b", real=True), sympy.Symbol("C", positive=True)
     Kf = sympy.Function("K")
@@ -226,6 +247,9 @@ def svm_derivation():
         return sympy.expand(Ls - D.subs(A_[2], a3)) == 0
 
     def check_kernel(step) -> bool:
+        # the step as shown (the square expanded into phi(x)'phi(z)), then rebuilt from phi
+        if sympy.expand(step.before - step.after) != 0:
+            return False
         x1, x2, z1, z2 = sympy.symbols("x1 x2 z1 z2", real=True)
         r2 = sympy.sqrt(2)
         phi = lambda u, v: [1, r2 * u, r2 * v, u**2, r2 * u * v, v**2]  # noqa: E731
@@ -249,11 +273,60 @@ def svm_derivation():
         return bool(abs(model.duality_gap_) < 1e-6 and best.fun >= model.dual_objective_ - 1e-6
                     and abs(best.fun - model.primal_objective_) < 1e-4)
 
+    def check_hard_margin(step) -> bool:
+        # on a hand-made separable set the distances |w'x + b| / ||w|| of the closest points
+        # are 1/||w|| once they are scaled to |w'x + b| = 1, and maximising that margin
+        # gives the analytic answer: half the distance between (0.5, 0.5) and (1.5, 1.5)
+        Xh = np.array([[0.5, 0.5], [0.0, 1.0], [-1.0, 0.0], [1.5, 1.5], [3.0, 1.0], [2.0, 3.0]])
+        yh = np.array([-1, -1, -1, 1, 1, 1])
+        m = SVM(C=np.inf).fit(Xh, yh)
+        dist = np.abs(Xh @ m.coef_ + m.intercept_) / np.linalg.norm(m.coef_)
+        return bool(np.all(yh * (Xh @ m.coef_ + m.intercept_) >= 1 - 1e-9)
+                    and np.isclose(dist.min(), m.margin_, rtol=1e-9)
+                    and np.isclose(m.margin_, np.sqrt(2) / 2, rtol=1e-9))
+
+    def check_kkt(step) -> bool:
+        # every KKT condition at the solver's optimum of a soft-margin problem
+        rng = np.random.default_rng(5)
+        Xn = np.r_[rng.normal(-1, 1, (25, 2)), rng.normal(1, 1, (25, 2))]
+        yn = np.r_[-np.ones(25), np.ones(25)]
+        Cn = 0.7
+        m = SVM(C=Cn).fit(Xn, yn)
+        al = m.alpha_
+        f = Xn @ m.coef_ + m.intercept_
+        slack = np.maximum(0.0, 1 - yn * f)
+        mu_ = Cn - al
+        tol = 1e-6
+        return bool(
+            np.allclose(m.coef_, (al * yn) @ Xn) and abs(al @ yn) < 1e-10  # stationarity
+            and np.all(yn * f >= 1 - slack - tol) and np.all(slack >= 0)  # primal feasibility
+            and np.all(al >= -1e-12) and np.all(mu_ >= -1e-12)  # dual feasibility
+            and np.all(np.abs(al * (yn * f - 1 + slack)) < tol)  # complementary slackness
+            and np.all(np.abs(mu_ * slack) < tol)
+        )
+
     x1s, x2s = sympy.symbols("x1 x2", real=True)
+    z1s, z2s = sympy.symbols("z1 z2", real=True)
+    _poly2 = (x1s * z1s + x2s * z2s + 1) ** 2
+    _phi_x = [1, sympy.sqrt(2) * x1s, sympy.sqrt(2) * x2s, x1s**2, sympy.sqrt(2) * x1s * x2s, x2s**2]
+    _phi_z = [1, sympy.sqrt(2) * z1s, sympy.sqrt(2) * z2s, z1s**2, sympy.sqrt(2) * z1s * z2s, z2s**2]
+    _phi_dot = sympy.Add(*[p * q for p, q in zip(_phi_x, _phi_z, strict=True)])
+    wnorm = sympy.Symbol("||w||", positive=True)
     steps = [
+        Step("hard_margin", None, None,
+             explain("Hard margin (separable data). The distance of a point to the hyperplane "
+                     "{h} is {dist}; scaling {w} and {b} so that the closest points have {one}, "
+                     "the margin is {m}, and maximising it is the primal problem: minimise "
+                     "{f} subject to {c} for every point i.",
+                     h=sympy.Eq(sympy.Symbol("w'x") + b, 0),
+                     dist=sympy.Abs(sympy.Symbol("w'x_i") + b) / wnorm, w=w, b=b,
+                     one=sympy.Eq(sympy.Abs(sympy.Symbol("w'x_i") + b), 1), m=1 / wnorm,
+                     f=wnorm**2 / 2, c=sympy.Ge(y[i] * (sympy.Symbol("w'x_i") + b), 1)),
+             check=check_hard_margin, detail="brief"),
         Step("primal", None, None,
-             explain("Soft-margin primal: minimise {f} over {w}, {b} and the slacks {xi}, "
-                     "subject to {c1} and {c2} for every point i.",
+             explain("Soft-margin primal: when the classes overlap, allow each point a slack "
+                     "{xi} and pay {C} per unit of violation: minimise {f} over {w}, {b} and "
+                     "the slacks, subject to {c1} and {c2} for every point i.", C=C,
                      f=sympy.Symbol("||w||") ** 2 / 2 + C * sympy.Sum(xi[i], (i, 1, n)), w=w, b=b,
                      xi=xi[i], c1=sympy.Ge(y[i] * (sympy.Symbol("w'x_i") + b), 1 - xi[i]),
                      c2=sympy.Ge(xi[i], 0)),
@@ -270,25 +343,33 @@ def svm_derivation():
                      "{e1}, {e2} and {e3}; with {m} this bounds each multiplier, {box}.",
                      w=w, b=b, xi=xi[i], e1=sympy.Eq(w, sympy.Sum(a[i] * y[i] * x[i], (i, 1, n))),
                      e2=sympy.Eq(sympy.Sum(a[i] * y[i], (i, 1, n)), 0), e3=sympy.Eq(a[i] + mu[i], C),
-                     m=sympy.Ge(mu[i], 0), box=sympy.And(sympy.Le(0, a[i]), sympy.Le(a[i], C))),
+                     m=sympy.Ge(mu[i], 0), box=_Between(0, a[i], C, sympy.false)),
              check=check_stationarity, detail="brief"),
         Step("dual", None, dual,
              explain("Substituting back, {w} and the slacks drop out: maximise over {a}, with "
                      "{box} and {eq}, where {K} is the inner product of the points:",
-                     w=w, a=a[i], box=sympy.And(sympy.Le(0, a[i]), sympy.Le(a[i], C)),
+                     w=w, a=a[i], box=_Between(0, a[i], C, sympy.false),
                      eq=sympy.Eq(sympy.Sum(a[i] * y[i], (i, 1, n)), 0), K=Kf(x[i], x[j])),
              check=check_dual, detail="brief"),
         Step("kkt", None, None,
-             explain("Complementary slackness: points with {a0} lie outside the margin, points "
+             explain("The KKT conditions at the optimum: stationarity (above), primal "
+                     "feasibility {pf1} and {pf2}, dual feasibility {df1} and {df2}, and "
+                     "complementary slackness "
+                     "{cs1} and {cs2}. So points with {a0} lie outside the margin, points "
                      "with {amid} lie on it (they fix {b}), and {aC} marks margin violations; "
                      "the points with {apos} are the support vectors. A hard margin is the case "
-                     "{Cinf}.", a0=sympy.Eq(a[i], 0), amid=sympy.And(sympy.Lt(0, a[i]), sympy.Lt(a[i], C)),
+                     "{Cinf}.", pf1=sympy.Ge(y[i] * (sympy.Symbol("w'x_i") + b), 1 - xi[i]), pf2=sympy.Ge(xi[i], 0),
+                     df1=sympy.Ge(a[i], 0), df2=sympy.Ge(mu[i], 0),
+                     cs1=sympy.Eq(a[i] * (y[i] * (sympy.Symbol("w'x_i") + b) - 1 + xi[i]), 0),
+                     cs2=sympy.Eq(mu[i] * xi[i], 0), a0=sympy.Eq(a[i], 0), amid=_Between(0, a[i], C, sympy.true),
                      b=b, aC=sympy.Eq(a[i], C), apos=sympy.Gt(a[i], 0), Cinf=sympy.Eq(C, sympy.oo, evaluate=False)),
-             check=False),
-        Step("kernel_trick", None, None,
+             check=check_kkt),
+        Step("kernel_trick", _poly2, _phi_dot,
              explain("The data enter only through {K}, so a kernel may replace the inner product. "
                      "For example {k2} is the inner product of the feature map phi(x) = {phi} "
-                     "in six dimensions, which is never computed explicitly.",
+                     "in six dimensions: expanding the square gives the sum of the products of "
+                     "matching features, phi(x)'phi(z), below. The kernel costs one inner "
+                     "product in two dimensions; phi is never computed.",
                      K=Kf(x[i], x[j]),
                      k2=sympy.Eq(Kf(sympy.Symbol("x"), sympy.Symbol("z")),
                                  (sympy.Symbol("x1") * sympy.Symbol("z1") + sympy.Symbol("x2") * sympy.Symbol("z2") + 1) ** 2),

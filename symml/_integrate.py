@@ -88,13 +88,14 @@ class _Budget:
     def left(self) -> float:
         return self.end - time.monotonic()
 
-    def attempt(self, what: str, fn: Callable, *args, **kwargs):
-        """fn(*args) under a per-route limit; None on any failure or when time is up."""
+    def attempt(self, what: str, fn: Callable, *args, share: float = 1.0, **kwargs):
+        """fn(*args) under a per-route limit (at most ``share`` of the time left); None on any
+        failure or when time is up."""
         left = self.left()
         if left <= 0.05:
             return None
         try:
-            with time_limit(min(ROUTE_SECONDS, left), what):
+            with time_limit(min(ROUTE_SECONDS, left * share), what):
                 return fn(*args, **kwargs)
         except (Exception, RecursionError):  # noqa: BLE001 - a failed route is just skipped
             return None
@@ -494,13 +495,15 @@ def _exp_substitution(f: sympy.Expr, x: sympy.Symbol, route: Callable) -> Iterat
 def _routes(f: sympy.Expr, x: sympy.Symbol, budget: _Budget, depth: int) -> Iterator:
     """Candidate antiderivatives, roughly from the most to the least natural."""
 
-    def plain(g, v):
-        return budget.attempt("SymPy's integrate", sympy.integrate, g, v)
+    def plain(g, v, share=1.0):
+        return budget.attempt("SymPy's integrate", sympy.integrate, g, v, share=share)
 
     def manual(g, v):
         return budget.attempt("manualintegrate", manualintegrate, g, v)
 
-    yield from _branches(plain(f, x))
+    # SymPy's integrate goes first but may take at most half the time, so that on a slow
+    # (loaded) machine manualintegrate, often immediate, still gets its turn
+    yield from _branches(plain(f, x, share=0.5))
     yield from _branches(manual(f, x))
     yield from _branches(_relaxed(f, x, plain))
     yield from _branches(_sign_cases(f, x, manual) or _sign_cases(f, x, plain))

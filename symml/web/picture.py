@@ -76,13 +76,13 @@ def _frame(xr, yr, xlabel: str, ylabel: str) -> str:
     for v, anchor in ((xr[0], "start"), (xr[1], "end")):
         out.append(f'<text x="{_sx(v, *xr):.1f}" y="{H - M + 14}" font-size="11" '
                    f'text-anchor="{anchor}">{v:.3g}</text>')  # fmt: skip
-    for v, dy in ((yr[0], 0), (yr[1], 10)):
-        out.append(f'<text x="{M - 4}" y="{_sy(v, *yr) + dy:.1f}" font-size="11" '
+    for v, dy in ((yr[0], 0), (yr[1], 10)):  # small enough that "-0.246" fits the margin
+        out.append(f'<text x="{M - 2}" y="{_sy(v, *yr) + dy:.1f}" font-size="10" '
                    f'text-anchor="end">{v:.3g}</text>')  # fmt: skip
     out.append(f'<text x="{W / 2}" y="{H - 6}" font-size="12" text-anchor="middle">'
                f"{_esc(xlabel)}</text>")  # fmt: skip
-    out.append(f'<text x="12" y="{H / 2}" font-size="12" text-anchor="middle" '
-               f'transform="rotate(-90 12 {H / 2})">{_esc(ylabel)}</text>')  # fmt: skip
+    out.append(f'<text x="10" y="{H / 2}" font-size="12" text-anchor="middle" '
+               f'transform="rotate(-90 10 {H / 2})">{_esc(ylabel)}</text>')  # fmt: skip
     return "".join(out)
 
 
@@ -98,17 +98,37 @@ def _svg(frame: str, plot: str, legend: str, caption: str) -> str:
             f'<g clip-path="url(#symml-plot)">{plot}</g>{legend}</svg>')  # fmt: skip
 
 
-def _legend(items: list[tuple[str, str, bool]]) -> str:
-    out = [f'<rect x="{W - M - 126}" y="{M + 4}" width="122" height="{16 * len(items) + 4}" '
+def _legend(items: list[tuple], left: bool = False, bottom: bool = False) -> str:
+    """A legend box in a corner of the plot (top right unless told): each item is
+    ``(label, color, dashed)`` for a line, or ``(label, color, "dot")`` for a marker."""
+    x0 = M + 4 if left else W - M - 126
+    y0 = H - M - 8 - 16 * len(items) if bottom else M + 4
+    out = [f'<rect x="{x0}" y="{y0}" width="122" height="{16 * len(items) + 4}" '
            'fill="#fff" fill-opacity="0.85"/>']  # fmt: skip
     for k, (label, color, dashed) in enumerate(items):
-        y = M + 14 + 16 * k
-        dash = ' stroke-dasharray="6 4"' if dashed else ""
-        out.append(f'<line x1="{W - M - 120}" y1="{y}" x2="{W - M - 96}" y2="{y}" '
-                   f'stroke="{color}" stroke-width="2"{dash}/>'
-                   f'<text x="{W - M - 90}" y="{y + 4}" font-size="11">{_esc(label)}'
-                   "</text>")  # fmt: skip
+        y = y0 + 10 + 16 * k
+        if dashed == "dot":
+            mark = f'<circle cx="{x0 + 18}" cy="{y}" r="4.5" fill="{color}" stroke="#000"/>'
+        else:
+            dash = ' stroke-dasharray="6 4"' if dashed else ""
+            mark = (f'<line x1="{x0 + 6}" y1="{y}" x2="{x0 + 30}" y2="{y}" stroke="{color}" '
+                    f'stroke-width="2"{dash}/>')  # fmt: skip
+        out.append(f'{mark}<text x="{x0 + 36}" y="{y + 4}" font-size="11">{_esc(label)}</text>')
     return "".join(out)
+
+
+def _free_corner(points: list[tuple[float, float]], rows: int) -> dict:
+    """The corner of the plot whose legend box covers the fewest of the (screen) points."""
+    best, where = None, {}
+    for left in (False, True):
+        for bottom in (False, True):
+            x0 = M + 4 if left else W - M - 126
+            y0 = H - M - 8 - 16 * rows if bottom else M + 4
+            n = sum(x0 - 6 <= px <= x0 + 128 and y0 - 6 <= py <= y0 + 16 * rows + 10
+                    for px, py in points)  # fmt: skip
+            if best is None or n < best:
+                best, where = n, {"left": left, "bottom": bottom}
+    return where
 
 
 def _curve(f, x, overlay, center, extra, caption) -> str:
@@ -253,7 +273,8 @@ def _path_marks(xs, ys, xr, yr, label: str) -> tuple[str, list]:
                'fill="#000" stroke="#fff"/>')  # fmt: skip
     out.append(f'<circle class="end" cx="{_sx(x1, *xr):.2f}" cy="{_sy(y1, *yr):.2f}" r="5.5" '
                f'fill="#f5b700" stroke="#000"/>')  # fmt: skip
-    return "".join(out), [(label, _COLORS[1], False)]
+    items = [(label, _COLORS[1], False), ("start", "#000", "dot"), ("end", "#f5b700", "dot")]
+    return "".join(out), items
 
 
 def _with_window(svg: str, xr, yr) -> str:
@@ -292,7 +313,9 @@ def _minimize_picture(request: dict, d: Any) -> str:
         marks, legend = _path_marks(run.path[:, 0].tolist(), fx.tolist(), xr, yr, label)
         body = _polyline(xs, ys, xr, yr, _COLORS[0]) + marks
         legend = [(f"f = {request['formula']}"[:40], _COLORS[0], False)] + legend
-        svg = _svg(_frame(xr, yr, syms[0].name, "value"), body, _legend(legend), caption)
+        screen = [(_sx(x, *xr), _sy(y, *yr)) for x, y in zip(run.path[:, 0], fx, strict=True)]
+        box = _legend(legend, **_free_corner(screen, len(legend)))
+        svg = _svg(_frame(xr, yr, syms[0].name, "value"), body, box, caption)
         return _with_window(svg, xr, yr)
     xr, yr = (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
     n = 120  # plot_paths' grid
@@ -310,7 +333,9 @@ def _minimize_picture(request: dict, d: Any) -> str:
     marks, legend = _path_marks(run.path[:, 0].tolist(), run.path[:, 1].tolist(), xr, yr, label)
     body.append(marks)
     legend = [("level sets of f", _viridis(0.5), False)] + legend
-    svg = _svg(_frame(xr, yr, syms[0].name, syms[1].name), "".join(body), _legend(legend), caption)
+    screen = [(_sx(x, *xr), _sy(y, *yr)) for x, y in run.path[:, :2]]
+    box = _legend(legend, **_free_corner(screen, len(legend)))
+    svg = _svg(_frame(xr, yr, syms[0].name, syms[1].name), "".join(body), box, caption)
     return _with_window(svg, xr, yr)
 
 

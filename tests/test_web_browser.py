@@ -192,3 +192,38 @@ def test_copy_buttons_and_the_download_carry_the_renderings(page):
     assert link.get_attribute("download") == "derivation.tex"
     doc = link.evaluate("a => fetch(a.href).then((r) => r.text())")
     assert doc.startswith("\\documentclass") and "\\end{document}" in doc
+
+
+@pytest.mark.parametrize("fields", [
+    {"operation": "grad", "formula": "x^2*y + sin(y)", "variables": "x y"},
+    {"operation": "jacobian", "formula": "x*y; x + y^2", "variables": "x y"},
+    {"operation": "hessian", "formula": "x^3*y", "variables": "x y"},
+    {"operation": "taylor", "formula": "exp(x)*cos(x)", "point": "x=0", "order": "3"},
+    {"operation": "integrate", "formula": "x*exp(x)", "variables": "x", "lower": "", "upper": ""},
+    {"operation": "mle", "formula": "Poisson", "variables": "x"},
+    {"operation": "convex", "formula": "x^2 + x*y + y^2", "variables": "x y", "constraints": ""},
+    {"operation": "dual", "formula": "x^2 + y^2", "variables": "x y", "constraints": "x + y == 1"},
+    {"operation": "det", "formula": "[[a, b], [c, d]]"},
+    {"operation": "inv", "formula": "[[2, 1], [1, 3]]"},
+    {"operation": "eig", "formula": "[[2, 1], [1, 2]]"},
+    {"operation": "stationary", "formula": "[[1/2, 1/2], [1/4, 3/4]]"},
+])  # fmt: skip
+def test_every_operation_renders_its_equations_as_math(page, fields):
+    op = fields["operation"]
+    if page.locator(f"#operation option[value='{op}']").count() == 0:
+        pytest.skip(f"{op} is not offered by this build")
+    _derive_on_page(page, **dict(fields))
+    assert page.inner_text("#verified") == "verified"
+    eqs = page.locator("#output .eq")
+    for k in range(eqs.count()):  # every displayed equation is laid out MathML
+        eq = eqs.nth(k)
+        if not eq.is_visible():
+            continue  # folded away
+        math = eq.locator("math")
+        assert math.count() >= 1
+        box = math.first.bounding_box()
+        assert box and box["width"] > 0 and box["height"] > 0
+    assert page.locator("#output .result math").count() == 1
+    visible = page.inner_text("#output")
+    for raw in ("<math", "<mi>", "\\frac", "\\left", "\\begin"):
+        assert raw not in visible

@@ -86,6 +86,19 @@ def _run_isolated(request, seconds: float, what: str = "derive") -> dict:
             proc.join()
 
 
+def _preload() -> None:
+    """Import what the minimize operation and the pictures use once, in the server, so that
+    each forked worker inherits it instead of importing SciPy's optimizers again."""
+    import importlib
+
+    for name in ("symml.optimize", "symml.optimize.scipy_methods", "symml.web.minimize",
+                 "symml.compile", "contourpy"):  # fmt: skip
+        try:
+            importlib.import_module(name)
+        except ImportError:  # contourpy is optional: the pictures shade cells without it
+            pass
+
+
 def create_app(time_limit: float = 10.0, workers: int = 2, max_body: int = 65536):
     """The Starlette application.
 
@@ -102,6 +115,7 @@ def create_app(time_limit: float = 10.0, workers: int = 2, max_body: int = 65536
     from .derive import OPERATIONS, _register_optional
 
     _register_optional()
+    _preload()
 
     state: dict = {"gate": None}  # the semaphore is made inside the server's event loop
 

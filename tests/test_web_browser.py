@@ -6,6 +6,7 @@ compiles when pdflatex is available."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
@@ -157,7 +158,8 @@ def test_minimize_draws_the_path_and_shows_the_run(page, server):
     assert page.locator("#picture svg path.path").count() == 1  # the optimizer's path
     assert page.locator("#picture svg circle.start").count() == 1
     assert page.locator("#picture svg circle.end").count() == 1
-    assert page.locator("#picture svg g.level").count() == 30  # the contours
+    if importlib.util.find_spec("contourpy"):  # contour lines (shaded cells without it)
+        assert page.locator("#picture svg g.level").count() == 30
     run = page.inner_text("#run")
     assert "converged" in run and "bfgs" in run and "iterations" in run
     assert page.locator("#run math").count() == 1  # the value, as math

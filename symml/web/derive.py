@@ -232,6 +232,9 @@ def _mathml(obj) -> str:
         eqs = (sympy.Eq(sympy.Symbol(str(k)), v, evaluate=False) for k, v in obj.items())
         return "<mo>,</mo>".join(f"<mrow>{_mathml(e)}</mrow>" for e in eqs)
     if isinstance(obj, (list, tuple)):
+        if obj and all(isinstance(o, Mapping) for o in obj):  # candidate points: one per group
+            gap = '<mo>;</mo><mspace width="1em"/>'
+            return gap.join(f"<mrow><mo>(</mo>{_mathml(o)}<mo>)</mo></mrow>" for o in obj)
         if obj and all(isinstance(o, sympy.core.relational.Relational) for o in obj):
             gap = '<mo>,</mo><mspace width="1em"/>'  # a system of equations: no brackets
             return gap.join(f"<mrow>{_mathml(o)}</mrow>" for o in obj)

@@ -73,7 +73,10 @@ def test_derive_returns_a_verified_tree_with_mathml_and_renderings(client):
      {"formula": "exp(x)*cos(y)", "operation": "taylor", "point": "x=0 y=0", "order": 2},
      {"formula": "x*exp(x)", "operation": "integrate", "variables": "x"},
      {"formula": "x^2", "operation": "integrate", "variables": "x", "lower": "0", "upper": "1"},
-     {"formula": "x*y", "operation": "lagrange", "constraints": "x^2 + y^2 == 1"}],  # fmt: skip
+     {"formula": "x*y", "operation": "lagrange", "constraints": "x^2 + y^2 == 1"},
+     {"formula": "x^2*y + sin(y)", "operation": "grad", "variables": "x y"},
+     {"formula": "x*y; x + y^2", "operation": "jacobian", "variables": "x y"},
+     {"formula": "x^2 + 3*y^2", "operation": "minimize", "start": "x=1 y=1"}],  # fmt: skip
 )
 def test_every_operation_agrees_with_the_python_api(client, req):
     d = client.post("/api/derive", json=req).json()
@@ -106,6 +109,31 @@ def test_a_slow_derivation_is_stopped_at_the_time_limit():
         c.close()
 
 
+def test_a_slow_derivation_does_not_block_a_quick_one():
+    """While one request runs to the time limit, another is answered (in its own worker)."""
+    c = _Client(create_app(time_limit=6.0))
+    slow = {"formula": "exp(sin(exp(sin(x))))", "operation": "taylor", "point": "x=0", "order": 12}
+    quick = {"formula": "x^3", "operation": "diff", "variables": "x"}
+    done: list[str] = []
+
+    async def timed(name, body, delay):
+        await asyncio.sleep(delay)
+        r = await c.http.post("/api/derive", json=body)
+        done.append(name)
+        return r.json()
+
+    async def both():
+        return await asyncio.gather(timed("slow", slow, 0), timed("quick", quick, 0.5))
+
+    try:
+        s, q = c.loop.run_until_complete(both())
+    finally:
+        c.close()
+    assert q["ok"] and q["result"]["text"] == "3*x^2"
+    assert s["error"]["type"] == "LimitError"  # this Taylor series needs far more than 6 s
+    assert done == ["quick", "slow"]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -115,7 +143,7 @@ def _free_port() -> int:
 def test_load_200_requests_from_8_clients_against_a_real_server():
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "symml", "serve", "--port", str(port), "--time-limit", "5"],
+        [sys.executable, "-m", "symml", "serve", "--port", str(port), "--time-limit", "10"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -133,11 +161,14 @@ def test_load_200_requests_from_8_clients_against_a_real_server():
             ("derive", {"formula": "(" * 10000 + "x" + ")" * 10000, "operation": "diff", "variables": "x"}, "any"),
             ("check", {"formula": "x^2 +"}, "ParseError"),
             ("big", None, 413),
+            ("derive", {"formula": "(x - 1)^2 + (y + 2)^4", "operation": "minimize",
+                        "start": "x=0 y=0"}, "ok"),
+            ("derive", {"formula": "x^2", "operation": "minimize", "max_iter": 10**12}, "ArgumentError"),
         ]
 
         async def one(client, k):
             # the 10k-parenthesis request is the slow one: 5 of the 200
-            kind, body, expect = mix[3] if k % 40 == 3 else mix[[0, 1, 2, 4, 5][k % 5]]
+            kind, body, expect = mix[3] if k % 40 == 3 else mix[[0, 1, 2, 4, 5, 6, 7][k % 7]]
             t = time.monotonic()
             if kind == "big":
                 r = await client.post(base + "/api/derive", content=b"{" + b" " * 200_000 + b"}")
@@ -147,7 +178,7 @@ def test_load_200_requests_from_8_clients_against_a_real_server():
                 assert r.status_code == 200, r.text
                 out = r.json()
                 if expect == "ok":
-                    assert out["ok"] and out["verified"]
+                    assert out["ok"] and out["verified"], out.get("error") or out["verify_message"]
                 elif expect != "any":
                     assert not out["ok"] and out["error"]["type"] == expect, out
             return time.monotonic() - t

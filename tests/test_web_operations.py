@@ -168,3 +168,67 @@ def test_contours_with_the_constrained_optima(client):
 def test_no_picture_where_none_helps(client, req):
     d = _post(client, req)
     assert d["ok"] and d["picture_svg"] == ""
+
+
+# -- the mathematics library's derivation kinds ---------------------------------------------
+def _offered(client, op):
+    if op not in client.get("/api/operations").json():
+        pytest.skip(f"symml.steps has no {op} in this build")
+
+
+def _matrix(text: str) -> np.ndarray:
+    return np.array([[float(sympy.N(v)) for v in row] for row in sm.expr(text).tolist()])
+
+
+def test_det_agrees_with_numpy_and_the_formula(client):
+    _offered(client, "det")
+    a = [[2, -1, 0], [1, 3, 4], [0, 5, -2]]
+    d = _post(client, {"formula": str(a), "operation": "det"})
+    assert d["ok"] and d["verified"]
+    assert abs(float(sympy.N(sm.expr(d["result"]["text"]))) - np.linalg.det(a)) < 1e-9
+    s = _post(client, {"formula": "[[a, b], [c, d]]", "operation": "det"})
+    a_, b_, c_, d_ = (sympy.Symbol(n) for n in "abcd")
+    got = sm.expr(s["result"]["text"])
+    got = got.subs({v: sympy.Symbol(v.name) for v in got.free_symbols})
+    assert sympy.expand(got - (a_ * d_ - b_ * c_)) == 0
+
+
+def test_inverse_times_the_matrix_is_the_identity(client):
+    _offered(client, "inv")
+    a = [[2, 1, 0], [1, 3, 1], [0, 1, 4]]
+    d = _post(client, {"formula": str(a), "operation": "inv"})
+    assert d["ok"] and d["verified"]
+    assert np.allclose(_matrix(d["result"]["text"]) @ np.array(a, dtype=float), np.eye(3), atol=1e-12)
+    assert np.allclose(_matrix(d["result"]["text"]), np.linalg.inv(a), atol=1e-12)
+
+
+def test_eigen_pairs_satisfy_a_v_equals_lambda_v(client):
+    _offered(client, "eig")
+    a = np.array([[2.0, 1.0], [1.0, 2.0]])
+    d = _post(client, {"formula": "[[2, 1], [1, 2]]", "operation": "eig"})
+    assert d["ok"] and d["verified"]
+    pairs = json.loads(d["result"]["text"])  # [[value, multiplicity, [vectors]], ...]: numbers
+    assert sorted(p[0] for p in pairs) == pytest.approx(sorted(np.linalg.eigvalsh(a)))
+    for value, mult, vectors in pairs:
+        assert mult == len(vectors) == 1
+        v = np.array(vectors[0], dtype=float)
+        assert np.allclose(a @ v, value * v) and np.linalg.norm(v) > 0
+
+
+def test_the_stationary_distribution_is_left_unchanged(client):
+    _offered(client, "stationary")
+    p = np.array([[0.5, 0.5], [0.25, 0.75]])
+    d = _post(client, {"formula": "[[1/2, 1/2], [1/4, 3/4]]", "operation": "stationary"})
+    assert d["ok"] and d["verified"]
+    pi = _matrix(d["result"]["text"])[0]
+    assert np.allclose(pi @ p, pi) and abs(pi.sum() - 1) < 1e-12 and np.all(pi >= 0)
+    w, vl = np.linalg.eig(p.T)  # NumPy's left eigenvector for eigenvalue 1
+    ref = np.real(vl[:, np.argmin(abs(w - 1))])
+    assert np.allclose(pi, ref / ref.sum())
+    s = _post(client, {"formula": "[[1 - p, p], [q, 1 - q]]", "operation": "stationary"})
+    assert s["ok"] and s["verified"]
+    got = sm.expr(s["result"]["text"])
+    pp, qq = sorted(got.free_symbols, key=lambda v: v.name)
+    P = sympy.Matrix([[1 - pp, pp], [qq, 1 - qq]])
+    assert sympy.simplify(got * P - got) == sympy.zeros(1, 2)
+    assert sympy.simplify(sum(got) - 1) == 0

@@ -3,7 +3,8 @@
 Routes: ``GET /`` the page, ``GET /static/...`` its script and style (shipped in the
 package: nothing loads from another host; math is MathML made on the server, which
 browsers render natively), ``POST /api/derive`` a derivation, ``POST /api/check`` a parse
-check for live error messages, ``GET /api/operations`` the operations offered.
+check for live error messages, ``GET /api/operations`` the operations offered and
+``GET /api/methods`` the methods of the minimize operation.
 
 Reliability: each derivation runs in a forked worker process with its own time limit, at
 most ``workers`` at a time, so a slow or hostile request cannot block the others; a worker
@@ -45,7 +46,13 @@ def _child(conn, request, what):  # runs in the forked worker
             out = error_json(exc) if isinstance(exc, SymmlError) else {
                 "ok": False, "error": {"type": "InternalError",
                                        "message": f"internal error ({type(exc).__name__}); please report it"}}  # fmt: skip
-        conn.send(json.dumps(out))
+        try:
+            text = json.dumps(out, allow_nan=False)  # what the response may carry: strict JSON
+        except (TypeError, ValueError) as exc:
+            text = json.dumps({"ok": False, "error": {"type": "InternalError", "message":
+                               f"internal error (the answer is not JSON: {exc}); "
+                               "please report it"}})  # fmt: skip
+        conn.send(text)
     finally:
         conn.close()
 
@@ -79,6 +86,19 @@ def _run_isolated(request, seconds: float, what: str = "derive") -> dict:
             proc.join()
 
 
+def _preload() -> None:
+    """Import what the minimize operation and the pictures use once, in the server, so that
+    each forked worker inherits it instead of importing SciPy's optimizers again."""
+    import importlib
+
+    for name in ("symml.optimize", "symml.optimize.scipy_methods", "symml.web.minimize",
+                 "symml.compile", "contourpy"):  # fmt: skip
+        try:
+            importlib.import_module(name)
+        except ImportError:  # contourpy is optional: the pictures shade cells without it
+            pass
+
+
 def create_app(time_limit: float = 10.0, workers: int = 2, max_body: int = 65536):
     """The Starlette application.
 
@@ -95,6 +115,7 @@ def create_app(time_limit: float = 10.0, workers: int = 2, max_body: int = 65536
     from .derive import OPERATIONS, _register_optional
 
     _register_optional()
+    _preload()
 
     state: dict = {"gate": None}  # the semaphore is made inside the server's event loop
 
@@ -151,9 +172,15 @@ def create_app(time_limit: float = 10.0, workers: int = 2, max_body: int = 65536
         _register_optional()
         return JSONResponse({k: v[0] for k, v in OPERATIONS.items()})
 
+    async def api_methods(request: Request):
+        from .minimize import PAGE_METHODS
+
+        return JSONResponse(list(PAGE_METHODS))
+
     return Starlette(routes=[
         Route("/", page), Route("/static/{name}", static),
         Route("/api/derive", api_derive, methods=["POST"]),
         Route("/api/check", api_check, methods=["POST"]),
         Route("/api/operations", api_operations),
+        Route("/api/methods", api_methods),
     ])  # fmt: skip

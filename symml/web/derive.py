@@ -195,7 +195,14 @@ def _op_dual(r):
     return steps.dual(r["formula"], cons, _vars(r.get("variables")) or None)
 
 
+def _op_minimize(r):
+    from .minimize import run_minimize
+
+    return run_minimize(r)
+
+
 OPERATIONS.update({
+    "minimize": ("Minimize (numeric, with the optimizer's path)", _op_minimize),
     "gram_schmidt": ("Gram-Schmidt", _op_gram_schmidt),
     "mle": ("Maximum likelihood (MLE)", _op_mle),
     "kl": ("KL divergence", _op_kl),
@@ -222,9 +229,18 @@ def _mathml(obj) -> str:
     if obj is None:
         return ""
     if isinstance(obj, Mapping):
-        return "".join(_mathml(sympy.Eq(sympy.Symbol(str(k)), v, evaluate=False)) for k, v in obj.items())
+        eqs = (sympy.Eq(sympy.Symbol(str(k)), v, evaluate=False) for k, v in obj.items())
+        return "<mo>,</mo>".join(f"<mrow>{_mathml(e)}</mrow>" for e in eqs)
     if isinstance(obj, (list, tuple)):
+        if obj and all(isinstance(o, Mapping) for o in obj):  # candidate points: one per group
+            gap = '<mo>;</mo><mspace width="1em"/>'
+            return gap.join(f"<mrow><mo>(</mo>{_mathml(o)}<mo>)</mo></mrow>" for o in obj)
+        if obj and all(isinstance(o, sympy.core.relational.Relational) for o in obj):
+            gap = '<mo>,</mo><mspace width="1em"/>'  # a system of equations: no brackets
+            return gap.join(f"<mrow>{_mathml(o)}</mrow>" for o in obj)
         return "<mo>[</mo>" + "<mo>,</mo>".join(_mathml(o) for o in obj) + "<mo>]</mo>"
+    if isinstance(obj, sympy.MatrixBase) and not isinstance(obj, sympy.Basic):
+        obj = sympy.ImmutableMatrix(obj)  # a mutable Matrix is no Basic; its MathML is the same
     try:
         if isinstance(obj, bool) or not isinstance(obj, (sympy.Basic, int, float)):
             raise TypeError("not a SymPy object")
@@ -293,7 +309,8 @@ def derive(request: Mapping[str, Any]) -> dict:
 
     Request keys: ``formula``, ``operation`` (see :data:`OPERATIONS`), and by operation
     ``variables`` ("x y"), ``point`` ("x=0 y=0"), ``order``, ``lower``/``upper``,
-    ``constraints`` (one per line).
+    ``constraints`` (one per line); minimize: ``start`` ("x=-1.2 y=1"), ``method``,
+    ``max_iter``, ``lr``.
     """
     _register_optional()
     try:
@@ -319,7 +336,7 @@ def derive(request: Mapping[str, Any]) -> dict:
             svg = picture(request, d)
         except SymmlError:  # a picture is a help, never a reason to fail the derivation
             svg = ""
-        return {
+        out = {
             "ok": True,
             "title": str(d.title),
             "kind": d.kind,
@@ -328,9 +345,17 @@ def derive(request: Mapping[str, Any]) -> dict:
             "verified": verified,
             "verify_message": verify_message,
             "picture_svg": svg,
+            "note_html": _explanation_html(d.note),
             "renderings": {"text": d.to_text(), "markdown": d.to_markdown(),
                            "latex": d.to_latex(), "latex_document": d.to_latex(standalone=True)},  # fmt: skip
         }
+        if op == "minimize":
+            from .minimize import summary
+
+            out["minimize"] = summary(d)
+            value = sympy.Eq(sympy.Symbol("f"), d.value, evaluate=False)
+            out["minimize"]["value_html"] = _math(value)
+        return out
     except SymmlError as exc:
         return error_json(exc)
 

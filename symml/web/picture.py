@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-__all__ = ["picture"]
+__all__ = ["picture", "path_window", "path_levels"]
 
 _NS = "http://www.w3.org/2000/svg"
 W, H, M = 480, 320, 36  # size and margin of the drawing
@@ -76,13 +76,13 @@ def _frame(xr, yr, xlabel: str, ylabel: str) -> str:
     for v, anchor in ((xr[0], "start"), (xr[1], "end")):
         out.append(f'<text x="{_sx(v, *xr):.1f}" y="{H - M + 14}" font-size="11" '
                    f'text-anchor="{anchor}">{v:.3g}</text>')  # fmt: skip
-    for v, dy in ((yr[0], 0), (yr[1], 10)):
-        out.append(f'<text x="{M - 4}" y="{_sy(v, *yr) + dy:.1f}" font-size="11" '
+    for v, dy in ((yr[0], 0), (yr[1], 10)):  # small enough that "-0.246" fits the margin
+        out.append(f'<text x="{M - 2}" y="{_sy(v, *yr) + dy:.1f}" font-size="10" '
                    f'text-anchor="end">{v:.3g}</text>')  # fmt: skip
     out.append(f'<text x="{W / 2}" y="{H - 6}" font-size="12" text-anchor="middle">'
                f"{_esc(xlabel)}</text>")  # fmt: skip
-    out.append(f'<text x="12" y="{H / 2}" font-size="12" text-anchor="middle" '
-               f'transform="rotate(-90 12 {H / 2})">{_esc(ylabel)}</text>')  # fmt: skip
+    out.append(f'<text x="10" y="{H / 2}" font-size="12" text-anchor="middle" '
+               f'transform="rotate(-90 10 {H / 2})">{_esc(ylabel)}</text>')  # fmt: skip
     return "".join(out)
 
 
@@ -98,17 +98,37 @@ def _svg(frame: str, plot: str, legend: str, caption: str) -> str:
             f'<g clip-path="url(#symml-plot)">{plot}</g>{legend}</svg>')  # fmt: skip
 
 
-def _legend(items: list[tuple[str, str, bool]]) -> str:
-    out = [f'<rect x="{W - M - 126}" y="{M + 4}" width="122" height="{16 * len(items) + 4}" '
+def _legend(items: list[tuple], left: bool = False, bottom: bool = False) -> str:
+    """A legend box in a corner of the plot (top right unless told): each item is
+    ``(label, color, dashed)`` for a line, or ``(label, color, "dot")`` for a marker."""
+    x0 = M + 4 if left else W - M - 126
+    y0 = H - M - 8 - 16 * len(items) if bottom else M + 4
+    out = [f'<rect x="{x0}" y="{y0}" width="122" height="{16 * len(items) + 4}" '
            'fill="#fff" fill-opacity="0.85"/>']  # fmt: skip
     for k, (label, color, dashed) in enumerate(items):
-        y = M + 14 + 16 * k
-        dash = ' stroke-dasharray="6 4"' if dashed else ""
-        out.append(f'<line x1="{W - M - 120}" y1="{y}" x2="{W - M - 96}" y2="{y}" '
-                   f'stroke="{color}" stroke-width="2"{dash}/>'
-                   f'<text x="{W - M - 90}" y="{y + 4}" font-size="11">{_esc(label)}'
-                   "</text>")  # fmt: skip
+        y = y0 + 10 + 16 * k
+        if dashed == "dot":
+            mark = f'<circle cx="{x0 + 18}" cy="{y}" r="4.5" fill="{color}" stroke="#000"/>'
+        else:
+            dash = ' stroke-dasharray="6 4"' if dashed else ""
+            mark = (f'<line x1="{x0 + 6}" y1="{y}" x2="{x0 + 30}" y2="{y}" stroke="{color}" '
+                    f'stroke-width="2"{dash}/>')  # fmt: skip
+        out.append(f'{mark}<text x="{x0 + 36}" y="{y + 4}" font-size="11">{_esc(label)}</text>')
     return "".join(out)
+
+
+def _free_corner(points: list[tuple[float, float]], rows: int) -> dict:
+    """The corner of the plot whose legend box covers the fewest of the (screen) points."""
+    best, where = None, {}
+    for left in (False, True):
+        for bottom in (False, True):
+            x0 = M + 4 if left else W - M - 126
+            y0 = H - M - 8 - 16 * rows if bottom else M + 4
+            n = sum(x0 - 6 <= px <= x0 + 128 and y0 - 6 <= py <= y0 + 16 * rows + 10
+                    for px, py in points)  # fmt: skip
+            if best is None or n < best:
+                best, where = n, {"left": left, "bottom": bottom}
+    return where
 
 
 def _curve(f, x, overlay, center, extra, caption) -> str:
@@ -204,12 +224,129 @@ def _number(v) -> float | None:
     return c.real if abs(c.imag) < 1e-12 and math.isfinite(c.real) else None
 
 
+#: viridis at 0, 1/4, 1/2, 3/4, 1 (matplotlib's default colour map, which plot_paths uses)
+_VIRIDIS = ((68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37))
+
+
+def _viridis(t: float) -> str:
+    t = min(max(t, 0.0), 1.0) * (len(_VIRIDIS) - 1)
+    k = min(int(t), len(_VIRIDIS) - 2)
+    a, b = _VIRIDIS[k], _VIRIDIS[k + 1]
+    return "#" + "".join(f"{round(u + (t - k) * (v - u)):02x}" for u, v in zip(a, b, strict=True))
+
+
+def path_window(path: np.ndarray, margin: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+    """The drawn range around the iterates: :func:`symml.optimize.plot_paths`' rule (their
+    extent, widened by ``margin`` of it, never narrower than 1e-3*(1 + |high|))."""
+    pts = path[np.all(np.isfinite(path), axis=1)]
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    span = np.maximum(hi - lo, 1e-3 * (1 + np.abs(hi)))
+    return lo - margin * span, hi + margin * span
+
+
+def path_levels(Z: np.ndarray, levels: int = 30) -> list[float]:
+    """Contour levels spaced geometrically above the lowest value on the grid, as
+    :func:`symml.optimize.plot_paths` draws them (a Rosenbrock valley stays visible)."""
+    finite = Z[np.isfinite(Z)]
+    if finite.size == 0:
+        return []
+    zmin, zmax = float(finite.min()), float(finite.max())
+    if not zmax > zmin:
+        return []
+    return (zmin + np.geomspace(max((zmax - zmin) * 1e-6, 1e-300), zmax - zmin, levels)).tolist()
+
+
+def _path_marks(xs, ys, xr, yr, label: str) -> tuple[str, list]:
+    """The path as a line through the iterates, dots (at most 200), the start and the end."""
+    pts = [(x, y) for x, y in zip(xs, ys, strict=True) if math.isfinite(x) and math.isfinite(y)]
+    if not pts:
+        return "", []
+    d = " ".join(f"{'M' if i == 0 else 'L'}{_sx(x, *xr):.2f},{_sy(y, *yr):.2f}"
+                 for i, (x, y) in enumerate(pts))  # fmt: skip
+    out = [f'<path class="path" d="{d}" fill="none" stroke="{_COLORS[1]}" stroke-width="1.6"/>']
+    step = max(1, math.ceil(len(pts) / 200))
+    for x, y in pts[::step]:
+        out.append(f'<circle class="iterate" cx="{_sx(x, *xr):.2f}" cy="{_sy(y, *yr):.2f}" '
+                   f'r="1.8" fill="{_COLORS[1]}"/>')  # fmt: skip
+    (x0, y0), (x1, y1) = pts[0], pts[-1]
+    out.append(f'<circle class="start" cx="{_sx(x0, *xr):.2f}" cy="{_sy(y0, *yr):.2f}" r="5" '
+               'fill="#000" stroke="#fff"/>')  # fmt: skip
+    out.append(f'<circle class="end" cx="{_sx(x1, *xr):.2f}" cy="{_sy(y1, *yr):.2f}" r="5.5" '
+               f'fill="#f5b700" stroke="#000"/>')  # fmt: skip
+    items = [(label, _COLORS[1], False), ("start", "#000", "dot"), ("end", "#f5b700", "dot")]
+    return "".join(out), items
+
+
+def _with_window(svg: str, xr, yr) -> str:
+    """Record the drawn range on the <svg> (so a reader can map coordinates back)."""
+    window = f'data-x="{xr[0]!r} {xr[1]!r}" data-y="{yr[0]!r} {yr[1]!r}"'
+    return svg.replace("<svg ", f"<svg {window} ", 1)
+
+
+def _minimize_picture(request: dict, d: Any) -> str:
+    """The optimizer's path: over the contours for two variables (the figure of
+    :func:`symml.optimize.plot_paths`: same range, same levels), along the curve for one."""
+    from ..lang import expr
+
+    run = getattr(d, "run", None)
+    if run is None or run.path is None or not 1 <= run.path.shape[1] <= 2 or len(run.path) == 0:
+        return ""
+    if not np.isfinite(run.path).all(axis=1).any():
+        return ""
+    f = expr(request["formula"])
+    by_name = {s.name: s for s in f.free_symbols}
+    syms = [by_name.get(n, sympy.Symbol(n, real=True)) for n in run.names]
+    lo, hi = path_window(run.path)
+    label = f"{run.method} ({run.nit} it)"
+    caption = f"{run.method} minimizing {request['formula']}"
+    if len(syms) == 1:
+        xr = (float(lo[0]), float(hi[0]))
+        xs = np.linspace(xr[0], xr[1], 401)
+        ys = _values(f, syms, [xs])
+        fx = _values(f, syms, [run.path[:, 0]])
+        finite = np.concatenate([ys[np.isfinite(ys)], fx[np.isfinite(fx)]])
+        if finite.size == 0:
+            return ""
+        a, b = float(finite.min()), float(finite.max())
+        pad = 0.1 * (b - a) if b > a else 1.0
+        yr = (a - pad, b + pad)
+        marks, legend = _path_marks(run.path[:, 0].tolist(), fx.tolist(), xr, yr, label)
+        body = _polyline(xs, ys, xr, yr, _COLORS[0]) + marks
+        legend = [(f"f = {request['formula']}"[:40], _COLORS[0], False)] + legend
+        screen = [(_sx(x, *xr), _sy(y, *yr)) for x, y in zip(run.path[:, 0], fx, strict=True)]
+        box = _legend(legend, **_free_corner(screen, len(legend)))
+        svg = _svg(_frame(xr, yr, syms[0].name, "value"), body, box, caption)
+        return _with_window(svg, xr, yr)
+    xr, yr = (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
+    n = 120  # plot_paths' grid
+    X, Y = np.meshgrid(np.linspace(*xr, n), np.linspace(*yr, n))
+    Z = _values(f, syms, [X, Y])
+    levels = path_levels(Z)
+    try:
+        import contourpy  # noqa: F401
+    except ImportError:  # shaded cells instead of lines: drawn once, for all the levels
+        body = [_contour_paths(X, Y, Z, levels, xr, yr, _COLORS[0])] if levels else []
+    else:  # one colour per level, low to high, as viridis
+        body = [f'<g class="level" data-level="{lev!r}">'
+                + _contour_paths(X, Y, Z, [lev], xr, yr, _viridis(k / max(1, len(levels) - 1)))
+                + "</g>" for k, lev in enumerate(levels)]  # fmt: skip
+    marks, legend = _path_marks(run.path[:, 0].tolist(), run.path[:, 1].tolist(), xr, yr, label)
+    body.append(marks)
+    legend = [("level sets of f", _viridis(0.5), False)] + legend
+    screen = [(_sx(x, *xr), _sy(y, *yr)) for x, y in run.path[:, :2]]
+    box = _legend(legend, **_free_corner(screen, len(legend)))
+    svg = _svg(_frame(xr, yr, syms[0].name, syms[1].name), "".join(body), box, caption)
+    return _with_window(svg, xr, yr)
+
+
 def picture(request: dict, d: Any) -> str:
     """An SVG picture for the derivation ``d`` of ``request``, or "" when none helps (more
     than two variables, no real values, a kind without a function to draw)."""
     from ..lang import expr
 
     op = request.get("operation", "diff")
+    if op == "minimize":
+        return _minimize_picture(request, d)
     if op not in ("diff", "grad", "hessian", "taylor", "integrate", "lagrange", "convex", "dual"):
         return ""
     f = expr(request["formula"])

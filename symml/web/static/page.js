@@ -56,6 +56,22 @@ function copyButton(label, text) {
   return b;
 }
 
+function runTable(d) {  // a minimize run: the value at the point, iterations, status
+  const m = d.minimize;
+  const t = document.createElement("table");
+  t.id = "run";
+  const rows = [["value", m.value_html], ["method", m.method],
+                ["iterations", `${m.nit} (${m.nfev} evaluations)`],
+                ["status", `${m.status} (${m.status_text}): ${m.message}`]];
+  rows.forEach(([k, v], i) => {
+    const tr = t.insertRow();
+    tr.insertCell().textContent = k;
+    const cell = tr.insertCell();
+    if (i === 0) cell.innerHTML = v; else cell.textContent = v;  // the value is server MathML
+  });
+  return t;
+}
+
 function showDerivation(d) {
   const out = $("output");
   out.innerHTML = "";
@@ -78,6 +94,12 @@ function showDerivation(d) {
   const res = document.createElement("div");
   res.className = "result";
   res.innerHTML = "<b>Result</b> " + d.result.html;
+  if (d.minimize) res.appendChild(runTable(d));
+  else if (d.note_html) {
+    const note = document.createElement("div");
+    note.innerHTML = `<i>Note:</i> ${d.note_html}`;
+    res.appendChild(note);
+  }
   out.appendChild(res);
   const copy = document.createElement("div");
   copy.className = "copy";
@@ -108,13 +130,21 @@ function liveCheck() {
 function derive(ev) {
   ev.preventDefault();
   const body = {};
-  ["formula", "operation", "variables", "point", "order", "lower", "upper", "constraints", "q"]
+  ["formula", "operation", "variables", "point", "order", "lower", "upper", "constraints", "q",
+   "start", "method", "max_iter"]
     .forEach((k) => { body[k] = $(k).value; });
   $("output").textContent = "Deriving…";
   post("/api/derive", body).then((r) => (r.ok ? showDerivation(r) : showError(r.error)))
     .catch((e) => showError({type: "NetworkError", message: String(e)}));
 }
 
+fetch("/api/methods").then((r) => r.json()).then((methods) => {
+  const sel = $("method");
+  methods.forEach((m) => {
+    const o = document.createElement("option");
+    o.value = m; o.textContent = m; sel.appendChild(o);
+  });
+});
 fetch("/api/operations").then((r) => r.json()).then((ops) => {
   const sel = $("operation");
   Object.entries(ops).forEach(([k, label]) => {

@@ -1168,11 +1168,13 @@ class _Builder:
     def stmt_matrix_decl(self, stmt, kind="matrix"):
         """``matrix A[n, m]`` / ``vector x[n]``: MatrixSymbols whose sizes may be names."""
         for item in stmt.children:
-            name_tok, *dim_toks = item.children
+            name_tok, *dim_toks, sym_tok = item.children
             name = _tok(name_tok)
             self._declared(name, item.meta)
             dims = tuple(self._size(t, name) for t in dim_toks)
-            self.program.matrix_symbols[name] = ME.declare(name, dims, kind)
+            self.program.matrix_symbols[name] = ME.declare(
+                name, dims, kind, symmetric=sym_tok is not None
+            )
 
     def stmt_vector_decl(self, stmt):
         self.stmt_matrix_decl(stmt, kind="vector")

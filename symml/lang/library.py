@@ -281,7 +281,7 @@ def _test_vector(r):
     return Matrix([sympy.Float(r.statistic), sympy.Float(r.pvalue)])
 
 
-def _ttest_1samp(v, mu0=sympy.Integer(0)):
+def _ttest_1samp(v, mu0=sympy.S.Zero):
     """ttest_1samp(v, mu0) = [t, p-value] (two-sided)."""
     from .. import stats
 
@@ -298,7 +298,7 @@ def _ttest_ind(u, v):
     return _test_vector(stats.ttest_ind(xs, ys))
 
 
-def _ztest(v, mu0=sympy.Integer(0), sigma=None):
+def _ztest(v, mu0=sympy.S.Zero, sigma=None):
     """ztest(v, mu0, sigma) = [z, p-value] (two-sided; sigma the known standard deviation)."""
     from .. import stats
 
@@ -311,22 +311,24 @@ def _interval(r):
     return Matrix([sympy.Float(r.interval[0]), sympy.Float(r.interval[1])])
 
 
-def _mean_ci(v, level=sympy.Float(0.95), sigma=None):
+def _mean_ci(v, level=None, sigma=None):
     """mean_ci(v, level) = [low, high] (t interval; with sigma, the z interval)."""
     from .. import stats
 
     xs = _floats(_entries(v, "mean_ci", 2), "mean_ci")
+    level = sympy.Float(0.95) if level is None else level
     s = None if sigma is None else _number(sigma, "mean_ci", "sigma")
     return _interval(stats.mean_ci(xs, _number(level, "mean_ci", "level"), s))
 
 
-def _proportion_ci(k, n, level=sympy.Float(0.95)):
+def _proportion_ci(k, n, level=None):
     """proportion_ci(k, n, level) = [low, high] (the Wald interval, as symml.stats)."""
     from .. import stats
 
     for name, a in (("k", k), ("n", n)):
         if not isinstance(a, sympy.Integer):
             raise ArgumentError(f"proportion_ci(k, n): {name} must be a whole number, got {a}")
+    level = sympy.Float(0.95) if level is None else level
     return _interval(stats.proportion_ci(int(k), int(n), _number(level, "proportion_ci", "level")))
 
 

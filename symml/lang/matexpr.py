@@ -2,7 +2,7 @@
 
 ``matrix A[n, n]`` and ``vector x[n]`` declare SymPy ``MatrixSymbol``s; the arithmetic of the
 language dispatches here whenever an operand is such a matrix expression (explicit
-matrices, ``[[1, 2], [3, 4]]``, and scalars are handled in :mod:`symml.lang.transform`).
+matrices, ``[[1, 2], [3, 4]]``, and scalars are handled in :mod:`symml.lang.ops`).
 
 For matrix expressions ``*`` and ``@`` are both the matrix product (there is no entry-by-entry
 product of matrices of unknown size), so ``x'*A*x`` is the quadratic form. A 1x1 matrix

@@ -352,9 +352,26 @@ def _mean(v):
 
 
 def _square(m, what):
-    if not _is_mat(m) or m.shape[0] != m.shape[1]:
-        raise ShapeError(f"{what} needs a square matrix")
+    if not _is_mat(m):
+        raise ShapeError(f"{what} needs a square matrix, got the scalar {m}")
+    if m.shape[0] != m.shape[1]:
+        raise ShapeError(
+            f"{what} needs a square matrix, got a {m.shape[0]}x{m.shape[1]} matrix; for a "
+            "non-square matrix use pinv or singular_values"
+        )
     return m
+
+
+def _inv(m):
+    """The inverse of an explicit square matrix; a singular one is an error suggesting pinv."""
+    m = _square(m, "inv")
+    try:
+        return Matrix(m.inv())
+    except sympy.matrices.exceptions.NonInvertibleMatrixError:
+        raise ArgumentError(
+            f"inv: the {m.shape[0]}x{m.shape[0]} matrix is singular (its determinant is 0), so "
+            "it has no inverse; use pinv(A) for the Moore-Penrose pseudoinverse"
+        ) from None
 
 
 def _outer(u, v):

@@ -82,3 +82,13 @@ def test_cli_bad_input(argv, words, capsys):
 def test_errors_are_symml_errors():
     for cls in (ShapeError, ArgumentError, DataError):
         assert issubclass(cls, SymmlError)
+
+
+def test_symbolic_5x5_eigenvalues_out_of_reach_in_the_language():
+    rows = ", ".join(
+        "[" + ", ".join(f"e{i}{j}" for j in range(5)) + "]" for i in range(5)
+    )
+    with pytest.raises(SymmlError) as info:
+        sm.expr(f"eigenvalues([{rows}])")
+    msg = str(info.value)
+    assert "5x5" in msg and "symbolic" in msg and "NumPy" in msg

@@ -405,11 +405,11 @@ def test_ztest_and_intervals_match_the_formulas():
 
 def test_markov_classes_as_values():
     P = "[[1, 0, 0], [1/3, 1/3, 1/3], [0, 0, 1]]"
-    assert list(val(f"classes({P})")) == [0, 1, 2]
-    assert list(val(f"recurrent({P})")) == [1, 0, 1]
+    assert list(val(f"state_classes({P})")) == [0, 1, 2]
+    assert list(val(f"recurrent_states({P})")) == [1, 0, 1]
     Q = "[[0, 1, 0], [1, 0, 0], [0, 1/2, 1/2]]"
-    assert list(val(f"classes({Q})")) == [0, 0, 1]
-    assert list(val(f"recurrent({Q})")) == [1, 1, 0]
+    assert list(val(f"state_classes({Q})")) == [0, 0, 1]
+    assert list(val(f"recurrent_states({Q})")) == [1, 1, 0]
     assert val(f"period({Q}, 0)") == 2
     # the labels agree with the Python API
     cls = markov.MarkovChain([[0, 1, 0], [1, 0, 0], [0, sympy.Rational(1, 2), sympy.Rational(1, 2)]]).classes()
@@ -421,7 +421,7 @@ def test_several_part_results_work_in_symml_run(tmp_path, capsys):
 
     src = tmp_path / "stats.sml"
     src.write_text(
-        "r = ttest_1samp([1, 2, 3, 5], 1)\n2*r[1]\nclasses([[0, 1], [1, 0]])\n"
+        "r = ttest_1samp([1, 2, 3, 5], 1)\n2*r[1]\nstate_classes([[0, 1], [1, 0]])\n"
         "svd_u([[2, 0], [0, 1]])\n"
     )
     assert main(["run", str(src)]) == 0
@@ -446,3 +446,21 @@ def test_bad_test_arguments(text, words):
     with pytest.raises(SymmlError, match=None) as err:
         val(text)
     assert words in str(err.value)
+
+
+def test_sample_matches_the_python_api():
+    got = _floats(val("random_sample(Normal(1, 2), 5, 7)"))
+    np.testing.assert_array_equal(got, prob.Normal(1, 2).sample(5, seed=7))
+    ks = val("random_sample(Poisson(3), 6, 1)")
+    assert all(isinstance(k, sympy.Integer) for k in ks)
+    np.testing.assert_array_equal(_floats(ks), prob.Poisson(3).sample(6, seed=1))
+    with pytest.raises(ArgumentError, match="symbolic"):
+        val("random_sample(Normal(mu, 1), 3)")
+    with pytest.raises(ArgumentError, match="whole number"):
+        val("random_sample(Normal(0, 1), 5/2)")
+
+
+def test_common_data_names_stay_free():
+    # the library's names do not take words a model's data would use
+    prog = sm.parse("data sample, classes, recurrent\nparam mu\nsample ~ Normal(mu, 1)")
+    assert set(prog.data_decls) == {"sample", "classes", "recurrent"}

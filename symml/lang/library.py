@@ -7,7 +7,7 @@ distributions written ``Normal(mu, sigma)``), and returns a language value: a Sy
 an explicit matrix, a matrix expression or a SymPy boolean. Results with several parts (an
 SVD, an eigen-decomposition, a test) are given by one function per part (``singular_values``,
 ``svd_u``, ``svd_v``, ``eigenvectors``) or as a vector in a documented order (a test gives
-``[statistic, p-value]``, an interval ``[low, high]``, ``classes(P)`` each state's class).
+``[statistic, p-value]``, an interval ``[low, high]``, ``state_classes(P)`` each state's class).
 """
 
 from __future__ import annotations
@@ -169,6 +169,20 @@ def _logpdf(d, x):
 
 def _cdf(d, x):
     return _dist(d, "cdf").cdf(x)
+
+
+def _sample(d, n, seed=None):
+    """random_sample(D, n, seed): n independent draws as a vector (floats; integers for a discrete D),
+    the same numbers as symml.prob's D.sample(n, seed=seed)."""
+    D = _dist(d, "random_sample")
+    for name, a in (("n", n), ("seed", seed)):
+        if a is not None and not (isinstance(a, sympy.Integer) and a >= 0):
+            raise ArgumentError(f"random_sample(D, n, seed): {name} must be a whole number >= 0, got {a}")
+    if int(n) == 0:
+        raise ArgumentError("random_sample(D, n): n must be at least 1 (a vector has entries)")
+    draws = D.sample(int(n), seed=None if seed is None else int(seed))
+    conv = sympy.Integer if D.discrete else sympy.Float
+    return Matrix([conv(int(v)) if D.discrete else conv(float(v)) for v in draws])
 
 
 def _info_arg(p, what):
@@ -364,7 +378,7 @@ def _fundamental_matrix(P):
 
 
 def _classes(P):
-    """classes(P): for each state the number of its communicating class (0, 1, ... in the
+    """state_classes(P): for each state the number of its communicating class (0, 1, ... in the
     order of their smallest state)."""
     labels = {}
     for k, c in enumerate(_chain(P).classes()):
@@ -373,7 +387,7 @@ def _classes(P):
 
 
 def _recurrent(P):
-    """recurrent(P): 1 for a state of a closed (recurrent) class, 0 for a transient one."""
+    """recurrent_states(P): 1 for a state of a closed (recurrent) class, 0 for a transient one."""
     flags = {}
     for c in _chain(P).classes():
         flags.update({s: int(c.closed) for s in c.states})
@@ -431,6 +445,7 @@ LIBRARY = {
     "pdf": (_pdf, 2, 2),
     "logpdf": (_logpdf, 2, 2),
     "cdf": (_cdf, 2, 2),
+    "random_sample": (_sample, 2, 3),
     "variance": (_variance, 1, 1),
     "std": (_std, 1, 1),
     "median": (_median, 1, 1),
@@ -452,8 +467,8 @@ LIBRARY = {
     "expected_steps": (_expected_steps, 1, 1),
     "fundamental_matrix": (_fundamental_matrix, 1, 1),
     "period": (_period, 2, 2),
-    "classes": (_classes, 1, 1),
-    "recurrent": (_recurrent, 1, 1),
+    "state_classes": (_classes, 1, 1),
+    "recurrent_states": (_recurrent, 1, 1),
     "is_convex": (_is_convex, 1, 99),
 }
 

@@ -412,7 +412,8 @@ def test_markov_classes_as_values():
     assert list(val(f"recurrent_states({Q})")) == [1, 1, 0]
     assert val(f"period({Q}, 0)") == 2
     # the labels agree with the Python API
-    cls = markov.MarkovChain([[0, 1, 0], [1, 0, 0], [0, sympy.Rational(1, 2), sympy.Rational(1, 2)]]).classes()
+    half = sympy.Rational(1, 2)
+    cls = markov.MarkovChain([[0, 1, 0], [1, 0, 0], [0, half, half]]).classes()
     assert [c.states for c in cls] == [(0, 1), (2,)]
 
 

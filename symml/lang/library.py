@@ -172,17 +172,18 @@ def _cdf(d, x):
 
 
 def _sample(d, n, seed=None):
-    """random_sample(D, n, seed): n independent draws as a vector (floats; integers for a discrete D),
-    the same numbers as symml.prob's D.sample(n, seed=seed)."""
+    """random_sample(D, n, seed): n independent draws as a vector (floats; integers for a
+    discrete D), the same numbers as symml.prob's D.sample(n, seed=seed)."""
     D = _dist(d, "random_sample")
     for name, a in (("n", n), ("seed", seed)):
         if a is not None and not (isinstance(a, sympy.Integer) and a >= 0):
-            raise ArgumentError(f"random_sample(D, n, seed): {name} must be a whole number >= 0, got {a}")
+            raise ArgumentError(
+                f"random_sample(D, n, seed): {name} must be a whole number >= 0, got {a}"
+            )
     if int(n) == 0:
         raise ArgumentError("random_sample(D, n): n must be at least 1 (a vector has entries)")
     draws = D.sample(int(n), seed=None if seed is None else int(seed))
-    conv = sympy.Integer if D.discrete else sympy.Float
-    return Matrix([conv(int(v)) if D.discrete else conv(float(v)) for v in draws])
+    return Matrix([sympy.Integer(int(v)) if D.discrete else sympy.Float(float(v)) for v in draws])
 
 
 def _info_arg(p, what):

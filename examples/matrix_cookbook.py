@@ -13,6 +13,7 @@ import argparse
 import sympy
 from sympy import Determinant, MatrixSymbol, Trace, log
 
+from symml.linalg import MatrixSymbol as SymbolOf
 from symml.linalg import matrix_grad
 from symml.matrixcalc import check_gradient
 
@@ -20,6 +21,7 @@ n, m = sympy.symbols("n m", integer=True, positive=True)
 A, B, X = (MatrixSymbol(s, n, n) for s in "ABX")
 a, b, x, w = (MatrixSymbol(s, n, 1) for s in "abxw")
 D, y = MatrixSymbol("D", m, n), MatrixSymbol("y", m, 1)
+S = SymbolOf("S", n, n, symmetric=True)  # S' = S
 
 #: (the identity, f, variable), as in the Matrix Cookbook (Petersen & Pedersen)
 IDENTITIES = [
@@ -36,6 +38,8 @@ IDENTITIES = [
     ("d a'X^-1 b / dX", a.T * X.inv() * b, X),
     ("d tr(A X^-1 B) / dX", Trace(A * X.inv() * B), X),
     ("d ||Dw - y||^2 / dw (least squares)", (D * w - y).T * (D * w - y), w),
+    ("d x'Sx / dx (S symmetric)", x.T * S * x, x),
+    ("d (x-b)'S^-1(x-b) / dx (S symmetric)", (x - b).T * S.inv() * (x - b), x),
 ]
 
 

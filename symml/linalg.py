@@ -29,12 +29,16 @@ import sympy
 from ._convert import as_expr
 from ._limits import time_limit
 from .errors import ArgumentError, DerivationError, ShapeError
-from .matrixcalc import matrix_grad
+from .matrixcalc import matrix_grad, matrix_symbol
+
+#: ``MatrixSymbol(name, rows, cols, symmetric=False)``: a matrix symbol of symbolic size,
+#: symmetric (``S' = S``) when asked; see :func:`symml.matrixcalc.matrix_symbol`.
+MatrixSymbol = matrix_symbol
 
 __all__ = [
     "det", "inv", "solve", "eig", "Eigenspace", "svd", "pinv", "gram_schmidt", "rank", "norm",
     "trace", "cross", "dot", "transpose", "project", "projection_matrix",
-    "is_positive_definite", "matrix_grad",
+    "is_positive_definite", "matrix_grad", "MatrixSymbol", "matrix_symbol",
 ]  # fmt: skip
 
 #: Relative tolerance used by the numeric paths to call a matrix singular.

@@ -44,7 +44,45 @@ from ._convert import to_sympy as _to_sympy
 from ._diff import d as _deriv
 from .errors import ArgumentError, DerivationError
 
-__all__ = ["matrix_grad", "check_gradient", "matrices_agree"]
+__all__ = [
+    "matrix_grad", "check_gradient", "matrices_agree", "matrix_symbol", "SymmetricMatrixSymbol",
+]  # fmt: skip
+
+
+class SymmetricMatrixSymbol(sympy.MatrixSymbol):
+    """A square matrix symbol known to be symmetric: its transpose is itself.
+
+    So ``S.T`` is ``S`` and the closed forms simplify accordingly (the gradient of
+    ``x'*S*x`` is ``2*S*x``). Make one with ``matrix_symbol(name, n, n, symmetric=True)``.
+    """
+
+    def _eval_transpose(self):
+        return self
+
+
+def matrix_symbol(name: str, rows: Any, cols: Any, symmetric: bool = False):
+    """A matrix symbol of (possibly symbolic) size ``rows`` x ``cols``.
+
+    ``symmetric=True`` declares ``S' = S`` (square only), which matrix calculus uses: the
+    language spells it ``matrix S[n, n] symmetric``.
+
+    >>> import sympy
+    >>> n = sympy.Symbol("n", integer=True, positive=True)
+    >>> S, x = matrix_symbol("S", n, n, symmetric=True), matrix_symbol("x", n, 1)
+    >>> S.T == S, matrix_grad(x.T*S*x, x)
+    (True, 2*S*x)
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ArgumentError(f"a matrix symbol needs a name such as 'A', got {name!r}")
+    rows, cols = _size(rows, name), _size(cols, name)
+    if not symmetric:
+        return sympy.MatrixSymbol(name, rows, cols)
+    if rows != cols:
+        raise ArgumentError(
+            f"a symmetric matrix is square: {name} is declared {rows} x {cols}; "
+            f"write matrix_symbol({name!r}, {rows}, {rows}, symmetric=True)"
+        )
+    return SymmetricMatrixSymbol(name, rows, cols)
 
 
 def matrix_grad(f: Any, X: Any, check: bool = True):
@@ -73,6 +111,12 @@ def matrix_grad(f: Any, X: Any, check: bool = True):
     """
     f = _as_matrix_expr(f)
     X = _as_variable(X, f)
+    if isinstance(X, SymmetricMatrixSymbol):
+        raise ArgumentError(
+            f"matrix_grad: {X} is declared symmetric, and the gradient with respect to a "
+            "symmetric matrix depends on a convention (its entries are not independent); "
+            f"declare {X} without 'symmetric' to get the unconstrained gradient"
+        )
     if isinstance(f, MatrixExpr) and f.shape != (1, 1):
         raise ArgumentError(
             f"matrix_grad needs a scalar function, got a {f.shape[0]}x{f.shape[1]} matrix "
@@ -87,6 +131,22 @@ def matrix_grad(f: Any, X: Any, check: bool = True):
             "this is a bug in symml's matrix-calculus rules, please report it"
         )
     return G
+
+
+def _size(d, name):
+    """A size: a positive whole number, or a name (a positive-integer symbol, as in the
+    language's ``matrix A[n, n]``)."""
+    if isinstance(d, str) and d.isidentifier():
+        return sympy.Symbol(d, integer=True, positive=True)
+    if isinstance(d, str):
+        raise ArgumentError(f"a size of {name} is a name such as 'n' or a whole number, got {d!r}")
+    d = _to_sympy(d)
+    if (d.is_Integer and d > 0) or (d.is_Symbol and d.is_integer and d.is_positive):
+        return d
+    raise ArgumentError(
+        f"a size of {name} must be a positive whole number or a positive-integer symbol "
+        f"(sympy.Symbol('n', integer=True, positive=True)), got {d}"
+    )
 
 
 def _as_matrix_expr(f):
@@ -308,15 +368,19 @@ def check_gradient(
 
 
 def _random_values(mats, sizes, rng) -> dict:
-    """Random explicit values of the matrix symbols (square ones diagonally dominant)."""
+    """Random explicit values of the matrix symbols (square ones diagonally dominant,
+    symmetric ones symmetric)."""
     values = {}
     for s in mats:
         r, c = (int(_to_sympy(d).subs(sizes)) for d in s.shape)
         dominant = r + 1 if r == c else 0
-        values[s] = sympy.Matrix(
+        m = sympy.Matrix(
             [[sympy.Rational(rng.randint(-9, 9), 10) + (dominant if i == j else 0)
               for j in range(c)] for i in range(r)]
         )  # fmt: skip
+        if isinstance(s, SymmetricMatrixSymbol):
+            m = m.upper_triangular() + m.upper_triangular(1).T
+        values[s] = m
     return values
 
 

@@ -350,3 +350,118 @@ def test_library_errors():
         sm.parse("kl = 2")
     with pytest.raises(ArgumentError, match="whole number"):
         val(f"period({P_TEXT}, 1/2)")
+
+
+# -- results with several parts: SVD factors, tests and intervals, Markov classes ---------------
+def _floats(m):
+    return np.array([float(e) for e in m], dtype=float)
+
+
+def test_svd_factors_reconstruct_the_matrix():
+    A = [[3, 1], [1, 2]]
+    U, V = val("svd_u([[3, 1], [1, 2]])"), val("svd_v([[3, 1], [1, 2]])")
+    s = _floats(val("singular_values([[3, 1], [1, 2]])"))
+    Un = np.array(U.evalf(), dtype=float)
+    Vn = np.array(V.evalf(), dtype=float)
+    np.testing.assert_allclose(Un @ np.diag(s) @ Vn.T, A, atol=1e-12)
+    np.testing.assert_allclose(s, np.linalg.svd(np.array(A, float), compute_uv=False))
+    np.testing.assert_allclose(Un.T @ Un, np.eye(2), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "text, ref",
+    [
+        ("ttest_1samp([1, 2, 3, 5], 1)",
+         lambda: scipy.stats.ttest_1samp([1, 2, 3, 5], 1)),
+        ("ttest_ind([1, 2, 3], [2, 4, 7])",
+         lambda: scipy.stats.ttest_ind([1, 2, 3], [2, 4, 7])),
+    ],
+)  # fmt: skip
+def test_t_tests_match_scipy(text, ref):
+    got = _floats(val(text))
+    r = ref()
+    np.testing.assert_allclose(got, [r.statistic, r.pvalue], rtol=1e-12)
+
+
+def test_ztest_and_intervals_match_the_formulas():
+    xs = np.array([1.0, 2.0, 3.0])
+    z = (xs.mean() - 0) / (1 / np.sqrt(3))
+    np.testing.assert_allclose(
+        _floats(val("ztest([1, 2, 3], 0, 1)")), [z, 2 * scipy.stats.norm.sf(z)], rtol=1e-12
+    )
+    lo, hi = scipy.stats.t.interval(0.95, 2, loc=xs.mean(), scale=scipy.stats.sem(xs))
+    np.testing.assert_allclose(_floats(val("mean_ci([1, 2, 3])")), [lo, hi], rtol=1e-12)
+    half = scipy.stats.norm.ppf(0.95) / np.sqrt(3)
+    np.testing.assert_allclose(
+        _floats(val("mean_ci([1, 2, 3], 0.9, 1)")), [2 - half, 2 + half], rtol=1e-12
+    )
+    p, se = 0.3, np.sqrt(0.3 * 0.7 / 100)
+    crit = scipy.stats.norm.ppf(0.975)
+    np.testing.assert_allclose(
+        _floats(val("proportion_ci(30, 100)")), [p - crit * se, p + crit * se], rtol=1e-12
+    )
+    assert float(val("quantile([1, 2, 3, 4], 1/4)")) == np.quantile([1, 2, 3, 4], 0.25)
+
+
+def test_markov_classes_as_values():
+    P = "[[1, 0, 0], [1/3, 1/3, 1/3], [0, 0, 1]]"
+    assert list(val(f"state_classes({P})")) == [0, 1, 2]
+    assert list(val(f"recurrent_states({P})")) == [1, 0, 1]
+    Q = "[[0, 1, 0], [1, 0, 0], [0, 1/2, 1/2]]"
+    assert list(val(f"state_classes({Q})")) == [0, 0, 1]
+    assert list(val(f"recurrent_states({Q})")) == [1, 1, 0]
+    assert val(f"period({Q}, 0)") == 2
+    # the labels agree with the Python API
+    half = sympy.Rational(1, 2)
+    cls = markov.MarkovChain([[0, 1, 0], [1, 0, 0], [0, half, half]]).classes()
+    assert [c.states for c in cls] == [(0, 1), (2,)]
+
+
+def test_several_part_results_work_in_symml_run(tmp_path, capsys):
+    from symml.cli import main
+
+    src = tmp_path / "stats.sml"
+    src.write_text(
+        "r = ttest_1samp([1, 2, 3, 5], 1)\n2*r[1]\nstate_classes([[0, 1], [1, 0]])\n"
+        "svd_u([[2, 0], [0, 1]])\n"
+    )
+    assert main(["run", str(src)]) == 0
+    out = capsys.readouterr().out
+    p = scipy.stats.ttest_1samp([1, 2, 3, 5], 1).pvalue
+    blocks = out.split(">>> ")
+    assert float(blocks[1].splitlines()[1]) == pytest.approx(2 * p, rel=1e-12)
+    assert "[0, 0]" in blocks[2] and "[[1, 0],\n [0, 1]]" in blocks[3]
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("ttest_1samp([1, 2, 3], x)", "number"),
+        ("ttest_1samp([1], 0)", "at least 2"),
+        ("proportion_ci(1/2, 10)", "whole number"),
+        ("quantile([1, 2], 2)", "[0, 1]"),
+        ("ttest_ind([1, 2], [[1, 2], [3, 4]])", "vector"),
+    ],
+)
+def test_bad_test_arguments(text, words):
+    with pytest.raises(SymmlError, match=None) as err:
+        val(text)
+    assert words in str(err.value)
+
+
+def test_sample_matches_the_python_api():
+    got = _floats(val("random_sample(Normal(1, 2), 5, 7)"))
+    np.testing.assert_array_equal(got, prob.Normal(1, 2).sample(5, seed=7))
+    ks = val("random_sample(Poisson(3), 6, 1)")
+    assert all(isinstance(k, sympy.Integer) for k in ks)
+    np.testing.assert_array_equal(_floats(ks), prob.Poisson(3).sample(6, seed=1))
+    with pytest.raises(ArgumentError, match="symbolic"):
+        val("random_sample(Normal(mu, 1), 3)")
+    with pytest.raises(ArgumentError, match="whole number"):
+        val("random_sample(Normal(0, 1), 5/2)")
+
+
+def test_common_data_names_stay_free():
+    # the library's names do not take words a model's data would use
+    prog = sm.parse("data sample, classes, recurrent\nparam mu\nsample ~ Normal(mu, 1)")
+    assert set(prog.data_decls) == {"sample", "classes", "recurrent"}

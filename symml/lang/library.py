@@ -5,8 +5,9 @@ Each entry calls the Python API (:mod:`symml.linalg`, :mod:`symml.matrixcalc`,
 language's values (scalars, explicit matrices, matrix symbols of symbolic size, and
 distributions written ``Normal(mu, sigma)``), and returns a language value: a SymPy scalar,
 an explicit matrix, a matrix expression or a SymPy boolean. Results with several parts (an
-SVD, an eigen-decomposition) are given by one function per part (``singular_values``,
-``eigenvectors``).
+SVD, an eigen-decomposition, a test) are given by one function per part (``singular_values``,
+``svd_u``, ``svd_v``, ``eigenvectors``) or as a vector in a documented order (a test gives
+``[statistic, p-value]``, an interval ``[low, high]``, ``state_classes(P)`` each state's class).
 """
 
 from __future__ import annotations
@@ -96,6 +97,13 @@ def _singular_values(A):
     return Matrix(list(s))
 
 
+def _svd_part(A, which):
+    from .. import linalg
+
+    U, _, Vh = linalg.svd(_matrix(A, f"svd_{which}"))
+    return Matrix(U) if which == "u" else Matrix(Vh).H
+
+
 def _gram_schmidt(*vectors):
     """gram_schmidt(A) orthonormalizes the columns of A; gram_schmidt(u, v, ...) the vectors."""
     from .. import linalg
@@ -161,6 +169,21 @@ def _logpdf(d, x):
 
 def _cdf(d, x):
     return _dist(d, "cdf").cdf(x)
+
+
+def _sample(d, n, seed=None):
+    """random_sample(D, n, seed): n independent draws as a vector (floats; integers for a
+    discrete D), the same numbers as symml.prob's D.sample(n, seed=seed)."""
+    D = _dist(d, "random_sample")
+    for name, a in (("n", n), ("seed", seed)):
+        if a is not None and not (isinstance(a, sympy.Integer) and a >= 0):
+            raise ArgumentError(
+                f"random_sample(D, n, seed): {name} must be a whole number >= 0, got {a}"
+            )
+    if int(n) == 0:
+        raise ArgumentError("random_sample(D, n): n must be at least 1 (a vector has entries)")
+    draws = D.sample(int(n), seed=None if seed is None else int(seed))
+    return Matrix([sympy.Integer(int(v)) if D.discrete else sympy.Float(float(v)) for v in draws])
 
 
 def _info_arg(p, what):
@@ -247,6 +270,83 @@ def _corr(u, v):
     return c / sympy.sqrt(su * sv)
 
 
+def _quantile(v, q):
+    import numpy as np
+
+    xs = _entries(v, "quantile")
+    if not (q.is_number and 0 <= q <= 1):
+        raise ArgumentError(f"quantile(v, q): q must be a number in [0, 1], got {q}")
+    return sympy.Float(np.quantile(_floats(xs, "quantile"), float(q)))
+
+
+# -- tests and intervals (numeric, as symml.stats): vectors in a documented order ----------------
+def _floats(xs, what):
+    if not all(x.is_number and x.is_real for x in xs):
+        raise ArgumentError(f"{what} needs numbers, got {Matrix(xs).T}")
+    return [float(x) for x in xs]
+
+
+def _number(v, what, name):
+    if isinstance(v, sympy.Basic) and v.is_number and v.is_real:
+        return float(v)
+    raise ArgumentError(f"{what}: {name} must be a number, got {v}")
+
+
+def _test_vector(r):
+    return Matrix([sympy.Float(r.statistic), sympy.Float(r.pvalue)])
+
+
+def _ttest_1samp(v, mu0=sympy.S.Zero):
+    """ttest_1samp(v, mu0) = [t, p-value] (two-sided)."""
+    from .. import stats
+
+    xs = _floats(_entries(v, "ttest_1samp", 2), "ttest_1samp")
+    return _test_vector(stats.ttest_1samp(xs, _number(mu0, "ttest_1samp", "mu0")))
+
+
+def _ttest_ind(u, v):
+    """ttest_ind(u, v) = [t, p-value] (pooled variance, two-sided)."""
+    from .. import stats
+
+    xs = _floats(_entries(u, "ttest_ind", 2), "ttest_ind")
+    ys = _floats(_entries(v, "ttest_ind", 2), "ttest_ind")
+    return _test_vector(stats.ttest_ind(xs, ys))
+
+
+def _ztest(v, mu0=sympy.S.Zero, sigma=None):
+    """ztest(v, mu0, sigma) = [z, p-value] (two-sided; sigma the known standard deviation)."""
+    from .. import stats
+
+    xs = _floats(_entries(v, "ztest", 2), "ztest")
+    s = None if sigma is None else _number(sigma, "ztest", "sigma")
+    return _test_vector(stats.ztest(xs, _number(mu0, "ztest", "mu0"), s))
+
+
+def _interval(r):
+    return Matrix([sympy.Float(r.interval[0]), sympy.Float(r.interval[1])])
+
+
+def _mean_ci(v, level=None, sigma=None):
+    """mean_ci(v, level) = [low, high] (t interval; with sigma, the z interval)."""
+    from .. import stats
+
+    xs = _floats(_entries(v, "mean_ci", 2), "mean_ci")
+    level = sympy.Float(0.95) if level is None else level
+    s = None if sigma is None else _number(sigma, "mean_ci", "sigma")
+    return _interval(stats.mean_ci(xs, _number(level, "mean_ci", "level"), s))
+
+
+def _proportion_ci(k, n, level=None):
+    """proportion_ci(k, n, level) = [low, high] (the Wald interval, as symml.stats)."""
+    from .. import stats
+
+    for name, a in (("k", k), ("n", n)):
+        if not isinstance(a, sympy.Integer):
+            raise ArgumentError(f"proportion_ci(k, n): {name} must be a whole number, got {a}")
+    level = sympy.Float(0.95) if level is None else level
+    return _interval(stats.proportion_ci(int(k), int(n), _number(level, "proportion_ci", "level")))
+
+
 # -- Markov chains ---------------------------------------------------------------------------
 def _chain(P):
     from ..markov import MarkovChain
@@ -276,6 +376,23 @@ def _expected_steps(P):
 
 def _fundamental_matrix(P):
     return _chain(P).fundamental_matrix()
+
+
+def _classes(P):
+    """state_classes(P): for each state the number of its communicating class (0, 1, ... in the
+    order of their smallest state)."""
+    labels = {}
+    for k, c in enumerate(_chain(P).classes()):
+        labels.update({s: k for s in c.states})
+    return Matrix([labels[s] for s in sorted(labels)])
+
+
+def _recurrent(P):
+    """recurrent_states(P): 1 for a state of a closed (recurrent) class, 0 for a transient one."""
+    flags = {}
+    for c in _chain(P).classes():
+        flags.update({s: int(c.closed) for s in c.states})
+    return Matrix([flags[s] for s in sorted(flags)])
 
 
 def _period(P, state):
@@ -319,6 +436,8 @@ LIBRARY = {
     "solve": (_solve, 2, 2),
     "eigenvectors": (_eigenvectors, 1, 1),
     "singular_values": (_singular_values, 1, 1),
+    "svd_u": (lambda A: _svd_part(A, "u"), 1, 1),
+    "svd_v": (lambda A: _svd_part(A, "v"), 1, 1),
     "gram_schmidt": (_gram_schmidt, 1, 99),
     "project": (_project, 2, 2),
     "projection_matrix": (_projection_matrix, 1, 1),
@@ -327,11 +446,18 @@ LIBRARY = {
     "pdf": (_pdf, 2, 2),
     "logpdf": (_logpdf, 2, 2),
     "cdf": (_cdf, 2, 2),
+    "random_sample": (_sample, 2, 3),
     "variance": (_variance, 1, 1),
     "std": (_std, 1, 1),
     "median": (_median, 1, 1),
     "cov": (_cov, 2, 2),
     "corr": (_corr, 2, 2),
+    "quantile": (_quantile, 2, 2),
+    "ttest_1samp": (_ttest_1samp, 1, 2),
+    "ttest_ind": (_ttest_ind, 2, 2),
+    "ztest": (_ztest, 1, 3),
+    "mean_ci": (_mean_ci, 1, 3),
+    "proportion_ci": (_proportion_ci, 2, 3),
     "entropy": (_entropy, 1, 1),
     "cross_entropy": (_cross_entropy, 2, 2),
     "kl": (_kl, 2, 2),
@@ -342,6 +468,8 @@ LIBRARY = {
     "expected_steps": (_expected_steps, 1, 1),
     "fundamental_matrix": (_fundamental_matrix, 1, 1),
     "period": (_period, 2, 2),
+    "state_classes": (_classes, 1, 1),
+    "recurrent_states": (_recurrent, 1, 1),
     "is_convex": (_is_convex, 1, 99),
 }
 

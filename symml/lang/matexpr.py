@@ -2,7 +2,7 @@
 
 ``matrix A[n, n]`` and ``vector x[n]`` declare SymPy ``MatrixSymbol``s; the arithmetic of the
 language dispatches here whenever an operand is such a matrix expression (explicit
-matrices, ``[[1, 2], [3, 4]]``, and scalars are handled in :mod:`symml.lang.transform`).
+matrices, ``[[1, 2], [3, 4]]``, and scalars are handled in :mod:`symml.lang.ops`).
 
 For matrix expressions ``*`` and ``@`` are both the matrix product (there is no entry-by-entry
 product of matrices of unknown size), so ``x'*A*x`` is the quadratic form. A 1x1 matrix
@@ -43,8 +43,17 @@ def size_symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, integer=True, positive=True)
 
 
-def declare(name: str, dims: tuple, kind: str) -> MatrixSymbol:
-    """``matrix A[n, m]`` (kind "matrix") or ``vector x[n]`` (a column, kind "vector")."""
+def declare(name: str, dims: tuple, kind: str, symmetric: bool = False) -> MatrixSymbol:
+    """``matrix A[n, m]`` (kind "matrix") or ``vector x[n]`` (a column, kind "vector");
+    ``matrix S[n, n] symmetric`` declares ``S' = S``."""
+    if symmetric and (kind == "vector" or len(dims) != 2 or dims[0] != dims[1]):
+        raise ShapeError(
+            f"only a square matrix can be symmetric: write 'matrix {name}[n, n] symmetric'"
+        )
+    if symmetric:
+        from ..matrixcalc import SymmetricMatrixSymbol
+
+        return SymmetricMatrixSymbol(name, dims[0], dims[1])
     if kind == "vector":
         if len(dims) != 1:
             raise ShapeError(

@@ -427,7 +427,7 @@ def _call_without_parentheses(tok: Token, prev: str | None) -> str | None:
     """``exp x`` -> 'write exp(x)'; ``ln x`` -> 'write log(x)'."""
     if prev is None or tok.type not in ("NAME", "NUMBER"):
         return None
-    from .transform import ELEMENTWISE  # the function table (imported late: no cycle)
+    from .builtins import ELEMENTWISE  # the function table (imported late: no cycle)
 
     if prev not in ELEMENTWISE:
         return None

@@ -2,13 +2,12 @@
 
 Statements are processed in order (a definition is usable by later statements); each
 expression subtree is turned into SymPy by :class:`ExprTransformer` (non-recursive, so long
-inputs cannot overflow the stack).
+inputs cannot overflow the stack). The arithmetic it dispatches to is in
+:mod:`symml.lang.ops`, the function tables and calls in :mod:`symml.lang.builtins`.
 """
 
 from __future__ import annotations
 
-import math
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -17,8 +16,7 @@ from lark import Token, Transformer_NonRecursive, Tree, v_args
 from lark.exceptions import VisitError
 
 from .. import _limits
-from .. import functions as F
-from .._limits import check, check_entries, time_limit
+from .._limits import check, check_entries
 from ..errors import (
     ArgumentError,
     LimitError,
@@ -30,6 +28,41 @@ from ..errors import (
 from ..symbols import matrix, symbol, vector
 from . import library as LIB
 from . import matexpr as ME
+from .builtins import (  # the function tables, re-exported for their users
+    _ALGEBRA,
+    _CALCULUS,
+    _CONSTANTS,
+    ELEMENTWISE,
+    FUNCTION_NAMES,
+    VECTOR_FUNCS,
+    _arity,
+    _calculus_call,
+    _call_lambda,
+    _Dist,
+    _Keyword,
+    _matexpr_call,
+)
+from .ops import (  # the arithmetic and its limits (the MAX_* limits re-exported)
+    MAX_BITS,  # noqa: F401
+    MAX_EXPONENT,  # noqa: F401
+    MAX_EXPR_DEPTH,
+    MAX_FACTORIAL,  # noqa: F401
+    Matrix,
+    _any_mat,
+    _apply,
+    _check_product,
+    _coefficient,
+    _is_mat,
+    _mul_all,
+    _number,
+    _numeric_bits,
+    _scalar,
+    add,
+    div,
+    matmul,
+    mul,
+    power,
+)
 from .parser import caret_snippet, parse_tree, suggest
 from .program import DataDecl, EvaluationRequest, Model, Output, ParamDecl, Program, VarDecl
 
@@ -38,527 +71,9 @@ __all__ = ["build_program", "build_expr", "FUNCTION_NAMES", "DISTRIBUTIONS"]
 #: Distributions allowed on the right of ``~``, with their number of arguments.
 DISTRIBUTIONS = {"Normal": 2, "Bernoulli": 1, "Poisson": 1, "Binomial": 2, "Exponential": 1}
 
-#: Largest result of exact integer arithmetic, in bits, before a LimitError.
-#: (14,000 bits is about 4,200 decimal digits: results stay printable, since Python refuses
-#: to convert integers of more than 4,300 digits to text.)
-MAX_BITS = 14_000
-#: Largest integer argument of factorial / binomial / gamma evaluated exactly.
-MAX_FACTORIAL = 1000
-#: Largest decimal exponent in a number literal.
-MAX_EXPONENT = 1000
-#: Deepest SymPy expression a statement may build through definitions (each level costs
-#: SymPy several Python frames when it prints or differentiates).
-MAX_EXPR_DEPTH = 1000
-_LOG2_10 = math.log2(10)
-
-
-def _max_bits() -> float:
-    """Bits of the largest exact number allowed: ``max_digits`` of the budget in force."""
-    return _limits.get_limits().max_digits * _LOG2_10
-
-Matrix = sympy.ImmutableMatrix
-
-
-def _is_mat(v) -> bool:
-    return isinstance(v, sympy.MatrixBase)
-
-
-def _any_mat(v) -> bool:
-    """An explicit matrix or a matrix expression of symbolic size (``matrix A[n, n]``)."""
-    return isinstance(v, sympy.MatrixBase) or ME.is_matexpr(v)
-
-
-class _Keyword:
-    """``name = value`` inside a call's argument list."""
-
-    def __init__(self, key, value):
-        self.key, self.value = key, value
-
-
-class _Dist(LIB.DistValue):
-    """``Normal(mu, s)``: on the right of ``~``, or an argument of pdf, kl, mean..."""
-
 
 class _Located(SymmlError):
     """Internal: an error raised inside a statement, before its position is attached."""
-
-
-# ---------------------------------------------------------------------------------------
-# elementwise functions and builtins
-
-
-def _log(x, base=None):
-    return sympy.log(x) if base is None else sympy.log(x, base)
-
-
-def _guard_int_arg(name):
-    def check(n):
-        if isinstance(n, sympy.Basic) and n.is_Rational and abs(n) > MAX_FACTORIAL:
-            raise LimitError(
-                f"{name}({n}) is too large to evaluate exactly (limit {MAX_FACTORIAL}); "
-                f"use loggamma(n + 1) for the logarithm of a factorial"
-            )
-        return n
-
-    return check
-
-
-def _factorial(n):
-    return sympy.factorial(_guard_int_arg("factorial")(n))
-
-
-def _gamma(x):
-    return sympy.gamma(_guard_int_arg("gamma")(x))
-
-
-def _heaviside(x, h0=0):
-    return sympy.Heaviside(x, h0)
-
-
-def _condition(c, where):
-    if isinstance(c, (bool, sympy.logic.boolalg.Boolean)):
-        return c
-    raise ArgumentError(f"{where}: a condition is a comparison such as x > 0, got {c}")
-
-
-def _piecewise(*args):
-    """piecewise(v1, c1, v2, c2, ..., otherwise): the first vi whose ci holds."""
-    pairs = [(args[i], _condition(args[i + 1], "piecewise")) for i in range(0, len(args) - 1, 2)]
-    if len(args) % 2:
-        pairs.append((args[-1], True))
-    return sympy.Piecewise(*pairs)
-
-
-def _logic(op):
-    return lambda *cs: op(*[_condition(c, op.__name__.lower()) for c in cs])
-
-
-def _binomial(n, k):
-    _guard_int_arg("binomial")(n)
-    _guard_int_arg("binomial")(k)
-    return sympy.binomial(n, k)
-
-
-# name -> (function, min args, max args); all apply elementwise to vectors and matrices.
-ELEMENTWISE = {
-    "exp": (sympy.exp, 1, 1),
-    "log": (_log, 1, 2),
-    "ln": (sympy.log, 1, 1),
-    "sqrt": (sympy.sqrt, 1, 1),
-    "abs": (sympy.Abs, 1, 1),
-    "sign": (sympy.sign, 1, 1),
-    "heaviside": (_heaviside, 1, 2),  # heaviside(x) = heaviside(x, 0); the 2nd: value at 0
-    "sin": (sympy.sin, 1, 1),
-    "cos": (sympy.cos, 1, 1),
-    "tan": (sympy.tan, 1, 1),
-    "asin": (sympy.asin, 1, 1),
-    "acos": (sympy.acos, 1, 1),
-    "atan": (sympy.atan, 1, 1),
-    "atan2": (sympy.atan2, 2, 2),
-    "sinh": (sympy.sinh, 1, 1),
-    "cosh": (sympy.cosh, 1, 1),
-    "tanh": (sympy.tanh, 1, 1),
-    "asinh": (sympy.asinh, 1, 1),
-    "acosh": (sympy.acosh, 1, 1),
-    "atanh": (sympy.atanh, 1, 1),
-    "sigmoid": (F.sigmoid, 1, 1),
-    "softplus": (F.softplus, 1, 1),
-    "relu": (F.relu, 1, 1),
-    "erf": (sympy.erf, 1, 1),
-    "erfc": (sympy.erfc, 1, 1),
-    "gamma": (_gamma, 1, 1),
-    "loggamma": (sympy.loggamma, 1, 1),
-    "lgamma": (sympy.loggamma, 1, 1),
-    "factorial": (_factorial, 1, 1),
-    "binomial": (_binomial, 2, 2),
-    "floor": (sympy.floor, 1, 1),
-    "ceil": (sympy.ceiling, 1, 1),
-    # so that printed results read back (symml.lang.printer): special functions, conditions
-    "polygamma": (sympy.polygamma, 2, 2),
-    "digamma": (sympy.digamma, 1, 1),
-    "erfi": (sympy.erfi, 1, 1),
-    "dirac": (sympy.DiracDelta, 1, 2),
-    "piecewise": (_piecewise, 1, 200),
-    "and": (_logic(sympy.And), 2, 200),
-    "or": (_logic(sympy.Or), 2, 200),
-    "not": (_logic(sympy.Not), 1, 1),
-}
-
-_CALCULUS = {"diff", "grad", "jacobian", "hessian", "taylor", "integrate", "limit"}
-_ALGEBRA = {"simplify", "expand", "factor", "subs", "evaluate"}
-_VECTOR = {"dot", "norm", "sum", "mean", "transpose", "trace", "det", "inv", "outer", "min", "max"}
-_LINALG = {"rank", "cross", "pinv", "eigenvalues"}  # symml.linalg, see _linalg_funcs
-
-#: Every function name the language knows.
-FUNCTION_NAMES = sorted(
-    set(ELEMENTWISE) | _CALCULUS | _ALGEBRA | _VECTOR | _LINALG | set(LIB.LIBRARY)
-)
-
-_CONSTANTS = {"pi": sympy.pi, "inf": sympy.oo, "nan": sympy.nan, "zoo": sympy.zoo}
-
-
-def _apply(fn, *args):
-    """Apply an elementwise function; vectors and matrices map entry by entry."""
-    mats = [a for a in args if _is_mat(a)]
-    if any(ME.is_matexpr(a) for a in args):
-        return fn(*[ME.need_scalar(a, "this function (entry by entry)") for a in args])
-    if not mats:
-        return fn(*args)
-    shape = mats[0].shape
-    for m in mats[1:]:
-        if m.shape != shape:
-            raise ShapeError(f"shapes {shape} and {m.shape} do not match")
-    rows, cols = shape
-
-    def entry(i, j):
-        return fn(*[a[i, j] if _is_mat(a) else a for a in args])
-
-    return Matrix(rows, cols, lambda i, j: entry(i, j))
-
-
-def _scalar(m):
-    """1x1 matrices become scalars."""
-    if _is_mat(m) and m.shape == (1, 1):
-        return m[0, 0]
-    return m
-
-
-def _numeric_bits(b) -> float:
-    """Bits of the exact numbers SymPy would raise to a power when it evaluates ``b^n``.
-
-    A rational ``p/q`` contributes ``log2 max(|p|, q)``; ``(p/q)^r`` (e.g. ``sqrt(2)``) that
-    times ``|r|``; a product ``2*x`` its numeric factors (``(2*x)^n`` becomes ``2^n*x^n``).
-    Sums, symbols and functions stay unevaluated under a power and contribute nothing.
-    """
-    if b.is_Rational:
-        p, q = abs(int(b.p)), int(b.q)
-        if p in (0, 1) and q == 1:
-            return 0.0
-        return math.log2(max(p, q))
-    if b.is_Pow and b.base.is_Rational and b.exp.is_Rational:
-        return _numeric_bits(b.base) * abs(float(b.exp))
-    if b.is_Mul:
-        return sum(_numeric_bits(f) for f in b.args)
-    return 0.0
-
-
-def _check_pow(base, ex):
-    """Refuse ``base^ex`` whose exact evaluation would need more than MAX_BITS bits.
-
-    (Python's big-integer power cannot be interrupted once started, so this is checked
-    before SymPy sees the power.)
-    """
-    if not (isinstance(base, sympy.Basic) and isinstance(ex, sympy.Basic)):
-        return
-    if base.is_zero and ex.is_Number and ex.is_negative:
-        raise ArgumentError(f"division by zero: 0^{ex}")
-    if not (ex.is_Rational and not ex.is_zero):
-        return
-    bits = float(abs(ex)) * _numeric_bits(base)
-    if bits > _max_bits():
-        raise LimitError(
-            f"{_pow_text(base, ex)} has about {bits / _LOG2_10:,.0f} digits, too large to "
-            f"evaluate exactly (limit {_limits.get_limits().max_digits:,} digits); write it with "
-            "log() or exp() instead, or raise the limit with symml.set_limits(max_digits=...)"
-        )
-
-
-def _pow_text(base, ex) -> str:
-    from .printer import to_text
-
-    b, e = to_text(base), to_text(ex)
-    if not (base.is_Symbol or (base.is_Integer and base >= 0)):
-        b = f"({b})"
-    if not (ex.is_Symbol or (ex.is_Integer and ex >= 0)):
-        e = f"({e})"
-    return f"{b}^{e}"
-
-
-def _guarded_rebuild(expr, mapping: dict):
-    """``expr.xreplace(mapping)``, re-evaluating bottom-up with the same guards as the
-    parser (huge powers, factorials), iteratively so deep expressions cannot overflow.
-
-    Substituting ``x = 2`` into ``x^(10^10)`` would otherwise start an uninterruptible
-    ten-billion-bit computation inside SymPy.
-    """
-    if not isinstance(expr, sympy.Basic):
-        return expr
-    done: dict = {}
-    stack = [expr]
-    while stack:
-        check()
-        node = stack[-1]
-        if node in done:
-            stack.pop()
-            continue
-        if node in mapping:
-            done[node] = mapping[node]
-            stack.pop()
-            continue
-        pending = [a for a in node.args if a not in done]
-        if pending:
-            stack.extend(pending)
-            continue
-        stack.pop()
-        if not node.args:
-            done[node] = node
-            continue
-        args = [done[a] for a in node.args]
-        if all(a is b for a, b in zip(args, node.args)):
-            done[node] = node
-            continue
-        if node.is_Pow:
-            done[node] = power(*args)
-            continue
-        if isinstance(node, (sympy.factorial, sympy.gamma, sympy.binomial)):
-            for a in args:
-                _guard_int_arg(node.func.__name__)(a)
-        done[node] = node.func(*args)
-    return done[expr]
-
-
-def _bits(x) -> int:
-    """Bits of an exact rational's numerator or denominator (0 for anything else)."""
-    if isinstance(x, sympy.Rational):
-        return max(int(x.p).bit_length(), int(x.q).bit_length())
-    return 0
-
-
-def _check_product(a, b):
-    """Refuse a product whose numeric coefficients multiply past ``max_digits``
-    (``(3*x)*(3*x)`` is ``9*x^2``: repeated squaring doubles the digits each time)."""
-    ba = _numeric_bits(a) if isinstance(a, sympy.Basic) else 0.0
-    bb = _numeric_bits(b) if isinstance(b, sympy.Basic) else 0.0
-    if ba + bb > _max_bits():
-        raise LimitError(
-            f"the product of numbers of about {ba / _LOG2_10:,.0f} and {bb / _LOG2_10:,.0f} digits "
-            f"is too large to evaluate exactly (limit {_limits.get_limits().max_digits:,} "
-            "digits); rescale the formula, or raise the limit with symml.set_limits(max_digits=...)"
-        )
-
-
-def _coefficient(e):
-    """The numeric factor SymPy would multiply out of ``e`` in a product."""
-    c, _ = e.as_coeff_Mul() if isinstance(e, sympy.Expr) else (sympy.Integer(1), e)
-    return c if c.is_Rational else sympy.Integer(1)
-
-
-def _matrix_bits(m) -> float:
-    """Largest numeric-coefficient size (bits) among the entries of a matrix."""
-    return max((_numeric_bits(e) for e in m if isinstance(e, sympy.Basic)), default=0.0)
-
-
-def _mul_all(factors):
-    return factors[0] if len(factors) == 1 else sympy.Mul(*factors)
-
-
-def add(a, b, sign=1):
-    if ME.is_matexpr(a) or ME.is_matexpr(b):
-        return ME.add(a, b, sign)
-    if _is_mat(a) or _is_mat(b):
-        if _is_mat(a) and _is_mat(b):
-            if a.shape != b.shape:
-                raise ShapeError(f"cannot add shapes {a.shape} and {b.shape}")
-            return Matrix(a + (b if sign > 0 else -b))
-        return _apply(lambda u, v: u + sign * v, a, b)
-    return a + b if sign > 0 else a - b
-
-
-def mul(a, b):
-    if ME.is_matexpr(a) or ME.is_matexpr(b):
-        return ME.mul(a, b)
-    if _is_mat(a) and _is_mat(b):
-        if a.shape != b.shape:
-            raise ShapeError(
-                f"'*' multiplies entry by entry and needs equal shapes, got {a.shape} and "
-                f"{b.shape}; use '@' for the matrix product or dot(u, v) for the inner product"
-            )
-        return _apply(mul, a, b)
-    if _is_mat(a) or _is_mat(b):
-        return _apply(mul, a, b)
-    _check_product(a, b)
-    return a * b
-
-
-def div(a, b):
-    if ME.is_matexpr(a) or ME.is_matexpr(b):
-        return ME.div(a, b)
-    if isinstance(b, sympy.Expr) and b.is_zero:
-        raise ArgumentError("division by zero")
-    if _is_mat(a) or _is_mat(b):
-        if _is_mat(a) and _is_mat(b) and a.shape != b.shape:
-            raise ShapeError(f"'/' divides entry by entry; shapes {a.shape} and {b.shape} differ")
-        return _apply(lambda u, v: u / v, a, b)
-    return a / b
-
-
-def matmul(a, b):
-    if ME.is_matexpr(a) or ME.is_matexpr(b):
-        return ME.mul(a, b)
-    if not (_is_mat(a) and _is_mat(b)):
-        raise ShapeError("'@' is the matrix product of two vectors/matrices; use '*' for scalars")
-    n = max(a.shape[0], 2)
-    if _matrix_bits(a) + _matrix_bits(b) + math.log2(n) > _max_bits():
-        raise LimitError(
-            f"the entries of this matrix product would have more than "
-            f"{_limits.get_limits().max_digits:,} digits; rescale the matrices, or raise the "
-            "limit with symml.set_limits(max_digits=...)"
-        )
-    if a.shape[1] == 1 and b.shape[1] == 1 and a.shape[0] == b.shape[0]:
-        return (a.T * b)[0, 0]  # two vectors: inner product (as NumPy's 1-D @)
-    if a.shape[1] != b.shape[0]:
-        raise ShapeError(
-            f"matrix product of shapes {a.shape} and {b.shape}: inner dimensions "
-            f"{a.shape[1]} and {b.shape[0]} differ (vectors are columns; transpose with ')"
-        )
-    check_entries(a.shape[0] * b.shape[1], "the matrix product")
-    return _scalar(Matrix(a * b))
-
-
-def power(a, b):
-    if ME.is_matexpr(a) or ME.is_matexpr(b):
-        return ME.power(a, b)
-    if _is_mat(b):
-        raise ShapeError("an exponent must be a scalar")
-    if _is_mat(a):
-        return _apply(lambda u: power(u, b), a)
-    _check_pow(a, b)
-    if a.is_Integer and b.is_Rational and not b.is_Integer and _bits(a) > 1000:
-        return _big_root(a, b)
-    return a**b
-
-
-def _big_root(a, b):
-    """``a^(p/q)`` of a big integer without SymPy's trial factorization (minutes for
-    thousands of digits): exact when ``|a|`` is a perfect q-th power, else kept as a power."""
-    if a > 0:
-        root, exact = sympy.integer_nthroot(int(a), int(b.q))
-        if exact:
-            return power(sympy.Integer(root), sympy.Integer(b.p))
-    return sympy.Pow(a, b, evaluate=False)
-
-
-def _as_vec(v, what):
-    if not _is_mat(v):
-        raise ShapeError(f"{what} needs a vector, got the scalar {v}")
-    if v.shape[1] != 1 and v.shape[0] == 1:
-        v = v.T
-    if v.shape[1] != 1:
-        raise ShapeError(f"{what} needs a vector, got a {v.shape[0]}x{v.shape[1]} matrix")
-    return v
-
-
-def dot(u, v):
-    u, v = _as_vec(u, "dot"), _as_vec(v, "dot")
-    if u.shape != v.shape:
-        raise ShapeError(f"dot of vectors of lengths {u.shape[0]} and {v.shape[0]}")
-    return sympy.Add(*[mul(a, b) for a, b in zip(u, v)])
-
-
-def _norm(v):
-    if not _is_mat(v):
-        return sympy.Abs(v)
-    return sympy.sqrt(sympy.Add(*[e**2 for e in v]))
-
-
-def _norm_ord(v, ord):
-    """norm(v, 1), norm(v, 2), norm(v, inf), norm(A, fro): symml.linalg.norm."""
-    from .. import linalg
-
-    if isinstance(ord, sympy.Symbol) and ord.name == "fro":
-        key = "fro"
-    elif ord == sympy.oo:
-        key = "inf"
-    elif ord in (1, 2):
-        key = int(ord)
-    else:
-        raise ArgumentError(f"norm(x, ord): ord must be 1, 2, inf or fro, got {ord}")
-    if not _is_mat(v):
-        raise ShapeError(f"norm(x, {ord}) needs a vector or a matrix, got the scalar {v}")
-    return linalg.norm(v, key)
-
-
-def _sum(v):
-    return sympy.Add(*list(v)) if _is_mat(v) else v
-
-
-def _mean(v):
-    return sympy.Add(*list(v)) / len(v) if _is_mat(v) else v
-
-
-def _square(m, what):
-    if not _is_mat(m) or m.shape[0] != m.shape[1]:
-        raise ShapeError(f"{what} needs a square matrix")
-    return m
-
-
-def _outer(u, v):
-    check_entries(len(u) * len(v), "outer(u, v)")
-    return Matrix(len(u), len(v), lambda i, j: mul(u[i], v[j]))
-
-
-VECTOR_FUNCS = {
-    "dot": (dot, 2, 2),
-    "norm": (lambda v, ord=None: _norm(v) if ord is None else _norm_ord(v, ord), 1, 2),
-    "sum": (_sum, 1, 1),
-    "mean": (_mean, 1, 1),
-    "transpose": (lambda m: Matrix(m).T if _is_mat(m) else m, 1, 1),
-    "trace": (lambda m: _square(m, "trace").trace(), 1, 1),
-    "det": (lambda m: _square(m, "det").det(), 1, 1),
-    "inv": (lambda m: Matrix(_square(m, "inv").inv()), 1, 1),
-    "outer": (lambda u, v: _outer(_as_vec(u, "outer"), _as_vec(v, "outer")), 2, 2),
-    "min": (lambda *a: sympy.Min(*[e for x in a for e in (x if _is_mat(x) else [x])]), 1, 99),
-    "max": (lambda *a: sympy.Max(*[e for x in a for e in (x if _is_mat(x) else [x])]), 1, 99),
-}
-
-
-def _linalg_funcs() -> dict:
-    """Linear-algebra functions of explicit matrices, computed by symml.linalg (exact)."""
-
-    def call(name):
-        def run(*args):
-            from .. import linalg
-
-            if not all(_is_mat(a) for a in args):
-                raise ShapeError(f"{name} needs vectors or matrices, got a scalar")
-            if name == "eigenvalues":
-                vals = [e.value for e in linalg.eig(args[0]) for _ in range(e.multiplicity)]
-                return Matrix(vals)
-            out = getattr(linalg, name)(*args)
-            return Matrix(out) if isinstance(out, sympy.MatrixBase) else sympy.Integer(out)
-
-        return run
-
-    return {"rank": (call("rank"), 1, 1), "cross": (call("cross"), 2, 2),
-            "pinv": (call("pinv"), 1, 1), "eigenvalues": (call("eigenvalues"), 1, 1)}  # fmt: skip
-
-
-VECTOR_FUNCS.update(_linalg_funcs())
-
-
-# ---------------------------------------------------------------------------------------
-# numbers
-
-
-def _number(text: str) -> sympy.Rational:
-    mant, _, exp = text.lower().partition("e")
-    if exp and abs(int(exp)) > MAX_EXPONENT:
-        raise LimitError(
-            f"number {text} has an exponent beyond ±{MAX_EXPONENT}; rescale the formula"
-        )
-    if len(mant) > 4000:
-        raise LimitError(f"number literal of {len(mant):,} digits is too long (limit 4,000)")
-    if mant.isdigit() and not exp:
-        n = sympy.Integer(int(mant))
-    else:
-        f = Fraction(text)
-        n = sympy.Rational(f.numerator, f.denominator)
-    if _bits(n) > _max_bits():
-        raise LimitError(
-            f"number {text[:20]}... is too large (limit {_limits.get_limits().max_digits:,} "
-            "digits); raise it with symml.set_limits(max_digits=...)"
-        )
-    return n
 
 
 # ---------------------------------------------------------------------------------------
@@ -858,161 +373,8 @@ class _Scope:
         )
 
 
-def _matexpr_call(name, args):
-    """A vector/matrix function with a matrix-expression argument (``trace(A*X)``)."""
-    if name not in ME.FUNCS:
-        raise ShapeError(
-            f"{name} is not defined for matrix symbols of symbolic size; it needs explicit "
-            f"entries. With matrix symbols use {', '.join(sorted(ME.FUNCS))} or matrix_grad"
-        )
-    return ME.FUNCS[name](*args)
-
-
-def _arity(name, args, lo, hi):
-    if not lo <= len(args) <= hi:
-        want = str(lo) if lo == hi else f"{lo} to {hi}"
-        raise ArgumentError(f"{name} takes {want} argument(s), got {len(args)}")
-
-
-def _call_lambda(lam: sympy.Lambda, args):
-    mapping = {}
-    for var, val in zip(lam.variables, args):
-        mapping[var] = val
-    body = lam.expr
-    if any(_is_mat(v) for v in args) or _is_mat(body):
-        # vector arguments: substitute entries (functions of vectors are written with dot, @...)
-        raise ArgumentError("user functions take scalar arguments; apply them entry by entry")
-    return _guarded_rebuild(body, mapping)
-
-
-def _flat_symbols(v, what):
-    items = list(v) if _is_mat(v) else [v]
-    out = []
-    for s in items:
-        if not isinstance(s, sympy.Symbol):
-            raise ArgumentError(f"{what}: expected a variable, got {s}")
-        out.append(s)
-    return out
-
-
-def _calculus_call(name, args, scope: _Scope):
-    from .. import calculus as C
-
-    pos = [a for a in args if not isinstance(a, _Keyword)]
-    kws = [a for a in args if isinstance(a, _Keyword)]
-    for a in pos:
-        scope.need_value(a)
-    if name in ("diff", "grad", "jacobian", "hessian", "integrate", "limit", "simplify",
-                "expand", "factor") and kws:
-        raise ArgumentError(f"{name} takes no 'name = value' arguments")
-    if not pos:
-        raise ArgumentError(f"{name} needs an expression as its first argument")
-    f, rest = pos[0], pos[1:]
-    if name == "diff":
-        if not rest:
-            raise ArgumentError("diff needs a variable: diff(f, x) or diff(f, x, 2)")
-        spec = []
-        for r in rest:
-            if isinstance(r, sympy.Integer):
-                spec.append(int(r))
-            else:
-                spec.extend(_flat_symbols(r, "diff"))
-        return C.diff(f, *spec)
-    if name == "grad" and len(rest) == 1 and isinstance(rest[0], sympy.MatrixSymbol):
-        from ..matrixcalc import matrix_grad
-
-        return matrix_grad(f, rest[0])  # grad(f, X) of a matrix symbol: in closed form
-    if name in ("grad", "jacobian", "hessian"):
-        if len(rest) < 1:
-            raise ArgumentError(f"{name} needs variables: {name}(f, [x, y]) or {name}(f, w)")
-        vs = [s for r in rest for s in _flat_symbols(r, name)]
-        return getattr(C, name)(f, vs)
-    if name == "taylor":
-        at = {}
-        order = None
-        for k in kws:
-            key = k.key
-            if not isinstance(key, sympy.Symbol):
-                raise ArgumentError("taylor points are written 'x = 0'")
-            at[key] = k.value
-        for r in rest:
-            if isinstance(r, sympy.Integer):
-                order = int(r)
-            else:
-                raise ArgumentError("taylor(f, x = 0, y = 0, order): the order must be a whole number")
-        if not at:
-            raise ArgumentError("taylor needs an expansion point: taylor(f, x = 0, 3)")
-        if order is None:
-            raise ArgumentError("taylor needs an order: taylor(f, x = 0, 3)")
-        return C.taylor(f, at, order)
-    if name == "integrate":
-        # integrate(f, x) / integrate(f, x, y): indefinite; integrate(f, x, a, b[, y, c, d]):
-        # groups of (variable, lower, upper) when the count is a multiple of three.
-        limits = []
-        if len(rest) % 3 == 0 and rest:
-            for v, lo, hi in zip(rest[::3], rest[1::3], rest[2::3]):
-                if not isinstance(v, sympy.Symbol):
-                    raise ArgumentError(f"integrate(f, x, a, b): expected a variable, got {v}")
-                limits.append((v, lo, hi))
-        else:
-            for v in rest:
-                if not isinstance(v, sympy.Symbol):
-                    raise ArgumentError(
-                        f"integrate(f, x) or integrate(f, x, a, b): expected a variable, got {v}"
-                    )
-                limits.append(v)
-        if not limits:
-            raise ArgumentError("integrate needs a variable: integrate(f, x)")
-        return C.integrate(f, *limits)
-    if name == "limit":
-        if len(rest) != 2 or not isinstance(rest[0], sympy.Symbol) or _is_mat(f):
-            raise ArgumentError("limit(f, x, a): a scalar f, a variable x and a point a")
-        try:  # SymPy substitutes the point: refuse the numbers that would never finish
-            _guarded_rebuild(f, {rest[0]: rest[1]})
-        except ArgumentError:
-            pass  # 0^-1 at the point is what limits are for
-        with time_limit(None, "limit"):
-            return sympy.limit(f, rest[0], rest[1])
-    if name == "simplify":
-        return C.simplify(f)
-    if name == "expand":
-        with time_limit(None, "expand"):
-            return _apply(sympy.expand, f)
-    if name == "factor":
-        with time_limit(None, "factor"):
-            return _apply(sympy.factor, f)
-    if name in ("subs", "evaluate"):
-        mapping = {}
-        for k in kws:
-            key = k.key
-            if _is_mat(key) and _is_mat(k.value):
-                if key.shape != k.value.shape:
-                    raise ShapeError(f"{name}: value of shape {k.value.shape} for shape {key.shape}")
-                mapping.update(dict(zip(key, k.value)))
-            elif isinstance(key, sympy.Symbol):
-                mapping[key] = k.value
-            else:
-                raise ArgumentError(f"{name}(f, x = value): left of '=' must be a variable")
-        if rest:
-            raise ArgumentError(f"{name}(f, x = value, ...) takes values as 'name = value'")
-        if name == "subs":
-            return _apply(lambda e: _subs(e, mapping), f)
-        return EvaluationRequest(f, {str(k): v for k, v in mapping.items()})
-    raise UndefinedNameError(f"unknown function '{name}'")  # pragma: no cover
-
-
 # ---------------------------------------------------------------------------------------
 # statements
-
-
-def _subs(e, mapping):
-    """Substitute; a derivative's own variable stays as an unevaluated Subs (d/dy f(y) at
-    y = exp(x) is not a derivative with respect to exp(x))."""
-    if isinstance(e, sympy.Basic) and any(
-        k in d.variables for d in e.atoms(sympy.Derivative) for k in mapping
-    ):
-        return sympy.Subs(e, tuple(mapping), tuple(mapping.values()))
-    return _guarded_rebuild(e, mapping)
 
 
 def _tok(t) -> str:
@@ -1168,11 +530,13 @@ class _Builder:
     def stmt_matrix_decl(self, stmt, kind="matrix"):
         """``matrix A[n, m]`` / ``vector x[n]``: MatrixSymbols whose sizes may be names."""
         for item in stmt.children:
-            name_tok, *dim_toks = item.children
+            name_tok, *dim_toks, sym_tok = item.children
             name = _tok(name_tok)
             self._declared(name, item.meta)
             dims = tuple(self._size(t, name) for t in dim_toks)
-            self.program.matrix_symbols[name] = ME.declare(name, dims, kind)
+            self.program.matrix_symbols[name] = ME.declare(
+                name, dims, kind, symmetric=sym_tok is not None
+            )
 
     def stmt_vector_decl(self, stmt):
         self.stmt_matrix_decl(stmt, kind="vector")

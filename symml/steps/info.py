@@ -158,7 +158,7 @@ def _kl_continuous(p, q) -> Derivation:
     ))  # fmt: skip
     return Derivation(
         f"KL divergence KL({p!r} || {q!r})", "kl", problem, steps, final,
-        result_check=lambda d: _numeric_check(5)(Step("kl", problem, final, "")),
+        result_check=lambda d: _numeric_check(5)(Step("kl", problem, d.result, "")),
     )  # fmt: skip
 
 
@@ -186,7 +186,7 @@ def _kl_discrete(p, q) -> Derivation:
     )]  # fmt: skip
     return Derivation(
         f"KL divergence KL({p!r} || {q!r})", "kl", problem, steps, total,
-        result_check=lambda d: _numeric_check(1)(Step("kl", problem, total, "")),
+        result_check=lambda d: _numeric_check(1)(Step("kl", problem, d.result, "")),
     )  # fmt: skip
 
 
@@ -237,7 +237,7 @@ def cross_entropy(model: str = "Bernoulli", labels: str = "y", classes: int = 3)
     return Derivation(
         f"Cross-entropy of the data and a {model} model is its average negative log-likelihood",
         "cross_entropy", defn, steps, nll / n,
-        result_check=lambda d: _sum_check(y, n, model, classes)(Step("r", defn, nll / n, "")),
+        result_check=lambda d: _sum_check(y, n, model, classes)(Step("r", defn, d.result, "")),
     )  # fmt: skip
 
 

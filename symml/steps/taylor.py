@@ -24,6 +24,7 @@ from .. import _taylor
 from .._convert import to_sympy as _to_sympy
 from .._limits import budgeted
 from ..errors import ArgumentError, DerivationError, ShapeError
+from .check import disagreement
 from .diff import _as_expr, _as_symbols, _reserved
 from .diff_rules import _Differ
 from .model import Derivation, Step, explain
@@ -231,6 +232,11 @@ def taylor(f: Any, at: Any, order: int) -> Derivation:
                             **names,
                         ),
                         subs,
+                        # D^alpha f = d/dx of the parent's value (checked in its own step):
+                        # first order only, the same evaluations as the root substep's
+                        check=lambda step, p=derivs[parent], x=x: disagreement(
+                            Derivative(p, x), step.after, definitions, 4, 30, 0
+                        ) is None,
                     )  # fmt: skip
                 )
                 derivs[alpha] = value
@@ -296,7 +302,35 @@ def taylor(f: Any, at: Any, order: int) -> Derivation:
             poly = full
     title = explain("Taylor polynomial of {f} about {at}, degree {n}", f=f, at=at,
                     n=sympy.Integer(order))  # fmt: skip
+    limits = any(st.rule == "limit" for st in steps)
     return Derivation(
-        title, "taylor", f, steps, poly, reference=lambda: _reference(f, point, order),
-        definitions=definitions,
+        title, "taylor", f, steps, poly, definitions=definitions,
+        result_check=lambda d: _result_check(d, f, fa, point, order, limits),
     )  # fmt: skip
+
+
+def _result_check(d, f, fa, point: dict, order: int, limits: bool) -> bool:
+    """The result is a polynomial of total degree <= order in the shifts x - a whose
+    coefficient of each (x - a)^alpha, times alpha!, is the partial derivative D^alpha f at
+    the point, by numeric differentiation (mpmath.diff, shared with the evaluate steps).
+    Where f is 0/0 at the point (the values are limits), against SymPy's own series."""
+    if limits:
+        return disagreement(d.result, _reference(f, point, order), {}, 4, 30, 0) is None
+    vs, vals = list(point), list(point.values())
+    shifted = sympy.expand(_to_sympy(d.result).xreplace({v: v + a for v, a in point.items()}))
+    try:
+        poly = sympy.Poly(shifted, *vs)
+    except sympy.PolynomialError:
+        return False
+    coeffs = dict(poly.terms())
+    if any(sum(alpha) > order for alpha in coeffs):
+        return False
+    claimed, exact = [], []
+    for total in range(order + 1):
+        for alpha in _multi_indices(len(vs), total):
+            c = coeffs.get(alpha, sympy.S.Zero)
+            claimed.append(c * math.prod(math.factorial(k) for k in alpha))
+            exact.append(
+                Subs(Derivative(fa, *_spec(vs, alpha)), vs, vals) if total else fa.xreplace(point)
+            )
+    return disagreement(exact, claimed, d.definitions, 4, 30, 0) is None

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numbers
 import re
+import sys
 from collections.abc import Iterable, Mapping
 
 import mpmath
-import numpy as np
 import sympy
 
 from .errors import ArgumentError
@@ -36,15 +36,16 @@ def to_sympy(obj):
         return obj
     if isinstance(obj, sympy.MatrixBase):
         return sympy.ImmutableMatrix(obj)
-    if isinstance(obj, (bool, np.bool_)):
+    np = sys.modules.get("numpy")  # numpy values exist only once numpy is imported
+    if isinstance(obj, bool) or (np is not None and isinstance(obj, np.bool_)):
         return sympy.true if obj else sympy.false
-    if isinstance(obj, (numbers.Integral, np.integer)):
+    if isinstance(obj, numbers.Integral):  # numpy registers its scalar types with numbers
         return sympy.Integer(int(obj))
     if isinstance(obj, numbers.Rational):
         return sympy.Rational(obj.numerator, obj.denominator)
-    if isinstance(obj, (numbers.Real, np.floating)):
+    if isinstance(obj, numbers.Real):
         return sympy.Float(float(obj))
-    if isinstance(obj, (numbers.Complex, np.complexfloating)):
+    if isinstance(obj, numbers.Complex):
         c = complex(obj)
         return sympy.Float(c.real) + sympy.I * sympy.Float(c.imag)
     if isinstance(obj, (mpmath.mpf, mpmath.mpc)):
@@ -78,7 +79,8 @@ def as_expr(f, namespace: Mapping | None = None):
         return sympy.Integer(int(f))
     if isinstance(f, numbers.Real):
         return sympy.Float(float(f))
-    if isinstance(f, np.ndarray) and f.dtype != object and f.ndim in (1, 2):
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(f, np.ndarray) and f.dtype != object and f.ndim in (1, 2):
         return sympy.ImmutableMatrix(f.tolist())
     if isinstance(f, (list, tuple)):
         items = [as_expr(e, namespace) for e in f]

@@ -5,9 +5,10 @@ a bounded, value-preserving tidy-up.
 ``symml`` command) return a simplified form of their result **when a clearly shorter one
 exists**; otherwise the result comes back exactly as the engine built it. The rules:
 
-* candidates: SymPy's ``simplify`` of the result, and its *sigmoid forms* (``exp(a)/(1 +
-  exp(a))`` is ``sigmoid(a)``: every ``exp(k*a)`` is written in ``s = sigmoid(a)`` and the
-  rational function of ``s`` is cancelled);
+* candidates: SymPy's ``simplify`` of the result (for a rational function, its ``cancel``,
+  ``factor`` and ``expand``; a result of one operation is kept as it is), and its *sigmoid
+  forms* (``exp(a)/(1 + exp(a))`` is ``sigmoid(a)``: every ``exp(k*a)`` is written in
+  ``s = sigmoid(a)`` and the rational function of ``s`` is cancelled);
 * a candidate is taken only when its text is at most :data:`RATIO` of the original's length
   and it has no more operations;
 * bounded: results of more than :data:`MAX_OPS` operations are left alone, and the whole
@@ -165,9 +166,10 @@ def _tidy_expr(e, deadline: float, memo: dict):
         return e
     if e in memo:
         return memo[e]
-    if e.has(sympy.Integral, sympy.Derivative) or sympy.count_ops(e) > MAX_OPS:
-        return e
-    n0, ops0 = _text_len(e), sympy.count_ops(e)
+    ops0 = sympy.count_ops(e)
+    if ops0 <= 1 or ops0 > MAX_OPS or e.has(sympy.Integral, sympy.Derivative):
+        return e  # one operation (cos(x), 2*x) has no shorter form worth a simplify
+    n0 = _text_len(e)
     best, n_best = e, n0
 
     def consider(c):
@@ -182,7 +184,12 @@ def _tidy_expr(e, deadline: float, memo: dict):
             return e
         with time_limit(left, "the default simplification"):
             consider(_sigmoid_forms(e))  # cheap, and often the form wanted
-            if best is e:
+            if best is e and e.is_rational_function():
+                # what simplify would try on a rational function, without its cost (its first
+                # call imports sympy.physics: a third of a second on every command)
+                for cand in (sympy.cancel(e), sympy.factor(e), sympy.expand(e)):
+                    consider(cand)
+            elif best is e:
                 simp = sympy.simplify(e)
                 consider(simp)
                 if simp != e:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import numpy as np
 import sympy
 
 from .. import calculus
@@ -91,6 +90,8 @@ def _cmd_simplify(args):
 
 def evaluate_request(req: EvaluationRequest):
     """Compute ``evaluate(f, x = ...)`` numerically with a compiled function."""
+    import numpy as np
+
     from ..compile import compile as _compile
 
     names = list(req.values)
@@ -115,6 +116,8 @@ def evaluate_request(req: EvaluationRequest):
 
 
 def _format_number(x) -> str:
+    import numpy as np
+
     arr = np.asarray(x)
     if arr.ndim == 0:
         return f"{float(arr):.15g}"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import sympy
 
 __all__ = ["Program", "VarDecl", "ParamDecl", "DataDecl", "Model", "Output", "EvaluationRequest"]
@@ -37,7 +37,7 @@ class ParamDecl:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape)) if self.shape else 1
+        return math.prod(self.shape) if self.shape else 1
 
 
 @dataclass(frozen=True)

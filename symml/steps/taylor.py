@@ -94,6 +94,35 @@ def _reference(f: sympy.Expr, point: dict, order: int) -> sympy.Expr:
     return sympy.expand(ser.subs(t, 1))
 
 
+def _multi_formula(vs: list, point: dict, order: int, at) -> Any:
+    """The expansion point's explanation for several variables: the general formula as a
+    textbook states it, f(a) + sum_i f_i (x_i - a_i) + 1/2 sum_ij f_ij (x_i - a_i)(x_j - a_j)
+    + ..., typeset term by term (in that order), with what x_i, a_i stand for here."""
+    i, j = sympy.Symbol("i", integer=True), sympy.Symbol("j", integer=True)
+    f_, x_, a_ = sympy.IndexedBase("f"), sympy.IndexedBase("x"), sympy.IndexedBase("a")
+    n = sympy.Integer(len(vs))
+    d_i, d_j = x_[i] - a_[i], x_[j] - a_[j]
+    params = {
+        "T": sympy.Function("T")(sympy.Symbol("x")), "f0": sympy.Function("f")(sympy.Symbol("a")),
+        "f1": sympy.Sum(f_[i] * d_i, (i, 1, n)), "half": sympy.Rational(1, 2),
+        "f2": sympy.Sum(f_[i, j] * d_i * d_j, (i, 1, n), (j, 1, n)),
+        "fi": f_[i], "fij": f_[i, j],
+    }  # fmt: skip
+    formula = "{T} = {f0}" + (" + {f1}" if order >= 1 else "") + (
+        " + {half} {f2}" if order >= 2 else "") + (" + ..." if order >= 3 else "")
+    names = sympy.Tuple(*[sympy.Eq(x_[k + 1], v, evaluate=False) for k, v in enumerate(vs)])
+    where = sympy.Tuple(*[sympy.Eq(a_[k + 1], point[v], evaluate=False)
+                          for k, v in enumerate(vs)])  # fmt: skip
+    return explain(
+        "Expand about {at}, keeping the terms of total degree up to {n}. For a function of "
+        "several variables the Taylor polynomial about a point a is " + formula + ", where "
+        "{fi} and {fij} are the first and second partial derivatives at a; each further term "
+        "of degree k is 1/k! times the sum over all k-fold partial derivatives at a, each "
+        "times its k shifts. Here {names} and {where}.",
+        at=at, n=sympy.Integer(order), names=names, where=where, **params,
+    )  # fmt: skip
+
+
 @budgeted("steps.taylor")
 def taylor(f: Any, at: Any, order: int) -> Derivation:
     """Taylor polynomial of ``f`` about the point ``at`` (total degree <= ``order``), step by step.
@@ -155,13 +184,7 @@ def taylor(f: Any, at: Any, order: int) -> Derivation:
             "expansion_point",
             None,
             dict(point),
-            explain(
-                "Expand about {at}, keeping terms of total degree up to {n}: the Taylor "
-                "polynomial is the sum of D^a f(p)/a! * (x - p)^a over the multi-indices a "
-                "with |a| <= {n}, where a! = a1!*a2!*...",
-                at=at,
-                n=sympy.Integer(order),
-            )
+            _multi_formula(vs, point, order, at)
             if multi
             else explain(
                 "Expand about {at} up to degree {n}: the Taylor polynomial is the sum of "

@@ -107,7 +107,12 @@ def _bayes_check(d, prior, var, lik, support) -> bool:
     post = d.posterior
     rng = random.Random(0)
     syms = sorted(prior.free_symbols | post.free_symbols | (lik.free_symbols - {var}), key=str)
-    gap = sympy.log(post.density(var)) - sympy.log(prior.density(var)) - sympy.log(lik)
+    # the posterior's parameters as symbols, their values given at evaluation: SymPy would
+    # otherwise take exact powers of rationals with large denominators (minutes)
+    held = {sympy.Dummy(k, real=True) if k == "mu" else sympy.Dummy(k, positive=True): as_expr(v)
+            for k, v in post.params.items()}  # fmt: skip
+    generic = type(post)(*held)
+    gap = sympy.log(generic.density(var)) - sympy.log(prior.density(var)) - sympy.log(lik)
     lo, hi = support
     ts = ([sympy.Rational(k, 20) for k in (3, 8, 13, 18)] if hi == 1 else
           [sympy.Rational(k, 10) for k in (3, 11, 25, 40)] if lo == 0 else
@@ -119,7 +124,10 @@ def _bayes_check(d, prior, var, lik, support) -> bool:
             u, w = _numeric(as_expr(a), vals, 30), _numeric(as_expr(b), vals, 30)
             if u is None or w is None or abs(u - w) > 1e-20 * max(1, abs(w)):
                 return False
-        consts = [_numeric(gap, {**vals, var: t}, 30) for t in ts]
+        at = {h: _numeric(v.xreplace(vals), {}, 30) for h, v in held.items()}
+        if any(v is None for v in at.values()):
+            return False
+        consts = [_numeric(gap, {**vals, **at, var: t}, 30) for t in ts]
         if any(c is None for c in consts):
             return False
         if any(abs(c - consts[0]) > 1e-20 * max(1, abs(consts[0])) for c in consts):

@@ -122,7 +122,7 @@ def _bayes_check(d, prior, var, lik, support) -> bool:
         vals = {s_: sympy.Rational(rng.randint(60, 180), 100) for s_ in syms}
         for a, b in claimed:
             u, w = _numeric(as_expr(a), vals, 30), _numeric(as_expr(b), vals, 30)
-            if u is None or w is None or abs(u - w) > 1e-20 * max(1, abs(w)):
+            if u is None or w is None or abs(u - w) > 1e-12 * max(1, abs(w)):
                 return False
         at = {h: _numeric(v.xreplace(vals), {}, 30) for h, v in held.items()}
         if any(v is None for v in at.values()):
@@ -130,7 +130,7 @@ def _bayes_check(d, prior, var, lik, support) -> bool:
         consts = [_numeric(gap, {**vals, **at, var: t}, 30) for t in ts]
         if any(c is None for c in consts):
             return False
-        if any(abs(c - consts[0]) > 1e-20 * max(1, abs(consts[0])) for c in consts):
+        if any(abs(c - consts[0]) > 1e-12 * max(1, abs(consts[0])) for c in consts):
             return False
     return True
 

@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
-import sympy
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's symml
 
-import symml as sm
-from symml.prob import Exponential, Normal
+import sympy  # noqa: E402
+
+import symml as sm  # noqa: E402
+from symml.prob import Exponential, Normal  # noqa: E402
 
 LOGISTIC = "-(y*log(sigmoid(w1*x1 + w2*x2 + b)) + (1 - y)*log(1 - sigmoid(w1*x1 + w2*x2 + b)))"
 CHAIN = "a0 = 1\n" + "".join(f"a{i} = a{i - 1}*x + {i}\n" for i in range(1, 201))
@@ -98,6 +102,7 @@ def main() -> None:
     args = ap.parse_args()
     repeats = 1 if args.quick else args.repeats
     sm.steps.diff("sin(x)", "x").verify()  # lazy imports and tables out of the way
+    print(f"symml from {Path(sm.__file__).parent}")
     print(f"{'derivation':32s} {'derive s':>9s} {'verify s':>9s} {'ratio':>7s}")
     worst = 0.0
     for name, build in KINDS.items():

@@ -53,12 +53,15 @@ import sympy
 from ._limits import LimitError, _levels, time_limit
 
 __all__ = ["tidy", "set_simplification", "get_simplification", "simplification", "RATIO",
-           "MAX_OPS", "SECONDS"]  # fmt: skip
+           "MAX_OPS", "MAX_NODES", "SECONDS", "larger_than", "polynomial_form"]  # fmt: skip
 
 #: A simplified form is used only when its text is at most this fraction of the original's.
 RATIO = 0.85
 #: Results with more operations than this are returned as they are (simplify is slow on them).
 MAX_OPS = 300
+#: Results whose tree has more nodes than this are returned without even counting their
+#: operations (a cheap, bounded test: it stops counting there).
+MAX_NODES = 4 * MAX_OPS
 #: Time for the tidy-up of one result (all its entries), in seconds.
 SECONDS = 2.0
 
@@ -96,6 +99,91 @@ def simplification(enabled: bool):
         yield
     finally:
         stack.pop()
+
+
+def larger_than(e: Any, nodes: int) -> bool:
+    """Has the tree of ``e`` more than ``nodes`` nodes? Stops counting there (iterative).
+
+    >>> import sympy
+    >>> x = sympy.Symbol("x")
+    >>> larger_than(x + 1, 2), larger_than(x + 1, 3)
+    (True, False)
+    """
+    if not isinstance(e, sympy.Basic):
+        return False
+    stack, seen = [e], 0
+    while stack:
+        seen += 1
+        if seen > nodes:
+            return True
+        stack.extend(stack.pop().args)
+    return False
+
+
+def polynomial_form(e: sympy.Expr, max_terms: int = 2000) -> sympy.Expr | None:
+    """``e`` expanded, when it is a polynomial in its symbols, computed over the expression
+    DAG (each shared sub-expression converted once) with SymPy's sparse polynomial rings:
+    linear in the distinct nodes, where ``expand``/``cancel`` walk the tree (and took
+    minutes on the derivative of a 200-statement chain ``a_i = a_(i-1)*x + i``). None when
+    ``e`` is not a polynomial (a function, a negative or symbolic power, a float) or the
+    expansion has more than ``max_terms`` terms.
+
+    >>> import sympy
+    >>> x, y = sympy.symbols("x y")
+    >>> polynomial_form((x + 1)*(x - 1) + 1), polynomial_form(sympy.sin(x)) is None
+    (x**2, True)
+    """
+    from sympy.polys.domains import QQ, ZZ
+    from sympy.polys.rings import ring
+
+    seen, stack, syms, whole = {e}, [e], set(), True  # one pass over the DAG first
+    while stack:
+        node = stack.pop()
+        if node.is_Symbol:
+            syms.add(node)
+        elif node.is_Rational:
+            whole = whole and node.q == 1
+        elif not (node.is_Add or node.is_Mul or node.is_Pow):
+            return None
+        elif node.is_Pow and not (node.exp.is_Integer and node.exp >= 0):
+            return None
+        for a in node.args if not node.is_Pow else (node.base,):
+            if a not in seen:
+                seen.add(a)
+                stack.append(a)
+    if not syms:
+        return None
+    dom = ZZ if whole else QQ  # (integer arithmetic is several times faster)
+    R, *gens = ring(sorted(syms, key=sympy.default_sort_key), dom)
+    memo: dict = dict(zip(sorted(syms, key=sympy.default_sort_key), gens, strict=True))
+    stack = [(e, False)]
+    while stack:
+        node, done = stack.pop()
+        if node in memo:
+            continue
+        if node.is_Rational:
+            memo[node] = R(int(node.p)) if whole else R(QQ(int(node.p), int(node.q)))
+            continue
+        parts = node.args if not node.is_Pow else (node.base,)
+        if not done:
+            stack.append((node, True))
+            stack.extend((a, False) for a in parts if a not in memo)
+            continue
+        vals = [memo[a] for a in parts]
+        if node.is_Add:
+            v = R.zero
+            for a in vals:
+                v += a
+        elif node.is_Mul:
+            v = R.one
+            for a in vals:
+                v *= a
+        else:
+            v = vals[0] ** int(node.exp)
+        if len(v) > max_terms:
+            return None
+        memo[node] = v
+    return memo[e].as_expr()
 
 
 def _text_len(e) -> int:
@@ -166,6 +254,8 @@ def _tidy_expr(e, deadline: float, memo: dict):
         return e
     if e in memo:
         return memo[e]
+    if larger_than(e, MAX_NODES):  # (count_ops alone took a second on a 200-deep chain)
+        return e
     ops0 = sympy.count_ops(e)
     if ops0 <= 1 or ops0 > MAX_OPS or e.has(sympy.Integral, sympy.Derivative):
         return e  # one operation (cos(x), 2*x) has no shorter form worth a simplify

@@ -22,8 +22,8 @@ import sympy
 from ._convert import as_expr, as_symbol, as_symbols
 from ._diff import DiffContext, deep
 from ._limits import budgeted, time_limit
-from .errors import ArgumentError, DerivationError, ShapeError
 from ._tidy import simplified_by_default
+from .errors import ArgumentError, DerivationError, ShapeError
 from .symbols import vector
 
 __all__ = ["diff", "grad", "jacobian", "hessian", "hvp", "Hvp", "taylor", "integrate", "simplify"]
@@ -363,6 +363,11 @@ def integrate(f, *limits, seconds: float | None = None):
 def simplify(f, seconds: float | None = None):
     """SymPy's simplify under a time limit (entry by entry for matrices).
 
+    An expression of more than :data:`HUGE_NODES` tree nodes (the derivative of a
+    200-statement chain has 40,000 operations), on which SymPy's simplify does not finish
+    within the budget, is expanded when it is a polynomial (over its shared sub-expressions,
+    :func:`symml._tidy.polynomial_form`) and otherwise returned as it is.
+
     >>> import symml as sm
     >>> sm.calculus.simplify("sin(x)^2 + cos(x)^2")
     1
@@ -370,8 +375,25 @@ def simplify(f, seconds: float | None = None):
     f = as_expr(f)
     with time_limit(seconds, "simplification"):
         if isinstance(f, sympy.MatrixBase):
-            return f.applyfunc(sympy.simplify)
-        return sympy.simplify(f)
+            return f.applyfunc(_simplify_one)
+        return _simplify_one(f)
+
+
+#: Above this many tree nodes ``simplify`` does not call SymPy's simplify.
+HUGE_NODES = 3000
+
+
+def _simplify_one(e):
+    from ._tidy import larger_than, polynomial_form
+
+    if not larger_than(e, HUGE_NODES):
+        return sympy.simplify(e)
+    poly = polynomial_form(e)
+    if poly is not None and not larger_than(poly, HUGE_NODES) or (
+        poly is not None and larger_than(e, 4 * HUGE_NODES)
+    ):
+        return poly
+    return e
 
 
 @budgeted("limit")

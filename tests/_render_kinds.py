@@ -17,6 +17,10 @@ KINDS = {
     "taylor": lambda: sm.steps.taylor("exp(x)*cos(y)", {"x": 0, "y": 0}, 2),
     "integrate": lambda: sm.steps.integrate("x*exp(x)", "x"),
     "lagrange": lambda: sm.steps.lagrange("x*y", "x^2 + y^2 == 1", ["x", "y"]),
+    "matrix_grad": lambda: sm.steps.matrix_grad("matrix A[n, n]; vector x[n]; x'*A*x", "x"),
+    "matrix_grad_inv": lambda: sm.steps.matrix_grad(
+        "matrix A[n, n]; matrix X[n, n]; trace(inv(X)*A)", "X"
+    ),
     "kkt": lambda: sm.steps.lagrange(
         "(x - 2)^2 + (y - 2)^2", ["x + y <= 2", "x >= 0", "y >= 0"], ["x", "y"]
     ),

@@ -15,8 +15,7 @@ from sympy import MatrixSymbol
 import symml as sm
 from symml.errors import ArgumentError, VerificationError
 from symml.steps.model import DETAIL_LEVELS
-
-from tests.test_lang_matrix import A, COOKBOOK, DECL, M, X, b, explicit_check, n, w, x, y  # noqa: F401
+from tests.test_lang_matrix import COOKBOOK, DECL, A, M, X, b, explicit_check, n, w, x, y  # noqa: F401
 
 
 @pytest.mark.parametrize("text, V, closed", COOKBOOK)
@@ -33,7 +32,7 @@ def test_quadratic_form_rules_and_detail_levels():
     d = sm.steps.matrix_grad("matrix A[n, n]; vector x[n]; x'*A*x", "x")
     assert d.rules() == ["form", "product", "transpose", "variable", "variable"]
     assert sm.to_text(d.result) == "(A + A')*x"
-    texts = {level: d.to_text(detail=level) for level in DETAIL_LEVELS}
+    texts = {level: " ".join(d.to_text(detail=level).split()) for level in DETAIL_LEVELS}
     assert len(texts["brief"]) < len(texts["textbook"]) < len(texts["full"])
     assert "Product rule for traces" in texts["textbook"]
     assert "Product rule for traces" not in texts["brief"]

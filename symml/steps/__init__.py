@@ -14,8 +14,8 @@ True
 
 from __future__ import annotations
 
-from .convex import convex, dual
 from .bayes import conjugate
+from .convex import convex, dual
 from .diff import diff, grad, hessian, jacobian
 from .info import cross_entropy, kl
 from .integrate import integrate

@@ -25,6 +25,7 @@ from sympy import Derivative, Heaviside, S
 
 from .._diff import diff as _diff
 from ..functions import relu, sigmoid, softplus
+from .check import _free
 from .model import Step, explain
 from .render import _positive_first
 
@@ -69,7 +70,16 @@ _FRESH = ("u", "v", "t", "s", "p", "q", "r", "k")
 _ABBREV = ("z", "a", "c", "m", "n", "h")
 
 
+_ONE = sympy.Integer(1)
+
+
 def _d(expr: sympy.Expr, var: sympy.Symbol) -> Derivative:
+    """``Derivative(expr, var)`` unevaluated. Built directly where SymPy's constructor would
+    only repeat its checks (it walks the whole of ``expr`` for its free symbols: quadratic in
+    the depth of a nested problem); a Derivative of a Derivative is merged by SymPy."""
+    if (isinstance(expr, sympy.Expr) and not isinstance(expr, Derivative) and var.is_Symbol
+            and not getattr(expr, "is_Matrix", False)):  # fmt: skip
+        return sympy.Expr.__new__(Derivative, expr, sympy.Tuple(var, _ONE))
     return Derivative(expr, var)
 
 
@@ -92,9 +102,12 @@ class _Differ:
         }  # fmt: skip
         self.labels = 0
         self.depth = 0
+        self.finite_memo: dict = {}
 
     # -- helpers ----------------------------------------------------------------------------
     def expand(self, expr: sympy.Expr) -> sympy.Expr:
+        if not self.definitions:
+            return expr
         for _ in range(len(self.definitions) + 1):
             new = expr.xreplace(self.definitions)
             if new == expr:
@@ -103,7 +116,13 @@ class _Differ:
         return expr
 
     def depends(self, expr: sympy.Expr, var: sympy.Symbol) -> bool:
-        return var in self.expand(expr).free_symbols
+        # free symbols memoized over the shared sub-trees (SymPy's walk the whole tree on
+        # every call: quadratic in the depth of a 200-statement chain)
+        return var in _free(self.expand(expr))
+
+    def non_finite(self, expr: sympy.Expr) -> bool:
+        """``expr`` (expanded) contains nan, zoo or an infinity; memoized like depends."""
+        return _contains(self.expand(expr), _NON_FINITE, self.finite_memo)
 
     def fresh(self) -> sympy.Symbol:
         names = [n for n in _FRESH if n not in self.reserved]
@@ -154,8 +173,8 @@ class _Differ:
             return self.variable(f, x)
         if f in self.definitions:
             return self.definition(f, x)
-        if self.expand(f).has(*_NON_FINITE):
-            return self.non_finite(f, x)
+        if self.non_finite(f):
+            return self.non_finite_rule(f, x)
         for cls in type(f).__mro__:
             method = _DISPATCH.get(cls)
             if method is not None:
@@ -211,9 +230,10 @@ class _Differ:
         after = sympy.Add(*[subs[t].after for t in plus]) - sympy.Add(
             *[subs[t].after for t in minus]
         )
-        rules = {r for sub in subs.values() for r in sub.rules()}
-        rules -= {"constant", "variable", "constant_multiple"}
         if all(_immediate(sub) for sub in subs.values()):
+            # (only here: collecting the rules of every sub-tree at every level is quadratic)
+            rules = {r for sub in subs.values() for r in sub.rules()}
+            rules -= {"constant", "variable", "constant_multiple"}
             words = sorted(_RULE_WORDS.get(r, r.replace("_", " ")) for r in rules)
             named = (" and the " + " and ".join(words) + (" rules" if len(words) > 1 else " rule")
                      if words else "")  # fmt: skip
@@ -409,7 +429,7 @@ class _Differ:
             form=sympy.Mul(g1, _d(inner, x), evaluate=False),
         )  # fmt: skip
 
-    def non_finite(self, f, x) -> Step:
+    def non_finite_rule(self, f, x) -> Step:
         """An expression with oo, zoo or nan has no derivative by the rules: SymPy's value."""
         value = _diff(self.expand(f), x)
         bad = sorted(self.expand(f).atoms(*_NON_FINITE_TYPES), key=sympy.default_sort_key)
@@ -470,6 +490,23 @@ def _tag(steps: Sequence[Step]) -> None:
 
     for step in steps:
         walk(step)
+
+
+def _contains(e: sympy.Basic, targets: tuple, memo: dict) -> bool:
+    """Does ``e`` contain one of the atoms ``targets``? Iterative and memoized over the DAG."""
+    stack = [(e, False)]
+    while stack:
+        node, done = stack.pop()
+        if node in memo:
+            continue
+        if not node.args:
+            memo[node] = node in targets
+        elif not done:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args if a not in memo)
+        else:
+            memo[node] = any(memo[a] for a in node.args)
+    return memo[e]
 
 
 def _immediate(step: Step) -> bool:

@@ -24,8 +24,8 @@ from typing import Any
 
 import sympy
 
-from .._limits import budgeted, time_limit
 from .._diff import diff as _diff
+from .._limits import budgeted, time_limit
 from ..errors import LimitError, SymmlError
 from ..lagrange import (
     SOLVE_SECONDS,

@@ -92,7 +92,7 @@ def matrix_grad(f: Any, X: Any, detail: str = "textbook") -> Derivation:
         explain("Gradient of {f} with respect to {X}", f=f, X=X), "matrix_grad",
         Derivative(f, X), steps, G,
         result_check=lambda d: check_gradient(f, X, d.result, trials=2, seed=1, min_size=2),
-        detail=detail,
+        detail=detail, note=_cookbook(f, X),
     )  # fmt: skip
 
 
@@ -214,19 +214,37 @@ class _Builder:
                           note=note)  # fmt: skip
 
 
+# the rules as formulas (typeset by every renderer), in generic square matrices
+_n = sympy.Symbol("n", integer=True, positive=True)
+_G, _L, _F, _R, _A, _B, _M = (sympy.MatrixSymbol(c, _n, _n) for c in "GLFRABM")
+_dA, _dM = sympy.MatrixSymbol("dA", _n, _n), sympy.MatrixSymbol("dM", _n, _n)
+_d = sympy.Function("d")
+
+
+def _eq(a, b):
+    return sympy.Eq(a, b, evaluate=False)
+
+
 def _scalar_explanation(rule, f, parts, X):
     if rule == "form":
-        return explain("A 1x1 matrix is a scalar: {f} = tr({f}), so the cotangent of the "
-                       "product is the 1x1 identity.", f=f)  # fmt: skip
+        return explain("A 1x1 matrix is a scalar, {eq}, so the product receives the 1x1 "
+                       "identity as its cotangent (the matrix G of {tr} below).",
+                       eq=_eq(f, Trace(f)), tr=Trace(_G.T * _M))  # fmt: skip
     if rule == "trace":
-        return explain("Trace rule: d tr(M) = tr(I' dM), so {M} receives the identity as "
-                       "its cotangent.", M=parts[0][1])  # fmt: skip
+        return explain("Trace rule: {rule}, so {M} receives the identity as its cotangent.",
+                       rule=_eq(_d(Trace(_M)), Trace(_dM)), M=parts[0][1])  # fmt: skip
     if rule == "det":
         (_, M, cot), = parts
-        return explain("Jacobi's formula: d det(M) = det(M) tr(inv(M) dM), so {M} receives "
-                       "the cotangent det(M) inv(M)' = {G}.", M=M, G=cot)  # fmt: skip
+        return explain("Jacobi's formula: {rule}, so {M} receives the cotangent "
+                       "{G}.", rule=_eq(_d(sympy.Determinant(_M)),
+                                        sympy.Determinant(_M) * Trace(_M.I * _dM)),
+                       M=M, G=_eq(sympy.Determinant(_M) * _M.I.T, cot))  # fmt: skip
     atoms = sympy.Tuple(*[a for _, a, _ in parts])
     coeffs = sympy.Tuple(*[c for _, _, c in parts])
+    if len(parts) == 1:  # one inner function: no tuples
+        return explain("Chain rule: {f} depends on {X} through {t}; its gradient is the "
+                       "derivative {c} times the gradient of {t}.",
+                       f=f, X=X, t=atoms[0], c=coeffs[0])  # fmt: skip
     return explain("Chain rule: {f} depends on {X} through {t}; its gradient is the sum of "
                    "the derivatives {c} times the gradients of those.",
                    f=f, X=X, t=atoms, c=coeffs)  # fmt: skip
@@ -234,17 +252,61 @@ def _scalar_explanation(rule, f, parts, X):
 
 def _matrix_explanation(rule, M, parts, X):
     if rule == "sum":
-        return explain("Sum rule: tr(G' (A + B)) = tr(G' A) + tr(G' B); each term of {M} "
-                       "receives the same cotangent.", M=M)  # fmt: skip
+        return explain("Sum rule: {rule}, so each term of {M} receives the same cotangent.",
+                       rule=_eq(Trace(_G.T * sympy.MatAdd(_A, _B)),
+                                Trace(_G.T * _A) + Trace(_G.T * _B)), M=M)  # fmt: skip
     if rule == "product":
-        pairs = sympy.Tuple(*[sympy.Tuple(e, c) for k, e, c in parts if k == "m"])
-        return explain("Product rule for traces: tr(G' L F R) = tr((L' G R')' F), so each "
-                       "factor F of {M} that contains {X} receives the cotangent L' G R' "
-                       "(factor, cotangent): {p}.", M=M, X=X, p=pairs)  # fmt: skip
+        pairs = [(e, c) for k, e, c in parts if k == "m"]
+        each = "; ".join(f"{{e{i}}} receives {{c{i}}}" for i in range(len(pairs)))
+        names = {f"e{i}": e for i, (e, _) in enumerate(pairs)}
+        names.update({f"c{i}": c for i, (_, c) in enumerate(pairs)})
+        return explain("Product rule for traces: {rule} (the trace is invariant under cyclic "
+                       "shifts), so each factor F of {M} that contains {X} receives the "
+                       "cotangent {cot}: " + each + ".",
+                       rule=_eq(Trace(_G.T * _L * _F * _R), Trace((_L.T * _G * _R.T).T * _F)),
+                       cot=_L.T * _G * _R.T, M=M, X=X, **names)  # fmt: skip
     if rule == "transpose":
-        return explain("Transpose rule: tr(G' M') = tr(G M), so {M} hands its argument the "
-                       "cotangent {G}.", M=M, G=parts[0][2])  # fmt: skip
+        return explain("Transpose rule: {rule}; so the argument of {M} receives {G}.",
+                       rule=_eq(Trace(_G.T * _M.T), Trace(_G * _M)), M=M,
+                       G=parts[0][2])  # fmt: skip
     if rule == "inverse":
-        return explain("Inverse rule: d inv(A) = -inv(A) dA inv(A), so the argument of {M} "
-                       "receives -inv(A)' G inv(A)' = {G}.", M=M, G=parts[0][2])  # fmt: skip
+        return explain("Inverse rule: {rule}, so the argument of {M} receives {G}.",
+                       rule=_eq(_d(_A.I), -_A.I * _dA * _A.I), M=M,
+                       G=_eq(-_A.I.T * _G * _A.I.T, parts[0][2]))  # fmt: skip
     return explain("Power rule: {M} is written as {N}.", M=M, N=parts[0][1])
+
+
+def _cookbook(f, X):
+    """The Matrix Cookbook identity (Petersen & Pedersen, section 2) that the whole problem
+    is an instance of, as a note; None when it is none of the common forms."""
+    others = sorted((m for m in f.atoms(sympy.MatrixSymbol) if m != X), key=str)
+    vector = X.shape[1] == 1
+    forms = []
+    for B in others:
+        if vector:
+            forms += [
+                (X.T * B * X, "the derivative of a quadratic form", (B + B.T) * X, "2.4.2"),
+                (B.T * X, "the derivative of a linear form", B, "2.4.1"),
+                (X.T * B, "the derivative of a linear form", B, "2.4.1"),
+            ]
+        else:
+            forms += [
+                (Trace(B * X), "the derivative of a trace", B.T, "2.5"),
+                (Trace(X * B), "the derivative of a trace", B.T, "2.5"),
+                (Trace(X.T * B * X), "the derivative of a quadratic trace",
+                 (B + B.T) * X, "2.5"),
+            ]  # fmt: skip
+    if vector:
+        forms.append((X.T * X, "the derivative of a squared norm", 2 * X, "2.4.2"))
+    else:
+        forms += [
+            (sympy.Determinant(X), "the derivative of a determinant",
+             sympy.Determinant(X) * X.I.T, "2.1"),
+            (sympy.log(sympy.Determinant(X)), "the derivative of a log-determinant", X.I.T,
+             "2.1"),
+        ]  # fmt: skip
+    for form, name, grad, section in forms:
+        if f == form:
+            return explain(f"This is {name}, a Matrix Cookbook identity (section {section}): "
+                           "{rule}.", rule=_eq(Derivative(form, X), grad))  # fmt: skip
+    return None

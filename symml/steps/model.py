@@ -60,7 +60,6 @@ from typing import Any
 
 import sympy
 
-
 __all__ = ["Step", "Derivation", "Explanation", "explain", "values_agree", "DETAIL_LEVELS"]
 
 #: Detail levels, least to most detailed. A step is shown at its own ``detail`` level and at

@@ -41,9 +41,22 @@ def _positive_lead(e: sympy.Expr) -> sympy.Expr:
     return e
 
 
+def _larger_than(e: sympy.Basic, nodes: int) -> bool:
+    """Has the tree of ``e`` more than ``nodes`` nodes? Stops counting there."""
+    stack, seen = [e], 0
+    while stack:  # (SymPy's preorder_traversal is a recursive generator: slow when deep)
+        seen += 1
+        if seen > nodes:
+            return True
+        stack.extend(stack.pop().args)
+    return False
+
+
 def _simplified(e: sympy.Expr) -> tuple[sympy.Expr, str]:
     """The tidiest of a few standard forms of ``e`` and how it was reached."""
     cands = [(e, "")]
+    if _larger_than(e, 1500):  # (count_ops of a 200-deep chain alone took seconds)
+        return e, ""
     ops = sympy.count_ops(e)
     if ops > 300:  # polynomial algebra on huge expressions is slow and rarely tidier
         return e, ""

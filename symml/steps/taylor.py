@@ -24,6 +24,7 @@ from .. import _taylor
 from .._convert import to_sympy as _to_sympy
 from .._limits import budgeted
 from ..errors import ArgumentError, DerivationError, ShapeError
+from .check import disagreement
 from .diff import _as_expr, _as_symbols, _reserved
 from .diff_rules import _Differ
 from .model import Derivation, Step, explain
@@ -93,6 +94,35 @@ def _reference(f: sympy.Expr, point: dict, order: int) -> sympy.Expr:
     return sympy.expand(ser.subs(t, 1))
 
 
+def _multi_formula(vs: list, point: dict, order: int, at) -> Any:
+    """The expansion point's explanation for several variables: the general formula as a
+    textbook states it, f(a) + sum_i f_i (x_i - a_i) + 1/2 sum_ij f_ij (x_i - a_i)(x_j - a_j)
+    + ..., typeset term by term (in that order), with what x_i, a_i stand for here."""
+    i, j = sympy.Symbol("i", integer=True), sympy.Symbol("j", integer=True)
+    f_, x_, a_ = sympy.IndexedBase("f"), sympy.IndexedBase("x"), sympy.IndexedBase("a")
+    n = sympy.Integer(len(vs))
+    d_i, d_j = x_[i] - a_[i], x_[j] - a_[j]
+    params = {
+        "T": sympy.Function("T")(sympy.Symbol("x")), "f0": sympy.Function("f")(sympy.Symbol("a")),
+        "f1": sympy.Sum(f_[i] * d_i, (i, 1, n)), "half": sympy.Rational(1, 2),
+        "f2": sympy.Sum(f_[i, j] * d_i * d_j, (i, 1, n), (j, 1, n)),
+        "fi": f_[i], "fij": f_[i, j],
+    }  # fmt: skip
+    formula = "{T} = {f0}" + (" + {f1}" if order >= 1 else "") + (
+        " + {half} {f2}" if order >= 2 else "") + (" + ..." if order >= 3 else "")
+    names = sympy.Tuple(*[sympy.Eq(x_[k + 1], v, evaluate=False) for k, v in enumerate(vs)])
+    where = sympy.Tuple(*[sympy.Eq(a_[k + 1], point[v], evaluate=False)
+                          for k, v in enumerate(vs)])  # fmt: skip
+    return explain(
+        "Expand about {at}, keeping the terms of total degree up to {n}. For a function of "
+        "several variables the Taylor polynomial about a point a is " + formula + ", where "
+        "{fi} and {fij} are the first and second partial derivatives at a; each further term "
+        "of degree k is 1/k! times the sum over all k-fold partial derivatives at a, each "
+        "times its k shifts. Here {names} and {where}.",
+        at=at, n=sympy.Integer(order), names=names, where=where, **params,
+    )  # fmt: skip
+
+
 @budgeted("steps.taylor")
 def taylor(f: Any, at: Any, order: int) -> Derivation:
     """Taylor polynomial of ``f`` about the point ``at`` (total degree <= ``order``), step by step.
@@ -154,13 +184,7 @@ def taylor(f: Any, at: Any, order: int) -> Derivation:
             "expansion_point",
             None,
             dict(point),
-            explain(
-                "Expand about {at}, keeping terms of total degree up to {n}: the Taylor "
-                "polynomial is the sum of D^a f(p)/a! * (x - p)^a over the multi-indices a "
-                "with |a| <= {n}, where a! = a1!*a2!*...",
-                at=at,
-                n=sympy.Integer(order),
-            )
+            _multi_formula(vs, point, order, at)
             if multi
             else explain(
                 "Expand about {at} up to degree {n}: the Taylor polynomial is the sum of "
@@ -231,6 +255,11 @@ def taylor(f: Any, at: Any, order: int) -> Derivation:
                             **names,
                         ),
                         subs,
+                        # D^alpha f = d/dx of the parent's value (checked in its own step):
+                        # first order only, the same evaluations as the root substep's
+                        check=lambda step, p=derivs[parent], x=x: disagreement(
+                            Derivative(p, x), step.after, definitions, 4, 30, 0
+                        ) is None,
                     )  # fmt: skip
                 )
                 derivs[alpha] = value
@@ -296,7 +325,35 @@ def taylor(f: Any, at: Any, order: int) -> Derivation:
             poly = full
     title = explain("Taylor polynomial of {f} about {at}, degree {n}", f=f, at=at,
                     n=sympy.Integer(order))  # fmt: skip
+    limits = any(st.rule == "limit" for st in steps)
     return Derivation(
-        title, "taylor", f, steps, poly, reference=lambda: _reference(f, point, order),
-        definitions=definitions,
+        title, "taylor", f, steps, poly, definitions=definitions,
+        result_check=lambda d: _result_check(d, f, fa, point, order, limits),
     )  # fmt: skip
+
+
+def _result_check(d, f, fa, point: dict, order: int, limits: bool) -> bool:
+    """The result is a polynomial of total degree <= order in the shifts x - a whose
+    coefficient of each (x - a)^alpha, times alpha!, is the partial derivative D^alpha f at
+    the point, by numeric differentiation (mpmath.diff, shared with the evaluate steps).
+    Where f is 0/0 at the point (the values are limits), against SymPy's own series."""
+    if limits:
+        return disagreement(d.result, _reference(f, point, order), {}, 4, 30, 0) is None
+    vs, vals = list(point), list(point.values())
+    shifted = sympy.expand(_to_sympy(d.result).xreplace({v: v + a for v, a in point.items()}))
+    try:
+        poly = sympy.Poly(shifted, *vs)
+    except sympy.PolynomialError:
+        return False
+    coeffs = dict(poly.terms())
+    if any(sum(alpha) > order for alpha in coeffs):
+        return False
+    claimed, exact = [], []
+    for total in range(order + 1):
+        for alpha in _multi_indices(len(vs), total):
+            c = coeffs.get(alpha, sympy.S.Zero)
+            claimed.append(c * math.prod(math.factorial(k) for k in alpha))
+            exact.append(
+                Subs(Derivative(fa, *_spec(vs, alpha)), vs, vals) if total else fa.xreplace(point)
+            )
+    return disagreement(exact, claimed, d.definitions, 4, 30, 0) is None

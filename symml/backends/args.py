@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import sympy
 
 from ..errors import ArgumentError
-from .cse import binds
 from ..symbols import ElementSymbol, components_of, symbol
+from .cse import binds
 
 __all__ = ["Arg", "resolve_args", "resolve_grad", "fs", "free_symbols", "fresh_memo"]
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import sympy
-from sympy import Add, Basic, Mul, Pow
+from sympy import Basic, Pow
 
 __all__ = ["cse_dag", "rebuild", "opaque", "binds"]
 
@@ -51,9 +51,7 @@ def binds(cls) -> bool:
     hit = _BINDS.get(cls)
     if hit is None:
         hit = _BINDS[cls] = any(
-            k is not Basic and "free_symbols" in k.__dict__
-            for k in cls.__mro__
-            if k is not object
+            k is not Basic and "free_symbols" in k.__dict__ for k in cls.__mro__ if k is not object
         )
     return hit
 

@@ -170,7 +170,11 @@ class _Safe:
                     j, base, p = hit
                     rest = [h for k, h in enumerate(factors) if k not in (i, j)]
                     last = (
-                        sympy.S.One if p == 1 else base if p == 2 else sympy.Pow(base, p - 1, evaluate=False)
+                        sympy.S.One
+                        if p == 1
+                        else base
+                        if p == 2
+                        else sympy.Pow(base, p - 1, evaluate=False)
                     )
                     return _mul([*rest, sigmoid(u), last])
             return e

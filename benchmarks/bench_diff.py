@@ -142,8 +142,6 @@ def run_big(sizes) -> dict:
     h, rows["symml hvp"] = _time(lambda: sm.hvp(L, P))
     _compile(rows, "symml hvp compile", lambda: sm.compile(h.product, [P, h.direction, x, y]))
     rows["symml hvp derived+compiled"] = rows["symml hvp"] + rows["symml hvp compile"]
-    _compile(rows, "sympy lambdify(cse=True) of the hvp",
-             lambda: sympy.lambdify([*P, *h.direction, *x, y], list(h.product), cse=True))
     _, rows["sympy grad"] = _time(lambda: [sympy.diff(L, p) for p in P[:: max(1, len(P) // 20)]])
     rows["sympy grad"] *= len(P) / len(P[:: max(1, len(P) // 20)])  # extrapolated from 1/20
     jx = _jax_mlp(sizes)

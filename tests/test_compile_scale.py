@@ -257,3 +257,11 @@ def test_sum_of_ten_thousand_terms_differentiates_and_compiles():
     assert abs(dx - (W * np.cos(W * 0.4)).sum()) < 1e-9
     # sm.to_text of this gradient is the language printer's part: over 60 s here
     assert g.is_Add and len(g.args) == 10000
+
+
+def test_a_sum_whose_last_group_of_32_terms_has_one_term_compiles():
+    # printed in groups of 32 terms: a 33rd negated term is a group of one
+    xs = sympy.symbols("a0:33", real=True)
+    f = sm.compile(sympy.Add(*[-(v**2) for v in xs]), list(xs))
+    v = np.arange(33.0)
+    assert f(*v) == -(v**2).sum()

@@ -13,6 +13,7 @@ depth-500 composition and a sum of 10^4 terms (derived and compiled).
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -84,9 +85,13 @@ def run_mlp(sizes, plain_hessian: bool) -> dict:
     L, P, x, y = mlp(sizes)
     sm.hessian(sympy.tanh(x[0] * y) ** 2, [x[0], y])  # warm up lazy imports
     rows = {}
-    g, rows["symml grad"] = _time(lambda: sm.grad(L, P))
-    H, rows["symml hessian"] = _time(lambda: sm.hessian(L, P))
+    # simplify=False: the derived form (the default tidying of results at the API boundary
+    # is not derivation and costs minutes on a 49 x 49 Hessian)
+    g, rows["symml grad"] = _time(lambda: sm.grad(L, P, simplify=False))
+    H, rows["symml hessian"] = _time(lambda: sm.hessian(L, P, simplify=False))
     f = _compile(rows, "symml compile L+g+H", lambda: sm.compile([L, g, H], [*P, *x, y]))
+    rows["symml grad+hessian+compile total"] = (
+        rows["symml grad"] + rows["symml hessian"] + rows["symml compile L+g+H"])
     rng = np.random.default_rng(0)
     vals = [*rng.normal(size=len(P)), *rng.normal(size=len(x)), 1.0]
     if f is not None:
@@ -132,7 +137,7 @@ def run_big(sizes) -> dict:
     """Gradient and hvp of a larger MLP, derived and compiled."""
     L, P, x, y = mlp(sizes)
     rows = {}
-    _, rows["symml grad"] = _time(lambda: sm.grad(L, P))
+    _, rows["symml grad"] = _time(lambda: sm.grad(L, P, simplify=False))
     _compile(rows, "symml grad derived+compiled", lambda: sm.compile(L, [*P, *x, y], grad=P))
     h, rows["symml hvp"] = _time(lambda: sm.hvp(L, P))
     _compile(rows, "symml hvp compile", lambda: sm.compile(h.product, [P, h.direction, x, y]))
@@ -149,6 +154,22 @@ def run_big(sizes) -> dict:
     return rows
 
 
+def run_logistic(d: int) -> dict:
+    """Logistic regression with vector parameters: gradient and Hessian, reduce="sum"."""
+    prog = sm.parse(
+        f"param w[{d}] = 0, b = 0\ndata x[{d}], y\nz = dot(w, x) + b\nloss = softplus(z) - y*z\n"
+    )
+    rows = {}
+    g, rows["symml grad"] = _time(lambda: sm.grad(prog["loss"], prog.params, simplify=False))
+    H, rows["symml hessian"] = _time(
+        lambda: sm.hessian(prog["loss"], prog.params, simplify=False))
+    _compile(rows, "symml compile g+H", lambda: sm.compile([g, H], ["w", "b", "x", "y"],
+                                                           reduce="sum"))
+    rows["symml derived+compiled total"] = (
+        rows["symml grad"] + rows["symml hessian"] + rows["symml compile g+H"])
+    return rows
+
+
 def run_gauss1(n_rows: int) -> dict:
     b = sympy.symbols("b1:9", real=True)
     x = sympy.Symbol("x", real=True)
@@ -157,7 +178,7 @@ def run_gauss1(n_rows: int) -> dict:
     rows = {}
 
     def derive_and_compile():
-        J = sm.jacobian([model], list(b))
+        J = sm.jacobian([model], list(b), simplify=False)
         return sm.compile(J, [*b, x])
 
     f, rows["symml jacobian derived+compiled"] = _time(derive_and_compile)
@@ -176,10 +197,13 @@ def run_deep_wide(depth: int, width: int) -> dict:
     ws = sympy.symbols(f"w0:{width}", real=True)
     wide = sympy.Add(*[sympy.sin(w * X) for w in ws])
     rows = {}
-    _compile(rows, f"depth-{depth} grad derived", lambda: sm.grad(e, [X, Y]))
+    _compile(rows, f"depth-{depth} value compiled", lambda: sm.compile(e, [X, Y]))
+    _compile(rows, f"depth-{depth} to_text", lambda: sm.to_text(e))
+    _compile(rows, f"depth-{depth} grad derived", lambda: sm.grad(e, [X, Y], simplify=False))
     _compile(rows, f"depth-{depth} grad derived+compiled",
              lambda: sm.compile(e, [X, Y], grad=[X, Y]))
-    _compile(rows, f"{width}-term sum d/dx derived", lambda: sm.grad(wide, [X]))
+    _compile(rows, f"{width}-term sum d/dx derived",
+             lambda: sm.grad(wide, [X], simplify=False))
     _compile(rows, f"{width}-term sum d/dx derived+compiled",
              lambda: sm.compile(wide, [X, list(ws)], grad=[X]))
     return rows
@@ -201,6 +225,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--no-plain-hessian", action="store_true",
                     help="skip SymPy's plain Hessian (about 13-80 s for the 4-8-1 MLP)")
     a = ap.parse_args(argv)
+    print(f"load average at start: {os.getloadavg()[0]:.1f}")
     sizes = [2, 3, 1] if a.small else [4, 8, 1]
     rows = run_mlp(sizes, plain_hessian=not a.no_plain_hessian)
     _print(f"MLP {'-'.join(map(str, sizes))}", rows)
@@ -214,10 +239,14 @@ def main(argv=None) -> dict:
     big = run_big(big_sizes)
     _print(f"MLP {'-'.join(map(str, big_sizes))}", big)
     print(f"  sympy/symml grad: {big['sympy grad'] / big['symml grad']:.1f}x")
+    lr = run_logistic(10 if a.small else 100)
+    _print(f"logistic regression d = {10 if a.small else 100}", lr)
+    rows.update({f"logistic {k}": v for k, v in lr.items()})
     gauss = run_gauss1(250)
     _print("Gauss1-like model, 8 parameters, 250 rows", gauss)
     deep = run_deep_wide(20 if a.small else 500, 1000 if a.small else 10000)
     _print("deep and wide", deep)
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
     rows.update({f"big {k}": v for k, v in big.items()})
     rows.update(gauss)
     rows.update(deep)

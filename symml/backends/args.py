@@ -15,6 +15,7 @@ import sympy
 
 from ..errors import ArgumentError
 from ..symbols import ElementSymbol, components_of, symbol
+from .cse import binds
 
 __all__ = ["Arg", "resolve_args", "resolve_grad", "fs", "free_symbols", "fresh_memo"]
 
@@ -46,7 +47,7 @@ def _fs(e) -> frozenset:
             r = frozenset((e,))
         elif not e.args:
             r = frozenset()
-        elif type(e).free_symbols is not sympy.Basic.free_symbols:
+        elif binds(type(e)):
             r = frozenset(e.free_symbols)  # bound variables (Integral, Lambda, ...)
         else:
             r = frozenset().union(*(_fs(a) for a in e.args))

@@ -35,6 +35,7 @@ from .._diff import d as _deriv
 from ..errors import ArgumentError
 from ..functions import sigmoid, softplus
 from .args import Arg, fs, resolve_args, resolve_grad
+from .cse import cse_dag, opaque, rebuild
 
 _fs = fs
 _Arg = Arg
@@ -44,92 +45,140 @@ __all__ = ["Plan", "Block", "build_plan"]
 # Subexpressions nested deeper than this are hoisted into their own assignment (Python's
 # parser accepts at most 200 nested parentheses).
 _MAX_DEPTH = 40
-# Above this many distinct expression nodes only the linear-time part of CSE runs.
-_FULL_CSE_NODES = 4000
+# Up to this many distinct expression nodes SymPy's full cse runs, above it the linear-time
+# DAG elimination of symml.backends.cse.
+_SYMPY_CSE_NODES = 1000
 
 
 def _bottom_up(expr, fn, memo: dict):
-    """Rebuild ``expr`` children-first, applying ``fn`` to each rebuilt node (memoized)."""
+    """Rebuild ``expr`` children-first, applying ``fn`` to each rebuilt node (memoized over
+    the DAG, iteratively: no recursion however deep ``expr`` is)."""
     hit = memo.get(expr)
     if hit is not None:
         return hit
-    if expr.args and not expr.is_Atom:
-        new_args = tuple(_bottom_up(a, fn, memo) for a in expr.args)
-        node = _rebuild(expr, new_args) if new_args != expr.args else expr
-    else:
-        node = expr
-    out = fn(node)
-    memo[expr] = out
-    return out
-
-
-def _rebuild(expr, new_args):
-    """``expr.func(*new_args)``, without SymPy's flatten-and-sort for a product whose
-    changed factors are plain non-numeric functions (the common case: ``1 - sigmoid(z)``
-    became ``sigmoid(-z)`` inside each of 10^4 Hessian entries). The factors are kept in
-    their original order; numeric code and structural comparisons do not need more."""
-    if expr.is_Mul and all(
-        b is a or (b.is_Function and not b.is_number)
-        for a, b in zip(expr.args, new_args, strict=True)
-    ):
-        return sympy.Mul._from_args(new_args, expr.is_commutative)
-    return expr.func(*new_args)
+    stack = [expr]
+    while stack:
+        node = stack[-1]
+        if node in memo:
+            stack.pop()
+            continue
+        if opaque(node):
+            memo[node] = fn(node)
+            stack.pop()
+            continue
+        todo = [a for a in node.args if a not in memo]
+        if todo:
+            stack.extend(todo)
+            continue
+        stack.pop()
+        new_args = tuple([memo[a] for a in node.args])
+        changed = any(b is not a for a, b in zip(node.args, new_args, strict=True))
+        memo[node] = fn(rebuild(node, new_args) if changed else node)
+    return memo[expr]
 
 
 def _one_plus_exp(a):
     """``u`` when ``a`` is ``1 + exp(u)``, else None."""
-    if a.is_Add and len(a.args) == 2 and sympy.S.One in a.args:
-        other = a.args[1] if a.args[0] is sympy.S.One else a.args[0]
-        if isinstance(other, sympy.exp):
+    if a.is_Add and len(a.args) == 2:
+        first, other = a.args
+        if other is sympy.S.One:
+            first, other = other, first
+        if first is sympy.S.One and isinstance(other, sympy.exp):
             return other.args[0]
     return None
 
 
-def _safe_node(e):
-    """One numerical-safety rewrite at a node whose children are already rewritten."""
-    if isinstance(e, sympy.log) and len(e.args) == 1:
-        a = e.args[0]
-        u = _one_plus_exp(a)
-        if u is not None:  # log(1 + exp(u)) = softplus(u)
-            return softplus(u)
-        if isinstance(a, sigmoid):  # log(sigmoid(u)) = -softplus(-u)
-            return -softplus(-a.args[0])
-        if a.is_Pow and isinstance(a.base, sigmoid) and a.exp.is_real:
-            return -a.exp * softplus(-a.base.args[0])
-        return e
-    if e.is_Pow:
-        if e.exp.is_Integer and e.exp < 0:
-            u = _one_plus_exp(e.base)
-            if u is not None:  # (1 + exp(u))^-p = sigmoid(-u)^p
-                return sigmoid(-u) ** (-e.exp)
-        return e
-    if e.is_Add and sympy.S.One in e.args:
-        for t in e.args:  # 1 - sigmoid(u) = sigmoid(-u)
-            c, rest = t.as_coeff_Mul()
-            if c == -1 and isinstance(rest, sigmoid):
-                others = list(e.args)
-                others.remove(sympy.S.One)
-                others.remove(t)
-                return sympy.Add(*others, sigmoid(-rest.args[0]))
-        return e
-    if e.is_Mul:
-        # exp(u) * sigmoid(-u)^p = sigmoid(u) * sigmoid(-u)^(p-1)
-        factors = list(e.args)
-        for i, f in enumerate(factors):
-            if not isinstance(f, sympy.exp):
-                continue
-            u = f.args[0]
+def _mul(factors):
+    """The product of ``factors`` (canonical ones, the number first if any) without SymPy's
+    flatten-and-sort, unless a factor needs it (a number or a product after the first)."""
+    factors = [f for f in factors if f is not sympy.S.One]
+    if len(factors) <= 1:
+        return factors[0] if factors else sympy.S.One
+    if any(f.is_Number or f.is_Mul for f in factors[1:]) or factors[0].is_Mul:
+        return sympy.Mul(*factors)
+    return sympy.Mul._from_args(tuple(factors))
+
+
+class _Safe:
+    """The numerical-safety rewrite (stage 2), memoized over the DAG of every entry.
+
+    The rewritten nodes are built without SymPy's flatten where nothing needs flattening
+    (their factors are already canonical), so the rewrite costs a pass over the DAG, not a
+    ``Mul`` construction per ancestor of every rewritten node."""
+
+    def __init__(self):
+        self.memo: dict = {}
+        self.negs: dict = {}
+
+    def __call__(self, expr):
+        return _bottom_up(expr, self.node, self.memo)
+
+    def neg(self, u):
+        hit = self.negs.get(u)
+        if hit is None:
+            hit = self.negs[u] = -u
+        return hit
+
+    def node(self, e):
+        """One rewrite at a node whose children are already rewritten."""
+        if isinstance(e, sympy.log) and len(e.args) == 1:
+            a = e.args[0]
+            u = _one_plus_exp(a)
+            if u is not None:  # log(1 + exp(u)) = softplus(u)
+                return softplus(u)
+            if isinstance(a, sigmoid):  # log(sigmoid(u)) = -softplus(-u)
+                return -softplus(self.neg(a.args[0]))
+            if a.is_Pow and isinstance(a.base, sigmoid) and a.exp.is_real:
+                return -a.exp * softplus(self.neg(a.base.args[0]))
+            return e
+        if e.is_Pow:
+            if e.exp.is_Integer and e.exp < 0:
+                u = _one_plus_exp(e.base)
+                if u is not None:  # (1 + exp(u))^-p = sigmoid(-u)^p
+                    s = sigmoid(self.neg(u))
+                    return s if e.exp == -1 else sympy.Pow(s, -e.exp, evaluate=False)
+            return e
+        if e.is_Add and e.args[0] is sympy.S.One:
+            for t in e.args:  # 1 - sigmoid(u) = sigmoid(-u)
+                if t.is_Mul and len(t.args) == 2 and t.args[0] is sympy.S.NegativeOne:
+                    rest = t.args[1]
+                    if isinstance(rest, sigmoid):
+                        others = [o for o in e.args[1:] if o is not t]
+                        new = sigmoid(self.neg(rest.args[0]))
+                        if not others:
+                            return new
+                        if any(o.is_Add for o in others):
+                            return sympy.Add(*others, new)
+                        return sympy.Add._from_args((*others, new))
+            return e
+        if e.is_Mul:
+            # exp(u) * sigmoid(-u)^p = sigmoid(u) * sigmoid(-u)^(p-1)
+            factors = e.args
+            sig = {}
             for j, g in enumerate(factors):
                 base, p = (g.base, g.exp) if g.is_Pow else (g, sympy.S.One)
-                if isinstance(base, sigmoid) and base.args[0] == -u and p.is_Integer and p > 0:
+                if isinstance(base, sigmoid) and p.is_Integer and p > 0:
+                    sig.setdefault(base.args[0], (j, base, p))
+            if not sig:
+                return e
+            for i, f in enumerate(factors):
+                if not isinstance(f, sympy.exp):
+                    continue
+                u = f.args[0]
+                hit = sig.get(self.neg(u))
+                if hit is not None:
+                    j, base, p = hit
                     rest = [h for k, h in enumerate(factors) if k not in (i, j)]
-                    return sympy.Mul(*rest, sigmoid(u), base ** (p - 1))
+                    last = (
+                        sympy.S.One
+                        if p == 1
+                        else base
+                        if p == 2
+                        else sympy.Pow(base, p - 1, evaluate=False)
+                    )
+                    return _mul([*rest, sigmoid(u), last])
+            return e
         return e
-    return e
-
-
-def _safe(expr, memo: dict):
-    return _bottom_up(expr, _safe_node, memo)
 
 
 class _Linear:
@@ -231,7 +280,7 @@ def _depth_limit(expr, hoist: list, memo: dict):
     else:
         pairs = [_depth_limit(a, hoist, memo) for a in expr.args]
         new_args = tuple(p[0] for p in pairs)
-        node = expr.func(*new_args) if new_args != expr.args else expr
+        node = rebuild(expr, new_args) if new_args != expr.args else expr
         depth = 1 + max(p[1] for p in pairs)
         if depth > _MAX_DEPTH:
             tmp = sympy.Dummy("h")
@@ -256,27 +305,34 @@ def _dag_size(exprs, limit: int) -> int:
     return len(seen)
 
 
-def _cse(exprs):
-    """One common-subexpression elimination over all ``exprs``.
+def _cse(exprs, engine: str = "auto"):
+    """One common-subexpression elimination over all ``exprs``: ``(replacements, reduced)``
+    with no subtree nested deeper than ``_MAX_DEPTH``.
 
-    SymPy's full ``cse`` also factors common sub-sums and sub-products out of different
-    sums (``opt_cse``), which costs time superlinear in the expression size; past
-    ``_FULL_CSE_NODES`` distinct nodes (a Hessian of dozens of parameters) only the
-    linear-time tree elimination runs.
-
-    Measured on a 49-parameter MLP (reduce="sum", 5e4 rows): value+gradient 12.9 ms (tree
-    only) / 10.5 ms (full) / 10.0 ms (full + ``optimizations="basic"``); Hessian 231 / 229
-    / 193 ms with compile times 0.55 / 0.70 / 4.3 s. ``basic`` is not used: its gain is
-    small and its cost can explode (a chain of 250 nested ``sin(...) + y``, 500 nodes:
-    27 s instead of 0.1 s).
+    Up to ``_SYMPY_CSE_NODES`` distinct nodes (textbook expressions, value + gradient of a
+    small model), SymPy's full ``cse``: it also factors common sub-sums and sub-products out
+    of different sums (``opt_cse``), which makes slightly smaller code for small inputs, at a
+    cost superlinear in their size. Above it, :func:`symml.backends.cse.cse_dag`: reference
+    counting over the DAG, linear in its size (the 49-parameter MLP's loss + gradient +
+    Hessian, 1225 entries: 0.05 s against 1.2-2 s for SymPy's ``tree_cse`` alone).
+    ``engine`` forces one: ``"sympy"`` or ``"dag"`` (the tests compare them).
     """
     symbols = (sympy.Dummy(f"x{i}") for i in itertools.count())
-    size = _dag_size(exprs, _FULL_CSE_NODES)
-    if size <= _FULL_CSE_NODES:
-        return sympy.cse(exprs, symbols=symbols, order="none", list=True)
-    from sympy.simplify.cse_main import tree_cse
-
-    return tree_cse(exprs, symbols, opt_subs={}, order="none")
+    if engine == "auto":
+        engine = "sympy" if _dag_size(exprs, _SYMPY_CSE_NODES) <= _SYMPY_CSE_NODES else "dag"
+    if engine == "dag":
+        return cse_dag(exprs, symbols, _MAX_DEPTH)
+    replacements, reduced = sympy.cse(exprs, symbols=symbols, order="none", list=True)
+    hoisted: list = []
+    depth_memo: dict = {}
+    for sym, e in replacements:
+        e2, _ = _depth_limit(e, hoisted, depth_memo)
+        hoisted.append((sym, e2))
+    outputs = []
+    for e in reduced:
+        e2, _ = _depth_limit(e, hoisted, depth_memo)
+        outputs.append(e2)
+    return hoisted, outputs
 
 
 # undefined constants: complex infinity, nan, and a range of values (atan(zoo) = <-pi/2, pi/2>)
@@ -570,8 +626,9 @@ def _entries_of(e) -> tuple[Any, tuple[int, ...]]:
     return arr, ()
 
 
-def build_plan(exprs: list, args, grad, reduce, single: bool) -> Plan:
-    """Stages 1-6 of the module docstring (the caller holds the ``fs`` memo)."""
+def build_plan(exprs: list, args, grad, reduce, single: bool, cse: str = "auto") -> Plan:
+    """Stages 1-6 of the module docstring (the caller holds the ``fs`` memo); ``cse``
+    picks the elimination (see :func:`_cse`)."""
     for e in exprs:
         if not isinstance(e, (sympy.Expr, sympy.MatrixBase)):
             raise ArgumentError(
@@ -585,20 +642,20 @@ def build_plan(exprs: list, args, grad, reduce, single: bool) -> Plan:
     specs = resolve_args(args, exprs)
     grad_specs = None if grad is None else resolve_grad(grad, exprs, specs)
 
-    memo: dict = {}
+    safe = _Safe()
     dctx = DiffContext()  # one memo of derivatives for every entry
     raw: list[list[tuple]] = []  # per f: [(entries, shape)]
     for e in exprs:
         entries, shape = _entries_of(e)
         for idx in numpy.ndindex(shape):
-            entries[idx] = _safe(entries[idx], memo)
+            entries[idx] = safe(entries[idx])
         blocks = [(entries, shape)]
         for g in grad_specs or ():
             gshape = shape + g.shape
             ge = numpy.empty(gshape, dtype=object)
             for idx in numpy.ndindex(shape):
                 for j, gidx in enumerate(numpy.ndindex(g.shape)):
-                    ge[idx + gidx] = _safe(dctx.d(entries[idx], g.symbols[j]), memo)
+                    ge[idx + gidx] = safe(dctx.d(entries[idx], g.symbols[j]))
             blocks.append((ge, gshape))
         raw.append(blocks)
 
@@ -620,16 +677,7 @@ def build_plan(exprs: list, args, grad, reduce, single: bool) -> Plan:
             fb.append(_block(entries, shape, data, want))
         out_blocks.append(fb)
 
-    replacements, reduced = _cse(todo)
-    hoisted: list = []
-    depth_memo: dict = {}
-    for sym, e in replacements:
-        e2, _ = _depth_limit(e, hoisted, depth_memo)
-        hoisted.append((sym, e2))
-    outputs = []
-    for e in reduced:
-        e2, _ = _depth_limit(e, hoisted, depth_memo)
-        outputs.append(e2)
+    hoisted, outputs = _cse(todo, cse)
     return Plan(specs, grad_specs, reduce, single, exprs, linear.defs, hoisted, outputs, out_blocks)
 
 

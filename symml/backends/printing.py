@@ -104,8 +104,15 @@ class PrinterMixin:
         args = list(expr.args)
         if len(args) <= GROUP:
             return base(expr)
+        # a last group of one term is that term (Add(t, evaluate=False) is t itself)
         parts = [
-            "(" + base(expr.func(*args[i : i + GROUP], evaluate=False)) + ")"
+            "("
+            + (
+                base(expr.func(*args[i : i + GROUP], evaluate=False))
+                if len(args[i : i + GROUP]) > 1
+                else self._print(args[i])
+            )
+            + ")"
             for i in range(0, len(args), GROUP)
         ]
         while len(parts) > GROUP:

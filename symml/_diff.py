@@ -41,11 +41,31 @@ or ``"reverse"`` force one. In ``"auto"`` mode ``d(e, v)`` of a large ``e`` runs
 sweep by all free symbols of ``e`` and serves later variables from it, which makes
 ``compile(f, grad=...)`` linear in the size of ``f``.
 
-Why not SymEngine: it differentiates the same Hessian in 0.1 s, but converting its 1225
-entries back to SymPy objects (6323 distinct nodes, a memoized converter) took 2.2 s --
-SymPy's constructors are the cost either way -- and 40 of the 1225 entries came back in a
-different form from SymPy's. The ``symml[fast]`` extra is measured by the benchmark
-(benchmarks/bench_diff.py) but is not used to derive.
+SymEngine, the optional accelerator (``pip install "symml[fast]"``): ``DiffContext(fast=...)``
+(and ``fast=`` of :func:`gradient`, :func:`jacobian`, :func:`hessian`, :func:`hvp`) sends
+gradients, Jacobians, Hessians and Hessian-vector products through SymEngine: the
+expression is converted once (each variable a uniquely named SymEngine symbol, so
+assumptions and Dummies survive; each subexpression free of the variables an opaque
+constant; numbers exactly, Floats of double precision only; symml's sigmoid, softplus and
+relu as SymEngine undefined functions whose ``Derivative``/``Subs`` come back as their own
+exact ``fdiff``), differentiated by SymEngine, and converted back once per distinct node with
+SymPy's evaluating constructors -- except products, built by sorting alone where
+``Mul.flatten`` would only sort (distinct, non-numeric bases, no coefficient times a single
+sum; the tests compare every such product with ``Mul(*args)``). Anything else that depends
+on a variable (Abs, Piecewise, Max, multi-argument functions...) or anything unexpected in
+SymEngine's result makes the call fall back to SymPy's engine above, so the answer is never
+different: the tests check both paths agree symbolically and at random points on the MLP-49
+loss, a sigmoid MLP, the logistic loss, NIST models and a hypothesis corpus.
+``fast=False`` (the default) never uses it; ``fast=True`` uses it wherever it can and raises
+:class:`~symml.backends.MissingExtraError` naming the extra if SymEngine is missing;
+``fast="auto"`` uses it, when installed, for the Hessians of large expressions only. Why:
+SymEngine's own ``diff`` of the MLP-49 Hessian takes ~60 ms, but building the ~6000 distinct
+SymPy nodes of the result costs 0.3-1 s, so end to end it matches symml's
+forward-over-reverse Hessian (1.0-1.1x; 1.5x on a 2-3-1 net, where symml stays in forward
+mode; benchmarks/bench_symengine.py, docs/performance.md), and gradients are ~6x *slower*
+through SymEngine than symml's reverse mode. A gain that small
+does not justify changing the forms every caller (step derivations, compile) sees by
+default.
 
 The traversals are iterative (explicit stacks), so deep compositions and sums of 10^4 terms
 differentiate without RecursionError (SymPy's flattening makes very deep chains slow:

@@ -271,3 +271,16 @@ def test_random_expressions_identical(e, seed):
         assert _close_at(a, b, pt, 1e-15)
         if fast.engine == "symengine":
             assert _same_symbolically(a, b, simplify=False) or _close_at(a, b, _point([X, Y, Z], 9))
+
+
+@needs_symengine
+def test_benchmark_runs_at_a_small_size(capsys):
+    import pathlib
+    import sys
+
+    sys.path.insert(0, str(pathlib.Path(__file__).parent.parent / "benchmarks"))
+    import bench_symengine
+
+    rows = bench_symengine.main(["--small", "--repeats", "1"])
+    assert "symml / symengine hessian" in capsys.readouterr().out
+    assert rows["symengine hessian"] > 0 and rows["symml hessian"] > 0

@@ -155,7 +155,7 @@ def main(argv=None) -> dict:
     for key, val in rows.items():
         print(f"  {key:40s} {val:.6g}" if isinstance(val, float) else f"  {key:40s} {val}")
     verdict = "lower" if ncg < best[0] else "NOT lower"
-    print(f"  Newton-CG's loss is {verdict} than the best Adam's at the same wall time "
+    print(f"  Newton-CG loss is {verdict} than the best Adam's at the same wall time "
           f"({ncg:.4g} vs {best[0]:.4g}, ratio {best[0] / ncg:.3g})")  # fmt: skip
     return rows
 

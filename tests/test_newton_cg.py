@@ -88,7 +88,7 @@ def test_benchmark_runs_at_a_small_size(capsys):
 
     rows = bench_newton_cg.main(["--small", "--budget", "0.2"])
     out = capsys.readouterr().out
-    assert "Newton-CG's loss is" in out
+    assert "Newton-CG loss is" in out
     assert rows["parameters"] == 4 * 3 + 3 + 3 * 3 + 3 + 3 + 1
     assert rows["hvp vs gradient differences"] < 1e-5  # the compiled hvp is the Hessian's
     assert np.isfinite(rows["newton-cg loss"]) and rows["newton-cg loss"] < rows["start loss"]

@@ -63,9 +63,8 @@ SymEngine's own ``diff`` of the MLP-49 Hessian takes ~60 ms, but building the ~6
 SymPy nodes of the result costs 0.3-1 s, so end to end it matches symml's
 forward-over-reverse Hessian (1.0-1.1x; 1.5x on a 2-3-1 net, where symml stays in forward
 mode; benchmarks/bench_symengine.py, docs/performance.md), and gradients are ~6x *slower*
-through SymEngine than symml's reverse mode. A gain that small
-does not justify changing the forms every caller (step derivations, compile) sees by
-default.
+through SymEngine than symml's reverse mode. A gain that small does not justify changing,
+by default, the forms every caller (step derivations, compile) sees.
 
 The traversals are iterative (explicit stacks), so deep compositions and sums of 10^4 terms
 differentiate without RecursionError (SymPy's flattening makes very deep chains slow:

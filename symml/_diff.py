@@ -41,11 +41,30 @@ or ``"reverse"`` force one. In ``"auto"`` mode ``d(e, v)`` of a large ``e`` runs
 sweep by all free symbols of ``e`` and serves later variables from it, which makes
 ``compile(f, grad=...)`` linear in the size of ``f``.
 
-Why not SymEngine: it differentiates the same Hessian in 0.1 s, but converting its 1225
-entries back to SymPy objects (6323 distinct nodes, a memoized converter) took 2.2 s --
-SymPy's constructors are the cost either way -- and 40 of the 1225 entries came back in a
-different form from SymPy's. The ``symml[fast]`` extra is measured by the benchmark
-(benchmarks/bench_diff.py) but is not used to derive.
+SymEngine, the optional accelerator (``pip install "symml[fast]"``): ``DiffContext(fast=...)``
+(and ``fast=`` of :func:`gradient`, :func:`jacobian`, :func:`hessian`, :func:`hvp`) sends
+gradients, Jacobians, Hessians and Hessian-vector products through SymEngine: the
+expression is converted once (each variable a uniquely named SymEngine symbol, so
+assumptions and Dummies survive; each subexpression free of the variables an opaque
+constant; numbers exactly, Floats of double precision only; symml's sigmoid, softplus and
+relu as SymEngine undefined functions whose ``Derivative``/``Subs`` come back as their own
+exact ``fdiff``), differentiated by SymEngine, and converted back once per distinct node with
+SymPy's evaluating constructors -- except products, built by sorting alone where
+``Mul.flatten`` would only sort (distinct, non-numeric bases, no coefficient times a single
+sum; the tests compare every such product with ``Mul(*args)``). Anything else that depends
+on a variable (Abs, Piecewise, Max, multi-argument functions...) or anything unexpected in
+SymEngine's result makes the call fall back to SymPy's engine above, so the answer is never
+different: the tests check both paths agree symbolically and at random points on the MLP-49
+loss, a sigmoid MLP, the logistic loss, NIST models and a hypothesis corpus.
+``fast=False`` (the default) never uses it; ``fast=True`` uses it wherever it can and raises
+:class:`~symml.backends.MissingExtraError` naming the extra if SymEngine is missing;
+``fast="auto"`` uses it, when installed, for the Hessians of large expressions only. Why:
+SymEngine's own ``diff`` of the MLP-49 Hessian takes ~60 ms, but building the ~6000 distinct
+SymPy nodes of the result costs 0.3-1 s, so end to end it matches symml's
+forward-over-reverse Hessian (1.0-1.1x; 1.5x on a 2-3-1 net, where symml stays in forward
+mode; benchmarks/bench_symengine.py, docs/performance.md), and gradients are ~6x *slower*
+through SymEngine than symml's reverse mode. A gain that small does not justify changing,
+by default, the forms every caller (step derivations, compile) sees.
 
 The traversals are iterative (explicit stacks), so deep compositions and sums of 10^4 terms
 differentiate without RecursionError (SymPy's flattening makes very deep chains slow:
@@ -173,16 +192,24 @@ class DiffContext:
     True
     """
 
-    def __init__(self, mode: str = "auto") -> None:
+    def __init__(self, mode: str = "auto", fast=False) -> None:
         if mode not in _MODES:
             raise ValueError(f"mode must be one of {', '.join(_MODES)}, got {mode!r}")
+        if not any(fast is v for v in _FAST_VALUES):
+            raise ValueError(f"fast must be False, True or 'auto', got {fast!r}")
         self.mode = mode
+        self.fast = fast
+        if fast is True:
+            _symengine(required=True)
+        #: which engine produced the last gradient/jacobian/hessian/hvp: "symengine" or "sympy"
+        self.engine = "sympy"
         self.free: dict = {}
         self.memo: dict = {}
         self.kinds: dict = {}
         self._seeds: dict = {}
         self._rows: dict = {}  # e -> {symbol: de/dsymbol}, from one reverse sweep
         self._size: dict = {}  # (e, vs) -> whether forward mode would be large
+        self._no_fast: set = set()  # expressions the SymEngine bridge cannot carry
 
     # -- free symbols, memoized per node ---------------------------------------------------
     def free_symbols(self, e) -> frozenset:
@@ -416,17 +443,54 @@ class DiffContext:
         vs = list(vs)
         if isinstance(f, sympy.MatrixBase) or not all(v.is_Symbol for v in vs):
             return [self.d(f, v) for v in vs]
+        out = self._fast("gradient", [f], vs)
+        if out is not None:
+            return out[0]
         if self.mode == "forward" or (self.mode == "auto" and not self._large(f, tuple(vs))):
             return [self.forward(f, v) for v in vs]
         return self.reverse(f, vs)
 
+    def _fast(self, what: str, F: list, vs: list, us: list | None = None):
+        """``what`` ("gradient" of each entry of ``F``, "hessian" or "hvp" of ``F[0]``)
+        through SymEngine, or None when SymPy's engine must do it: ``fast=False``, SymEngine
+        missing under ``"auto"``, ``F`` small under ``"auto"``, or anything in ``F`` or in
+        SymEngine's result that the bridge cannot carry exactly."""
+        self.engine = "sympy"
+        if self.fast is False or not vs or not all(v.is_Symbol for v in vs):
+            return None
+        if any(isinstance(e, sympy.MatrixBase) or not isinstance(e, sympy.Expr) for e in F):
+            return None
+        se = _symengine(required=self.fast is True)
+        if se is None:
+            return None
+        if self.fast == "auto" and (what != "hessian" or not self._large(F[0], None)):
+            return None  # symml's reverse mode is faster for gradients (docs/performance.md)
+        if any(e in self._no_fast for e in F):
+            return None
+        bridge = _SymEngineBridge(se, self, frozenset(vs))
+        try:
+            out = _se_derive(bridge, what, F, vs, us)
+        except _Unsupported:
+            self._no_fast.update(F)
+            return None
+        self.engine = "symengine"
+        return out
+
     def jacobian(self, F: Iterable, vs: Sequence) -> list:
         """Rows: entries of ``F``; columns: ``vs``."""
+        F, vs = list(F), list(vs)
+        out = self._fast("gradient", F, vs)
+        if out is not None:
+            return out
         return [self.gradient(e, vs) for e in F]
 
     def hessian(self, f, vs: Sequence) -> list:
         """Forward over the gradient (forward-over-reverse for large ``f``), each symmetric
         entry derived once; the forward memo is shared by all the gradient's entries."""
+        vs = list(vs)
+        out = self._fast("hessian", [f], vs)
+        if out is not None:
+            return out
         g = self.gradient(f, vs)
         n = len(vs)
         H = [[S.Zero] * n for _ in range(n)]
@@ -442,11 +506,273 @@ class DiffContext:
         ``u``. Large ``f``: reverse over forward, the gradient of the directional derivative
         ``f_u = sum_j u_j df/dx_j`` (``f_u`` is a few times the size of ``f``, so the
         product costs a few gradients and never builds the Hessian)."""
-        vs = list(vs)
+        vs, us = list(vs), list(us)
         direction = dict(zip(vs, us, strict=True))
+        out = self._fast("hvp", [f], vs, us)
+        if out is not None:
+            return out
         if self.mode == "forward" or (self.mode == "auto" and not self._large(f, tuple(vs))):
             return [self.forward(gi, direction) for gi in self.gradient(f, vs)]
         return self.reverse(self.forward(f, direction), vs)
+
+
+# -- SymEngine, the optional ``symml[fast]`` accelerator -----------------------------------
+
+#: SymPy functions SymEngine implements natively, with the same derivative rules.
+_SE_NATIVE = (
+    "exp", "log", "sin", "cos", "tan", "asin", "acos", "atan",
+    "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "erf", "erfc",
+)  # fmt: skip
+_FAST_VALUES = (False, True, "auto")
+_SE_STATE: list = []  # [module or None] once probed
+
+
+def _symengine(required: bool):
+    """The ``symengine`` module, None if it is not installed (``required``: raise instead)."""
+    if not _SE_STATE:
+        try:
+            import symengine  # the symml[fast] extra
+        except ImportError:
+            symengine = None
+        _SE_STATE.append(symengine)
+    se = _SE_STATE[0]
+    if se is None and required:
+        from .backends import MissingExtraError
+
+        raise MissingExtraError(
+            "differentiation with fast=True needs SymEngine, which is not installed; "
+            'install it with: pip install "symml[fast]" (or pass fast=False)'
+        )
+    return se
+
+
+class _Unsupported(Exception):
+    """A node the SymEngine bridge cannot carry exactly (the caller falls back to SymPy)."""
+
+
+class _SymEngineBridge:
+    """Exact conversion SymPy -> SymEngine -> SymPy for one differentiation job.
+
+    Variables become SymEngine symbols with unique names (so assumptions and Dummies survive
+    the round trip); subexpressions free of the variables become opaque symbols (constants
+    to SymEngine, restored as they were); numbers convert exactly (Floats of double
+    precision only). symml's one-argument functions (sigmoid, softplus, relu) become
+    SymEngine undefined functions whose derivatives ``Derivative``/``Subs`` are replaced on
+    the way back by their own exact ``fdiff``. Anything else that depends on a variable
+    (Abs, Piecewise, Max, ...) raises :class:`_Unsupported`.
+    """
+
+    def __init__(self, se, ctx: DiffContext, wrt: frozenset, check: bool = False) -> None:
+        from .functions import CUSTOM_FUNCTIONS
+
+        self.se, self.ctx, self.wrt, self.check = se, ctx, wrt, check
+        self.to: dict = {}  # SymPy node -> SymEngine node
+        self.back: dict = {}  # SymEngine node -> SymPy node
+        self.names: dict = {}  # undefined-function name -> SymPy class
+        self.custom = tuple(CUSTOM_FUNCTIONS.values())
+        self.native = {name: getattr(se, name) for name in _SE_NATIVE}
+        self.derivs: dict = {}  # (class, order) -> (dummy, derivative)
+
+    def _fresh(self, node):
+        s = self.se.Symbol(f"_symml_s{len(self.back)}")
+        self.back[s] = node
+        return s
+
+    def _number(self, node):
+        se = self.se
+        if node.is_Integer:
+            return se.Integer(int(node))
+        if node.is_Rational:
+            return se.Rational(int(node.p), int(node.q))
+        if node.is_Float and node._prec == 53:
+            return se.RealDouble(float(node))
+        if node is S.Pi:
+            return se.pi
+        if node is S.Exp1:
+            return se.E
+        return None
+
+    def to_se(self, e):
+        """``e`` in SymEngine (raises :class:`_Unsupported`)."""
+        to, ctx = self.to, self.ctx
+        stack = [e]
+        while stack:
+            node = stack[-1]
+            if node in to:
+                stack.pop()
+                continue
+            if node.is_Number or node.is_NumberSymbol:
+                num = self._number(node)
+                to[node] = num if num is not None else self._fresh(node)
+                stack.pop()
+                continue
+            if not (ctx.free_symbols(node) & self.wrt):
+                to[node] = self._fresh(node)
+                stack.pop()
+                continue
+            if node.is_Symbol:
+                if not node.is_commutative:
+                    raise _Unsupported(node)
+                to[node] = self._fresh(node)
+                stack.pop()
+                continue
+            if self.ctx._kind(node) not in ("add", "mul", "pow", "fun") or (
+                self.ctx._kind(node) == "fun" and not self._known(node)
+            ):
+                raise _Unsupported(node)
+            todo = [a for a in node.args if a not in to]
+            if todo:
+                stack.extend(todo)
+                continue
+            stack.pop()
+            to[node] = self._node(node, [to[a] for a in node.args])
+        return to[e]
+
+    def _known(self, node) -> bool:
+        if len(node.args) != 1:
+            return False
+        name = type(node).__name__
+        native = name in self.native and getattr(sympy, name) is type(node)
+        return native or isinstance(node, self.custom)
+
+    def _node(self, node, args):
+        se, kind = self.se, self.ctx._kind(node)
+        if kind == "add":
+            return se.Add(*args)
+        if kind == "mul":
+            return se.Mul(*args)
+        if kind == "pow":
+            return se.Pow(*args)
+        name = type(node).__name__  # a function _known() accepted
+        if name in self.native and getattr(sympy, name) is type(node):
+            return self.native[name](args[0])
+        fname = f"_symml_f_{name}"
+        self.names[fname] = type(node)
+        return se.Function(fname)(args[0])
+
+    def to_sympy(self, e):
+        """A SymEngine result back in SymPy, built with SymPy's evaluating constructors
+        (canonical SymPy objects), each distinct node once (raises :class:`_Unsupported`)."""
+        back = self.back
+        stack = [e]
+        while stack:
+            node = stack[-1]
+            if node in back:
+                stack.pop()
+                continue
+            cls = type(node).__name__
+            if cls == "Subs":
+                kids = list(node.point)
+            elif cls == "Derivative":  # Derivative(f(x), x, ..., x) of a variable x
+                kids = list(node.args[0].args)
+            else:
+                kids = list(node.args)
+            todo = [a for a in kids if a not in back]
+            if todo:
+                stack.extend(todo)
+                continue
+            stack.pop()
+            back[node] = self._back(node, cls, [back[a] for a in kids])
+        return back[e]
+
+    def _back(self, node, cls, args):
+        if not args:
+            if node.is_Number or cls in ("Exp1", "Pi", "ImaginaryUnit"):
+                return node._sympy_()
+            raise _Unsupported(node)  # a symbol of SymEngine's own (_xi of a Subs)
+        if cls == "Add":
+            return Add(*args)
+        if cls == "Mul":
+            return self._mul(args)
+        if cls == "Pow":
+            return sympy.exp(args[1]) if args[0] is S.Exp1 else Pow(*args)
+        if cls in self.native:
+            return getattr(sympy, cls)(*args)
+        if cls == "FunctionSymbol" and node.get_name() in self.names:
+            return self.names[node.get_name()](*args)
+        if cls == "Subs":  # Subs(Derivative(f(xi), xi, ..., xi), (xi,), (point,))
+            return self._derivative(node.expr, node.variables, args)
+        if cls == "Derivative":
+            return self._derivative(node, node.args[0].args, args)
+        raise _Unsupported(node)
+
+    def _mul(self, args):
+        """``Mul(*args)``, skipping ``Mul.flatten`` (the cost of the round trip) where it
+        only sorts: commutative factors with distinct bases that are not numbers or
+        constants (at most one power of ``E``), no nested product, at most one rational or
+        float coefficient, and not a coefficient times one sum (which SymPy distributes).
+        With ``check`` (the tests) every product is compared with ``Mul(*args)``."""
+        out = _sorted_mul(args)
+        if out is None or self.check:
+            full = Mul(*args)
+            if out is not None and out != full:
+                raise AssertionError(f"fast product {out!r} != Mul {full!r}")
+            return full
+        return out
+
+    def _derivative(self, d, variables, point):
+        if type(d).__name__ != "Derivative" or len(variables) != 1 or len(point) != 1:
+            raise _Unsupported(d)
+        f, *by = d.args
+        name = f.get_name() if type(f).__name__ == "FunctionSymbol" else None
+        if name not in self.names or f.args != tuple(variables) or set(by) != set(variables):
+            raise _Unsupported(d)
+        cls, n = self.names[name], len(by)
+        if (cls, n) not in self.derivs:
+            t = sympy.Dummy("t")
+            out = cls(t)
+            for _ in range(n):
+                out = self.ctx.forward(out, t)  # the function's own fdiff, SymPy's forms
+            self.derivs[(cls, n)] = (t, out)
+        t, out = self.derivs[(cls, n)]
+        return out.xreplace({t: point[0]})
+
+
+def _sorted_mul(args):
+    """The canonical ``Mul`` of ``args`` by sorting alone, or None when ``Mul.flatten``
+    could do more than sort (see :meth:`_SymEngineBridge._mul`)."""
+    from sympy.core.mul import _mulsort
+
+    coeff, rest, bases = None, [], set()
+    for a in args:
+        if a.is_Number:
+            if coeff is not None or not (a.is_Rational or a.is_Float) or a in (S.Zero, S.One):
+                return None
+            coeff = a
+            continue
+        if a.is_Mul or not a.is_commutative:
+            return None
+        b = a.as_base_exp()[0]
+        if b in bases or (b.is_Atom and not b.is_Symbol and b is not S.Exp1):
+            return None
+        bases.add(b)
+        rest.append(a)
+    if coeff is not None and len(rest) == 1 and rest[0].is_Add:
+        return None  # Mul.flatten distributes 2*(x + y) into 2*x + 2*y
+    if len(rest) < 2 and coeff is None or not rest:
+        return None
+    _mulsort(rest)
+    return Mul._from_args([coeff, *rest] if coeff is not None else rest)
+
+
+def _se_derive(bridge: _SymEngineBridge, what: str, F: list, vs: list, us):
+    """The SymEngine side of :meth:`DiffContext._fast` (raises :class:`_Unsupported`)."""
+    sF = [bridge.to_se(e) for e in F]
+    svs = [bridge.to_se(v) for v in vs]
+    back = bridge.to_sympy
+    if what == "gradient":
+        return [[back(e.diff(v)) for v in svs] for e in sF]
+    g = [sF[0].diff(v) for v in svs]
+    if what == "hvp":
+        su = [bridge.to_se(_as_basic(u)) for u in us]
+        fu = bridge.se.Add(*[u * gj for u, gj in zip(su, g, strict=True)])
+        return [back(fu.diff(v)) for v in svs]
+    n = len(vs)
+    H = [[S.Zero] * n for _ in range(n)]
+    for j in range(n):
+        for i in range(j + 1):
+            H[i][j] = H[j][i] = back(g[i].diff(svs[j]))
+    return H
 
 
 def d(e, var):
@@ -485,7 +811,7 @@ def diff(e, *vars):
     return e
 
 
-def gradient(f, vs: Sequence, mode: str = "auto") -> list:
+def gradient(f, vs: Sequence, mode: str = "auto", fast=False) -> list:
     """Gradient of ``f`` by ``vs`` as a list (one shared context).
 
     >>> import sympy
@@ -493,10 +819,10 @@ def gradient(f, vs: Sequence, mode: str = "auto") -> list:
     >>> gradient(x * y**2, [x, y])
     [y**2, 2*x*y]
     """
-    return DiffContext(mode).gradient(f, vs)
+    return DiffContext(mode, fast).gradient(f, vs)
 
 
-def jacobian(F: Iterable, vs: Sequence, mode: str = "auto") -> list:
+def jacobian(F: Iterable, vs: Sequence, mode: str = "auto", fast=False) -> list:
     """Jacobian of the entries of ``F`` by ``vs`` as nested lists (one shared context).
 
     >>> import sympy
@@ -504,10 +830,10 @@ def jacobian(F: Iterable, vs: Sequence, mode: str = "auto") -> list:
     >>> jacobian([x * y, x + y], [x, y])
     [[y, x], [1, 1]]
     """
-    return DiffContext(mode).jacobian(F, vs)
+    return DiffContext(mode, fast).jacobian(F, vs)
 
 
-def hessian(f, vs: Sequence, mode: str = "auto") -> list:
+def hessian(f, vs: Sequence, mode: str = "auto", fast=False) -> list:
     """Hessian of ``f`` by ``vs`` as nested lists (symmetric, one shared context).
 
     >>> import sympy
@@ -515,10 +841,10 @@ def hessian(f, vs: Sequence, mode: str = "auto") -> list:
     >>> hessian(x**2 * y, [x, y])
     [[2*y, 2*x], [2*x, 0]]
     """
-    return DiffContext(mode).hessian(f, vs)
+    return DiffContext(mode, fast).hessian(f, vs)
 
 
-def hvp(f, vs: Sequence, us: Sequence, mode: str = "auto") -> list:
+def hvp(f, vs: Sequence, us: Sequence, mode: str = "auto", fast=False) -> list:
     """Hessian-vector product ``H(f) @ us`` as a list (one forward pass with a vector seed).
 
     >>> import sympy
@@ -526,4 +852,4 @@ def hvp(f, vs: Sequence, us: Sequence, mode: str = "auto") -> list:
     >>> hvp(x**2 * y, [x, y], [u, v])
     [2*u*y + 2*v*x, 2*u*x]
     """
-    return DiffContext(mode).hvp(f, vs, us)
+    return DiffContext(mode, fast).hvp(f, vs, us)

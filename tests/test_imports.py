@@ -40,6 +40,16 @@ def test_calculus_commands_are_light(argv):
     assert _loaded_after(code) == set()
 
 
+def test_the_smallest_command_needs_neither_numpy_nor_sympy_physics():
+    # numpy (~0.07 s) and sympy.physics (~0.15-0.3 s, imported by sympy.simplify's first
+    # call) are most of what separates `symml diff "x^2" x` from its 0.8 s target
+    probe = ("from symml.cli import main\nmain(['diff', 'x^2', 'x'])\nimport sys\n"
+             "print('LOADED:', *(m for m in ('numpy', 'sympy.physics') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=120, check=True)  # fmt: skip
+    assert out.stdout.splitlines() == ["2*x", "LOADED:"]
+
+
 def test_lazy_names_resolve_to_the_functions():
     import symml as sm
     import symml.compile  # noqa: F401 - importing the submodule must not hide sm.compile

@@ -12,8 +12,10 @@ from __future__ import annotations
 import csv
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 from ..errors import ArgumentError, DataError, SymmlError
 
@@ -32,6 +34,8 @@ def read_csv(path) -> dict[str, np.ndarray]:
     (array([0., 1.]), array([[ 1.,  2.],
            [ 3., nan]]))
     """
+    import numpy as np  # imported here: the other commands start faster without it
+
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -103,6 +107,8 @@ def _p0(items):
 
 
 def _cmd_fit(args) -> int:
+    import numpy as np
+
     from ..fitting import fit
     from ._args import read_source
 

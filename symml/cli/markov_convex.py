@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 from ..errors import ArgumentError
 from .calc import show
 
 
 def _row(pi) -> str:
+    import numpy as np
+
     if isinstance(pi, np.ndarray):
         return "[" + ", ".join(f"{v:.10g}" for v in pi) + "]"
     return show(pi).replace("[[", "[").replace("]]", "]")

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 from ..errors import ArgumentError
 
 #: exit status when a run finished without converging (diverged, iteration limit...)
@@ -31,6 +29,8 @@ def _number(text: str, what: str) -> float:
 
 def _value(text: str, what: str):
     """``1.5`` -> float, ``1,2,3`` or ``[1, 2, 3]`` -> array (for a vector)."""
+    import numpy as np
+
     t = text.strip()
     if t.startswith("[") and t.endswith("]"):
         t = t[1:-1]

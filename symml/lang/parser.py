@@ -152,10 +152,15 @@ def count_statements(source: str, stop: int | None = None) -> int:
 _LOCK = threading.Lock()
 
 
+#: Whether lark's cache of the built parser may be read and written on disk (``symml serve``
+#: turns it off: the server writes nothing to disk).
+DISK_CACHE = True
+
+
 def _cache_file(grammar: str) -> str | bool:
     """Where lark keeps the built parser, or False (no cache): a per-user directory, never
     the shared temporary directory (lark's cache is a pickle, so nobody else may write it)."""
-    if os.environ.get("SYMML_NO_CACHE"):
+    if not DISK_CACHE or os.environ.get("SYMML_NO_CACHE"):
         return False
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     folder = os.path.join(base, "symml")

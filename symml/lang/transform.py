@@ -8,9 +8,9 @@ inputs cannot overflow the stack). The arithmetic it dispatches to is in
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-import numpy as np
 import sympy
 from lark import Token, Transformer_NonRecursive, Tree, v_args
 from lark.exceptions import VisitError
@@ -507,7 +507,7 @@ class _Builder:
         dims = tuple(int(t) for t in shape_tree.children if t is not None)
         if any(d <= 0 for d in dims):
             raise ArgumentError(f"shape {list(dims)} of '{name}' must be positive")
-        check_entries(int(np.prod(dims)), f"the declaration of '{name}'")
+        check_entries(math.prod(dims), f"the declaration of '{name}'")
         if len(dims) == 1:
             return vector(name, dims[0], **assumptions), dims
         return matrix(name, dims[0], dims[1], **assumptions), dims
@@ -593,6 +593,8 @@ class _Builder:
         return float(v)
 
     def _init(self, name, tree, dims, lo, hi):
+        import numpy as np  # only programs with parameters need it (keeps start-up short)
+
         if tree is None:
             val = 0.0
             if lo is not None and hi is not None:

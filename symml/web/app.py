@@ -105,13 +105,16 @@ def create_app(time_limit: float = 10.0, workers: int = 2, max_body: int = 65536
     >>> app = create_app()  # doctest: +SKIP
     """
     _require()
+    from ..lang import parser as _parser_module
+
+    _parser_module.DISK_CACHE = False  # nothing written to disk, not even the parser cache
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import FileResponse, HTMLResponse, JSONResponse
     from starlette.routing import Route
 
-    from . import derive as _derive_module  # noqa: F401 - loaded once, inherited by each fork
     from .. import steps as _steps  # noqa: F401
+    from . import derive as _derive_module  # noqa: F401 - loaded once, inherited by each fork
     from .derive import OPERATIONS, _register_optional
 
     _register_optional()

@@ -158,6 +158,14 @@ def _tex_display(sides: list, partial: bool) -> list[str]:
     return ["\\begin{align*}", "  " + " \\\\\n  ".join(rows), "\\end{align*}"]
 
 
+def _drop_alignment(row: str) -> str:
+    """One ``aligned`` row set inline: its single alignment ``&`` removed, and only that one
+    (the ``&`` column separators of a matrix in it stay)."""
+    if row.startswith("& "):
+        return row[2:]
+    return row.replace(" &= ", " = ", 1) if " &= " in row else row.replace("&= ", "= ", 1)
+
+
 def _step_tex(step, number: str, depth: int, partial: bool, detail: str = "full") -> list[str]:
     step = collapse(step, detail, depth)
     name = f" {_tex_escape(step.name)}" if step.name else ""
@@ -170,7 +178,7 @@ def _step_tex(step, number: str, depth: int, partial: bool, detail: str = "full"
         )
         rows = _rows(sides, partial)
         if len(rows) == 1 and _visual_len(rows[0]) <= INLINE_CHARS:  # short: in the sentence
-            eq = rows[0].replace("&= ", "= ").replace("& ", "")
+            eq = _drop_alignment(rows[0])
             out = [f"{{{indent}\\noindent\\textbf{{{number}.}}{name} {explanation} "
                    f"\\(\\displaystyle {eq}\\).\\par}}"]  # fmt: skip
             if step.note and detail != "brief":

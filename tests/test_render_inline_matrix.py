@@ -15,7 +15,9 @@ def test_inline_step_keeps_matrix_columns():
     step = Step(rule="assemble", before=a, after=m, explanation="Assemble the entries.")
     d = Derivation(title="A matrix", kind="demo", problem=a, steps=[step], result=m)
     tex = d.to_latex(detail="textbook")
-    assert r"2 & 1\\1 & 2" in tex.replace(" \\\\ ", r"\\")
+    (inline,) = [ln for ln in tex.splitlines() if r"\textbf{1.}" in ln]  # the step, in its sentence
+    assert r"\(\displaystyle A = " in inline
+    assert r"2 & 1\\1 & 2" in inline
 
 
 def test_drop_alignment_removes_exactly_one_marker():

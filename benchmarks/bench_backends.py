@@ -166,8 +166,9 @@ def mlp(sizes, n: int, repeat: int) -> dict:
     s = 1 / (1 + sympy.exp(-h[0]))
     L = -(y * sympy.log(s) + (1 - y) * sympy.log(1 - s))
     t = time.perf_counter()
-    g = sm.grad(L, params)
-    H = sm.hessian(L, params)
+    with sm.limits(seconds=3600):
+        g = sm.grad(L, params)
+        H = sm.hessian(L, params)
     t_derive = time.perf_counter() - t
     rng = np.random.default_rng(2)
     P = list(rng.normal(size=len(params)) * 0.5)
@@ -178,9 +179,10 @@ def mlp(sizes, n: int, repeat: int) -> dict:
     calls, points = {}, {}
     for be in [b for b in BACKENDS if b != "jax"]:
         t = time.perf_counter()
-        f = sm.compile([L, g, H], [*params, *x, y], reduce="sum", backend=be)
-        out["compile"][be] = time.perf_counter() - t
-        fp = sm.compile([L, g, H], [*params, *x, y], backend=be)
+        with sm.limits(seconds=3600):  # a benchmark on a loaded machine: no 10 s budget
+            f = sm.compile([L, g, H], [*params, *x, y], reduce="sum", backend=be)
+            out["compile"][be] = time.perf_counter() - t
+            fp = sm.compile([L, g, H], [*params, *x, y], backend=be)
         out["first"][be] = _first_call(lambda f=f: f(*P, *cols, Y))
         calls[f"symml {be}"] = lambda f=f: f(*P, *cols, Y)
         pt = [float(c[0]) for c in cols]

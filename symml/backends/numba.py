@@ -5,11 +5,18 @@ The plan's scalars are printed as straight-line code for *one row* (SymPy's
 
 * ``reduce="sum"`` / ``"mean"``: the rows are cut into blocks of :data:`BLOCK` rows; each
   block computes value, gradient and Hessian entries row by row and accumulates them in
-  local variables, so every row of ``X`` is read once. Blocks run in parallel
-  (``numba.prange``) and write their partial sums to their own row of a
-  ``(blocks, outputs)`` array that is added in block order afterwards, so the result does
-  not depend on the number of threads or on scheduling (reproducible run to run).
-* ``reduce=None``: the loop over rows is parallel and writes each row's outputs.
+  local variables, so every row of ``X`` is read once. Each block writes its partial sums
+  to its own row of a ``(blocks, outputs)`` array that is added in block order afterwards,
+  so the result does not depend on the number of threads or on scheduling (reproducible
+  run to run).
+* ``reduce=None``: the loop over rows writes each row's outputs.
+
+Parallelism: the kernel is compiled without ``parallel=True`` (Numba's parfor passes cost
+more compile time than the rest for a large kernel, e.g. an MLP Hessian) and with
+``nogil=True``; it takes a range of blocks (of rows), and :data:`CHUNK` blocks at a time
+are handed to a pool of ``numba.get_num_threads()`` Python threads, which run the machine
+code concurrently. The scheduling is dynamic (a thread slowed by other work on its core
+takes fewer chunks), and a call of one block runs in the caller's thread.
 
 Row-free work (everything that depends only on parameters) is hoisted out of the loop. A
 kernel is generated per pattern of which arguments carry rows, written to a file named by
@@ -39,6 +46,9 @@ __all__ = ["build", "Printer", "BLOCK"]
 
 #: rows per block of a reduced kernel (fixed: it sets the summation order)
 BLOCK = 2048
+#: blocks a thread takes at a time (dynamic scheduling: a thread slowed by other work on its
+#: core takes fewer; the result does not depend on it, each block has its own partial sums)
+CHUNK = 4
 # Above this many outputs a row accumulates into a local array instead of local scalars.
 _SCALAR_ACC = 64
 
@@ -255,10 +265,10 @@ def kernel_source(plan, rowed: tuple) -> str:
         return f"_a{k}" if scalar else f"_acc[{k}]"
 
     ind = " " * 4
-    src = [f"def _kernel({', '.join(arg_names + ['_n', '_out'])}):"]
+    src = [f"def _kernel({', '.join(arg_names + ['_n', '_out', '_b0', '_b1'])}):"]
     src += [ind + line for line in pre]
     if plan.reduce:
-        src.append(f"{ind}for _b in numba.prange(_out.shape[0]):")
+        src.append(f"{ind}for _b in range(_b0, _b1):")
         src.append(f"{ind * 2}_lo = _b * {BLOCK}")
         src.append(f"{ind * 2}_hi = min(_lo + {BLOCK}, _n)")
         if scalar:
@@ -272,14 +282,17 @@ def kernel_source(plan, rowed: tuple) -> str:
         if scalar:
             src += [f"{ind * 2}_out[_b, {k}] = _a{k}" for k in used]
         else:
-            src.append(f"{ind * 2}_out[_b, :] = _acc")
+            # an element loop: a slice assignment would make Numba compile its shape-mismatch
+            # error path (tens of seconds in every new process)
+            src.append(f"{ind * 2}for _k in range({K}):")
+            src.append(f"{ind * 3}_out[_b, _k] = _acc[_k]")
     else:
-        src.append(f"{ind}for _r in numba.prange(_n):")
+        src.append(f"{ind}for _r in range(_b0 * {BLOCK}, min(_b1 * {BLOCK}, _n)):")
         src += [ind * 2 + line for line in body]
         for k in used:
             src.append(f"{ind * 2}_out[_r, {k}] = {' + '.join(contrib[k])}")
     src.append(f"{ind}return _out")
-    header = "@numba.njit(cache=True, parallel=True, error_model='numpy')\n"
+    header = "@numba.njit(cache=True, nogil=True, error_model='numpy')\n"
     return _PRELUDE + header + "\n".join(src) + "\n"
 
 
@@ -310,6 +323,36 @@ def _load(source: str):
     # the file holds source printed by our own printer from SymPy objects, never user text
     spec.loader.exec_module(mod)
     return mod
+
+
+_POOLS: dict = {}
+
+
+def _run_blocks(kernel, args, n: int, out):
+    """Run ``kernel`` over all blocks of rows, :data:`CHUNK` blocks per task, on a thread pool
+    (the kernel releases the GIL); returns ``out``."""
+    import numba
+
+    blocks = (n + BLOCK - 1) // BLOCK
+    threads = numba.get_num_threads()
+    if blocks <= 1 or threads <= 1:
+        if blocks:
+            kernel(*args, n, out, 0, blocks)
+        return out
+    key = (os.getpid(), threads)  # a forked child has none of its parent's threads
+    pool = _POOLS.get(key)
+    if pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = _POOLS[key] = ThreadPoolExecutor(threads, thread_name_prefix="symml-numba")
+    chunk = min(CHUNK, -(-blocks // threads))
+    tasks = [
+        pool.submit(kernel, *args, n, out, b, min(b + chunk, blocks))
+        for b in range(0, blocks, chunk)
+    ]
+    for t in tasks:
+        t.result()
+    return out
 
 
 class Runner:
@@ -352,14 +395,15 @@ class Runner:
         K = self.layout.size
         if plan.reduce:
             out = numpy.zeros(((n + BLOCK - 1) // BLOCK, K))
-            flat = self.kernel(tuple(rowed))(*args, n, out).sum(axis=0)
+            kernel = self.kernel(tuple(rowed))
+            flat = _run_blocks(kernel, args, n, out).sum(axis=0)
             if n == 1 and N != 1:
                 flat = flat * N  # row-free inputs over N (possibly 0) rows
             if plan.reduce == "mean":
                 flat = flat / N
             return self._unpack(flat, ())
         out = numpy.zeros((n, K))
-        flat = self.kernel(tuple(rowed))(*args, n, out)
+        flat = _run_blocks(self.kernel(tuple(rowed)), args, n, out)
         if n == 1 and N != 1:
             flat = numpy.broadcast_to(flat, (N, K))
         return self._unpack(flat, L)

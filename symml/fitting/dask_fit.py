@@ -14,9 +14,12 @@ sum over rows, computed block by block by a compiled ``reduce="sum"`` function
 
 A first pass checks the data (rows, NaN / inf, the response's support, the weights) and sums
 the data-only part of the log-likelihood. The result is the same :class:`FitResult` as in
-memory (estimates, standard errors, report, Wald intervals, derived quantities, predictions
-on new in-memory rows); residuals are not kept (they are as long as the data) and profile
-intervals, which would refit for every trial value, are not offered.
+memory (estimates, standard errors, report, Wald and profile intervals, derived quantities,
+predictions on new in-memory rows); residuals are not kept (they are as long as the data).
+A profile interval re-fits the other parameters for each trial value through the same
+compiled sums (one pass per solver step, no new compile), so it costs a few dozen passes per
+parameter. ``missing="drop"`` drops, block by block, the rows with NaN / inf in a used column
+(or the weights), as an in-memory fit drops them; ``result.dropped`` counts them.
 
 The passes run on the active Dask scheduler: threads by default, a ``dask.distributed``
 cluster when a ``Client`` is active. They do not count against symml's time budget (the
@@ -64,6 +67,25 @@ def _frame_block(part, names):
     return tuple(out)
 
 
+def _bad_rows(block) -> np.ndarray:
+    """Rows with a NaN or inf in any column of the block."""
+    n = len(block[0])
+    bad = np.zeros(n, dtype=bool)
+    for a in block:
+        finite = np.isfinite(a)
+        bad |= ~(finite if a.ndim == 1 else finite.reshape(n, -1).all(axis=1))
+    return bad
+
+
+def _finite_rows(block):
+    """The block without its rows holding NaN / inf (missing="drop")."""
+    bad = _bad_rows(block)
+    if not bad.any():
+        return block
+    keep = ~bad
+    return tuple(a[keep] for a in block)
+
+
 def _float_block(block):
     try:
         return tuple(np.asarray(b, dtype=float) for b in block)
@@ -74,7 +96,7 @@ def _float_block(block):
 class _Data:
     """The used columns of Dask data as a list of delayed blocks (tuples of NumPy columns)."""
 
-    def __init__(self, data, names: list[str], weights):
+    def __init__(self, data, names: list[str], weights, drop: bool = False):
         import dask
 
         self.names = list(names)
@@ -114,6 +136,10 @@ class _Data:
             pairs = zip(self.names, arrays, strict=True)
             self.row_shapes = {n: tuple(np.shape(a)[1:]) for n, a in pairs}
         self.weighted = weights is not None
+        self.raw_blocks = self.blocks  # the first pass counts (and checks) what is dropped
+        if drop:
+            finite = dask.delayed(_finite_rows, pure=True)
+            self.blocks = [finite(b) for b in self.blocks]
 
     def placeholders(self) -> dict:
         """Zero-row NumPy stand-ins with each column's row shape (for reading the model)."""
@@ -135,6 +161,7 @@ class _Checks:
     negative: int = 0
     positive: int = 0
     lhs_bad: int = 0
+    dropped: int = 0
 
     def __add__(self, other: _Checks) -> _Checks:
         bad = dict(self.bad)
@@ -149,18 +176,27 @@ class _Checks:
             self.negative + other.negative,
             self.positive + other.positive,
             self.lhs_bad + other.lhs_bad,
+            self.dropped + other.dropped,
         )
 
 
 class _CheckKernel:
-    def __init__(self, names, weight_name, lhs_fn, trials_fn, row):
+    def __init__(self, names, weight_name, lhs_fn, trials_fn, row, drop=False):
         self.names, self.weight_name = names, weight_name
         self.lhs_fn, self.trials_fn, self.row = lhs_fn, trials_fn, row
+        self.drop = drop
 
     def __call__(self, block) -> _Checks:
+        dropped = 0
+        if self.drop:
+            dropped = len(block[0])
+            block = _finite_rows(block)
+            dropped -= len(block[0])
         cols = dict(zip(self.names, block, strict=True))
         n = len(block[0])
-        out = _Checks(rows=n)
+        out = _Checks(rows=n, dropped=dropped)
+        if n == 0:
+            return out
         for k, a in cols.items():
             finite = np.isfinite(a)
             bad = int((~(finite if a.ndim == 1 else finite.reshape(n, -1).all(axis=1))).sum())
@@ -213,13 +249,15 @@ def _uses(expr, sym) -> bool:
 
 def _raise_checks(c: _Checks, is_mle: bool, lhs_text: str) -> None:
     if c.rows == 0:
-        raise DataError("data has no rows")
+        raise DataError(
+            "data has no rows"
+            + (f" left after dropping {c.dropped} with NaN / inf" if c.dropped else "")
+        )
     if c.bad:
         parts = [f"column '{k}' in {v} row(s)" for k, v in c.bad.items()]
         raise DataError(
-            f"data has NaN or infinite values ({'; '.join(parts)}, of {c.rows} rows); a Dask "
-            "fit takes missing='raise' only: drop them first (df.dropna(), or a mask on "
-            "the arrays)"
+            f"data has NaN or infinite values ({'; '.join(parts)}, of {c.rows} rows); drop "
+            "those rows with missing='drop' (or first: df.dropna(), a mask on the arrays)"
         )
     if c.negative:
         raise ArgumentError(f"weights must be >= 0; {c.negative} are negative")
@@ -289,11 +327,8 @@ def fit_dask(model, data, p0=None, *, method=None, bounds=None, weights=None, mi
     require_dask("fit on Dask data")
     from .api import _check_dependence, _Spec, _start_and_bounds
 
-    if missing != "raise":
-        raise ArgumentError(
-            f"missing={missing!r} is not available for Dask data; drop the rows with NaN / inf "
-            "first (df.dropna(), or a mask on the arrays) and fit with missing='raise'"
-        )
+    if missing not in ("raise", "drop"):
+        raise ArgumentError(f"missing={missing!r} is not one of ['raise', 'drop']")
     if isinstance(weights, str) and isinstance(data, Mapping) and weights not in data:
         raise ArgumentError(f"weights names the column '{weights}', which data does not have")
     if isinstance(data, Mapping):
@@ -309,7 +344,7 @@ def fit_dask(model, data, p0=None, *, method=None, bounds=None, weights=None, mi
             "pass over the data per iteration); leave method=None"
         )
     names = list(spec.data_syms)
-    d = _Data(data, names, weights)
+    d = _Data(data, names, weights, drop=missing == "drop")
     for name, sym in spec.data_syms.items():
         want = (len(sym),) if isinstance(sym, sympy.MatrixBase) else ()
         if d.row_shapes[name] != want:
@@ -324,11 +359,12 @@ def fit_dask(model, data, p0=None, *, method=None, bounds=None, weights=None, mi
     if is_lsq:
         residual = spec.lhs - spec.rhs
         _check_dependence(residual, spec)
-        check = _CheckKernel(d.names, wname, None, None, None)
-        result = _fit_lsq(spec, d, residual, x0, flat_bounds, flat_names, flat, wsym, check)
+        check = _CheckKernel(d.names, wname, None, None, None, missing == "drop")
+        result, c = _fit_lsq(spec, d, residual, x0, flat_bounds, flat_names, flat, wsym, check)
     else:
-        result = _fit_mle(spec, d, x0, flat_bounds, flat_names, flat, wsym, wname)
+        result, c = _fit_mle(spec, d, x0, flat_bounds, flat_names, flat, wsym, wname, missing)
     result.init = init
+    result.dropped = c.dropped
     return result
 
 
@@ -338,7 +374,7 @@ def _weighted(e, wsym):
 
 def _first_pass(d: _Data, check: _CheckKernel, is_mle: bool, lhs_text: str) -> _Checks:
     with untimed():
-        c = map_sum(check, d.blocks)
+        c = map_sum(check, d.raw_blocks)
     _raise_checks(c, is_mle, lhs_text)
     if d.weighted and c.positive == 0:
         raise DataError(
@@ -370,6 +406,7 @@ def _fit_lsq(spec, d, residual, x0, flat_bounds, flat_names, flat, wsym, check) 
 
     sol = _levenberg_marquardt(evaluate, x0, flat_bounds, flat_names)
     x, rss, A = sol["x"], sol["f"], sol["A"]
+
     dof = n - p
     cov, reason = (None, "no degrees of freedom (as many rows as parameters)")
     if dof > 0:
@@ -381,6 +418,7 @@ def _fit_lsq(spec, d, residual, x0, flat_bounds, flat_names, flat, wsym, check) 
     if d.weighted:
         loglik += 0.5 * c.log_weights
     problem = _DaskProblem(spec, flat_bounds, n, spec.rhs, _LsqProblem)
+    problem.refit = _Refit(evaluate, _levenberg_marquardt, flat_bounds, flat_names, rss, True)
     with np.errstate(invalid="ignore"):
         se = np.sqrt(np.diag(covm))
     return FitResult(
@@ -405,10 +443,10 @@ def _fit_lsq(spec, d, residual, x0, flat_bounds, flat_names, flat, wsym, check) 
         dist=None,
         residuals=None,
         _problem=problem,
-    )
+    ), c
 
 
-def _fit_mle(spec, d, x0, flat_bounds, flat_names, flat, wsym, wname) -> FitResult:
+def _fit_mle(spec, d, x0, flat_bounds, flat_names, flat, wsym, wname, missing):
     from ..calculus import grad as _grad
     from ..calculus import hessian as _hessian
     from .api import _check_dependence, _MleProblem, _named_cov, _unflatten
@@ -430,7 +468,7 @@ def _fit_mle(spec, d, x0, flat_bounds, flat_names, flat, wsym, wname) -> FitResu
     _check_dependence(row.core, spec)
     lhs_fn = _RowEval(spec.lhs, spec.data_syms)
     trials_fn = _RowEval(n_expr, spec.data_syms) if n_expr is not None else None
-    check = _CheckKernel(d.names, wname, lhs_fn, trials_fn, row)
+    check = _CheckKernel(d.names, wname, lhs_fn, trials_fn, row, missing == "drop")
     c = _first_pass(d, check, True, str(spec.lhs))
     n, p = c.rows, len(flat)
     core = row.core.xreplace({ysym: spec.lhs, **({nsym: n_expr} if n_expr is not None else {})})
@@ -460,6 +498,7 @@ def _fit_mle(spec, d, x0, flat_bounds, flat_names, flat, wsym, wname) -> FitResu
     covm = np.full((p, p), np.nan) if cov is None else cov
     mean = row.mean.xreplace({nsym: n_expr}) if n_expr is not None else row.mean
     problem = _DaskProblem(spec, flat_bounds, n, mean, _MleProblem)
+    problem.refit = _Refit(evaluate, _newton, flat_bounds, flat_names, nll, False)
     with np.errstate(invalid="ignore"):
         se = np.sqrt(np.diag(covm))
     return FitResult(
@@ -484,7 +523,7 @@ def _fit_mle(spec, d, x0, flat_bounds, flat_names, flat, wsym, wname) -> FitResu
         dist=spec.dist,
         residuals=None,
         _problem=problem,
-    )
+    ), c
 
 
 # ---------------------------------------------------------------------------------------
@@ -492,8 +531,63 @@ def _fit_mle(spec, d, x0, flat_bounds, flat_names, flat, wsym, wname) -> FitResu
 # ---------------------------------------------------------------------------------------
 
 
+class _Refit:
+    """The fit again with one parameter held at a value: the profile statistic.
+
+    The same ``evaluate`` (one pass over the data, the compiled sums of the fit) restricted
+    to the other parameters; the same solver. Least squares: ``(RSS - RSS_min) / s^2``;
+    likelihood: ``2 (NLL - NLL_min)``.
+    """
+
+    def __init__(self, evaluate, solver, bounds, names, f_min, is_lsq):
+        self.evaluate, self.solver = evaluate, solver
+        self.bounds, self.names = list(bounds), list(names)
+        self.f_min, self.is_lsq = f_min, is_lsq
+
+    def __call__(self, result, j, value, start):
+        lo, hi = self.bounds[j]
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            return np.inf, start
+        p = len(self.names)
+        free = [i for i in range(p) if i != j]
+        x = np.array(start, dtype=float)
+        x[j] = value
+
+        def full(z):
+            xf = x.copy()
+            xf[free] = z
+            return xf
+
+        if free:
+            try:
+                sol = self.solver(
+                    (lambda z: _restricted(self.evaluate, full, free, z, self.is_lsq)),
+                    x[free],
+                    [self.bounds[i] for i in free],
+                    [self.names[i] for i in free],
+                )
+            except FitError:
+                return np.inf, start
+            x, f = full(sol["x"]), sol["f"]
+        else:
+            f = self.evaluate(x)[0]
+        if not np.isfinite(f):
+            return np.inf, start
+        if self.is_lsq:
+            return (f - self.f_min) / (self.f_min / result.dof), x
+        return 2.0 * (f - self.f_min), x
+
+
+def _restricted(evaluate, full, free, z, is_lsq):
+    """``evaluate`` at the full point of ``z``, its derivative sums cut to ``free``."""
+    f, A, b = evaluate(full(z))
+    if is_lsq:  # (rss, J^T J, J^T r)
+        return f, A[np.ix_(free, free)], b[free]
+    return f, A[free], b[np.ix_(free, free)]  # (nll, gradient, Hessian)
+
+
 class _DaskProblem:
-    """conf_int (Wald), derived and predict for a Dask fit; no profile (it would refit)."""
+    """conf_int, profile, derived and predict for a Dask fit (profiles re-fit via Dask)."""
 
     def __init__(self, spec, bounds, n, mean, kind):
         from .api import _Problem
@@ -514,10 +608,7 @@ class _DaskProblem:
         return self._base.predict(x, data)
 
     def profile_stat(self, result, j, value, start):
-        raise FitError(
-            "profile intervals are not available for a fit on Dask data (each trial value "
-            "would refit over all rows); use conf_int(method='wald')"
-        )
+        return self.refit(result, j, value, start)
 
 
 # ---------------------------------------------------------------------------------------

@@ -186,6 +186,22 @@ class StepLatexPrinter(_AsWritten, LatexPrinter):
     def _print_Tuple(self, expr):
         return self._print_tuple(expr)
 
+    # one \sum (\prod) per limit, outermost first, instead of SymPy's \substack: MathJax 2
+    # expands \substack as a macro into a 5 KB buffer that a long notebook display overflows
+    def _nested(self, expr, op: str) -> str:
+        heads = [rf"{op}_{{{self._print(v)}={self._print(lo)}}}^{{{self._print(hi)}}}"
+                 for v, lo, hi in reversed(expr.limits)]  # fmt: skip
+        body = self._print(expr.function)
+        if isinstance(expr.function, sympy.Add):
+            body = rf"\left({body}\right)"
+        return " ".join(heads) + " " + body
+
+    def _print_Sum(self, expr):
+        return self._nested(expr, r"\sum")
+
+    def _print_Product(self, expr):
+        return self._nested(expr, r"\prod")
+
     def _print_list(self, expr):
         return r"\left[ " + r",\;".join(self._print(i) for i in expr) + r"\right]"
 

@@ -301,7 +301,9 @@ def _to_latex(d, standalone: bool, detail: str, partial: bool, named) -> str:
     return (
         "\\documentclass{article}\n\\usepackage{amsmath}\n"
         "\\usepackage[textwidth=6.5in,textheight=9in]{geometry}\n"
-        "\\allowdisplaybreaks\n\\begin{document}\n"
+        # inline formulas do not break inside: let TeX stretch a line's spaces rather than
+        # push a long one (a Taylor formula in prose) into the margin
+        "\\allowdisplaybreaks\n\\setlength{\\emergencystretch}{3em}\n\\begin{document}\n"
         "\\setlength{\\abovedisplayskip}{3pt plus 1pt}"
         "\\setlength{\\belowdisplayskip}{3pt plus 1pt}\\setlength{\\jot}{2pt}\n"
         "\\setlength{\\abovedisplayshortskip}{2pt}\\setlength{\\belowdisplayshortskip}{2pt}\n"
